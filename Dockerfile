@@ -1,0 +1,76 @@
+# modelfleet: several ML models in one image, driven by the `modelfleet` Python Fire CLI.
+#
+#   docker build -t modelfleet .                          # all models
+#   docker build --build-arg MODELS=churn -t churn .      # only what the churn model needs
+#   docker run --rm -v "$PWD/store:/data/store" modelfleet churn train --n_estimators=300
+#
+# The base image is pinned by tag here so it can be overridden with --build-arg PYTHON_IMAGE=...;
+# production builds should pin it by digest, e.g. python:3.11-slim@sha256:<digest>, so that rebuilds
+# are reproducible and the OS packages installed below stay consistent.
+ARG PYTHON_IMAGE=python:3.11-slim
+
+# ---------------------------------------------------------------------------------------------------
+# Build stage: turn the source tree into a wheel.
+# ---------------------------------------------------------------------------------------------------
+FROM ${PYTHON_IMAGE} AS build
+
+ARG HATCH_VERSION=1.18.2
+
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+RUN pip install --no-cache-dir "hatch==${HATCH_VERSION}"
+
+WORKDIR /src
+COPY . /src
+RUN hatch build -t wheel /tmp/wheels
+
+# ---------------------------------------------------------------------------------------------------
+# Runtime stage: the wheel plus the extras for the chosen models, run as a non-root user.
+# ---------------------------------------------------------------------------------------------------
+FROM ${PYTHON_IMAGE} AS runtime
+
+# Which extras of the modelfleet distribution to install: all, or a comma list such as churn,ltv.
+ARG MODELS=all
+ARG APP_UID=10001
+ARG APP_GID=10001
+
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+
+# libgomp1 is the OpenMP runtime LightGBM links against.
+# DL3008 (pin apt versions) is ignored for this one package on purpose: its version is set by the Debian
+# release of the base image, and Debian drops superseded versions from its mirror, so an explicit pin
+# would break every rebuild after a security update. Pin the base image by digest to freeze it instead.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libgomp1 \
+    && rm -rf /var/lib/apt/lists/*
+
+RUN groupadd --gid "${APP_GID}" app \
+    && useradd --uid "${APP_UID}" --gid "${APP_GID}" --create-home --home-dir /home/app \
+        --shell /usr/sbin/nologin app \
+    && mkdir -p /data/store /app \
+    && chown "${APP_UID}:${APP_GID}" /data/store /app
+
+COPY --from=build /tmp/wheels/ /tmp/wheels/
+
+# The wheel is our own artefact from the build stage (its version is fixed by shared/__init__.py);
+# its dependencies are constrained by the ranges in pyproject.toml.
+RUN wheels=(/tmp/wheels/modelfleet-*.whl) \
+    && [ "${#wheels[@]}" -eq 1 ] && [ -f "${wheels[0]}" ] \
+    && pip install --no-cache-dir --disable-pip-version-check "modelfleet[${MODELS}] @ file://${wheels[0]}" \
+    && rm -rf /tmp/wheels \
+    && modelfleet --help > /dev/null
+
+ENV MODELFLEET_STORE=/data/store \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    HOME=/home/app
+
+VOLUME ["/data/store"]
+WORKDIR /app
+USER ${APP_UID}:${APP_GID}
+
+ENTRYPOINT ["modelfleet"]
+CMD ["--help"]

@@ -1,0 +1,1 @@
+"""The dispatcher: one Python Fire root object mapping model names to model classes."""

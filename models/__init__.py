@@ -1,0 +1,1 @@
+"""The fleet: one package per model. Each registers under the ``modelfleet.models`` entry-point group."""

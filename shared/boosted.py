@@ -1,0 +1,92 @@
+"""The LightGBM family: gradient-boosted trees for classification and regression.
+
+A model of this family declares its ``objective`` (``binary`` or ``regression``) and its columns; it
+inherits the hyperparameters below and may override their defaults by subclassing ``BoostingParams``.
+Models are stored in LightGBM's native text format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from shared import formats
+from shared.base import Model
+from shared.params import param
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class BoostingParams:
+    """LightGBM hyperparameters that every boosted-trees model accepts."""
+
+    n_estimators: int = param(200, "Boosting rounds.", ge=1)
+    learning_rate: float = param(0.05, "Shrinkage applied to each tree.", gt=0, le=1)
+    num_leaves: int = param(31, "Maximum leaves per tree.", ge=2)
+    min_child_samples: int = param(20, "Minimum rows in a leaf.", ge=1)
+    subsample: float = param(0.8, "Share of rows sampled for each tree.", gt=0, le=1)
+    colsample_bytree: float = param(0.8, "Share of features sampled for each tree.", gt=0, le=1)
+    reg_lambda: float = param(0.0, "L2 regularisation of leaf values.", ge=0)
+    seed: int = param(0, "Random seed: the same seed and data give the same model.")
+    num_threads: int = param(0, "CPU threads to use; 0 uses every core.", ge=0)
+
+
+class BoostedTreesModel(Model):
+    """A LightGBM model; subclasses set ``objective`` and their columns."""
+
+    objective: ClassVar[str] = "binary"
+    Params = BoostingParams
+    format = formats.LIGHTGBM
+
+    def _fit(self, features: pd.DataFrame, target: pd.Series | None, cfg: BoostingParams) -> Any:
+        import lightgbm
+
+        dataset = lightgbm.Dataset(
+            _matrix(features),
+            label=target.to_numpy(dtype="float64"),
+            feature_name=list(features.columns),
+            categorical_feature=list(self.categorical),
+            params={"verbose": -1},
+            free_raw_data=True,
+        )
+        booster_params = {
+            "objective": self.objective,
+            "learning_rate": cfg.learning_rate,
+            "num_leaves": cfg.num_leaves,
+            "min_data_in_leaf": cfg.min_child_samples,
+            "bagging_fraction": cfg.subsample,
+            "bagging_freq": 1 if cfg.subsample < 1 else 0,
+            "feature_fraction": cfg.colsample_bytree,
+            "lambda_l2": cfg.reg_lambda,
+            "seed": cfg.seed,
+            "num_threads": cfg.num_threads,
+            "deterministic": True,
+            "force_col_wise": True,
+            "verbose": -1,
+        }
+        return lightgbm.train(booster_params, dataset, num_boost_round=cfg.n_estimators)
+
+    def _predict(self, booster: Any, features: pd.DataFrame) -> np.ndarray:
+        return booster.predict(_matrix(features))
+
+
+def _matrix(features: pd.DataFrame) -> np.ndarray:
+    """Return the features as one float64 matrix; categoricals become their codes, unseen levels NaN.
+
+    Building the matrix ourselves, in schema order, means LightGBM never matches columns by position
+    against a caller's frame and never depends on pandas' own category mapping.
+    """
+    import numpy as np
+
+    matrix = np.empty((len(features), features.shape[1]), dtype="float64")
+    for i, name in enumerate(features.columns):
+        column = features[name]
+        if column.dtype == "category":
+            codes = column.cat.codes.to_numpy()
+            matrix[:, i] = np.where(codes < 0, np.nan, codes)
+        else:
+            matrix[:, i] = column.to_numpy(dtype="float64", na_value=np.nan)
+    return matrix

@@ -1,0 +1,66 @@
+"""The scikit-learn clustering family: unsupervised segmentation pipelines stored with skops.
+
+A model of this family declares its columns, its ``Params`` and ``_estimator(cfg)``, the clusterer. The
+family puts standard preprocessing in front (impute and scale numbers, one-hot encode categories over
+the training levels), fits the pipeline, and stores it with skops, trusting only the types listed in
+``trusted``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from shared import formats
+from shared.base import Model
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+
+class ClusteringModel(Model):
+    """A scikit-learn clustering pipeline; subclasses declare ``_estimator`` and their columns."""
+
+    format = formats.SKOPS
+    prediction: ClassVar[str] = "segment"
+    # skops loads plain scikit-learn estimators without being told; anything beyond them must be named
+    # here, by the model's code, never taken from the file. numpy.dtype is data: the encoder's dtype.
+    trusted: ClassVar[tuple[str, ...]] = ("numpy.dtype",)
+
+    def _estimator(self, cfg: Any) -> Any:
+        """Return the unfitted scikit-learn clusterer."""
+        raise NotImplementedError
+
+    def _fit(self, features: pd.DataFrame, target: Any, cfg: Any) -> Any:
+        from sklearn.compose import ColumnTransformer
+        from sklearn.impute import SimpleImputer
+        from sklearn.pipeline import Pipeline, make_pipeline
+        from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+        levels = [list(features[name].cat.categories) for name in self.categorical]
+        prepare = ColumnTransformer(
+            [
+                ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), list(self.numeric)),
+                (
+                    "categorical",
+                    OneHotEncoder(categories=levels, handle_unknown="ignore", sparse_output=False),
+                    list(self.categorical),
+                ),
+            ]
+        )
+        return Pipeline([("prepare", prepare), ("cluster", self._estimator(cfg))]).fit(_plain(features))
+
+    def _predict(self, pipeline: Any, features: pd.DataFrame) -> np.ndarray:
+        return pipeline.predict(_plain(features))
+
+    def _metric_inputs(self, pipeline: Any, features: pd.DataFrame, target: Any, predicted: Any) -> tuple:
+        return pipeline[:-1].transform(_plain(features)), predicted
+
+
+def _plain(features: pd.DataFrame) -> pd.DataFrame:
+    """Categoricals as plain objects, unseen levels as None: what the one-hot encoder expects."""
+    out = features.copy()
+    for name in out.columns:
+        if out[name].dtype == "category":
+            out[name] = out[name].astype(object).where(out[name].notna(), None)
+    return out

@@ -1,0 +1,101 @@
+"""Reading and writing tables: Parquet or CSV, on local paths or any fsspec URL (``s3://``, ``gs://``, ...).
+
+Writes are atomic: the table is written in full to a temporary name beside the destination and then
+moved into place, so a reader never sees half a file and a failed write leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from shared.errors import BadData, LocalIOError, MissingInput, PermissionDenied
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
+
+
+def table_format(path: str) -> str:
+    """Return ``parquet`` or ``csv`` from a path's suffix, or raise BadData naming the suffix."""
+    suffix = Path(str(path).split("?")[0]).suffix.lower()
+    if suffix not in FORMATS:
+        msg = f"cannot tell the format of {path!r}: expected a name ending in {', '.join(FORMATS)}"
+        raise BadData(msg)
+    return FORMATS[suffix]
+
+
+def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a Parquet or CSV table from a local path or an fsspec URL."""
+    import fsspec
+    import pandas as pd
+
+    path = os.fspath(path)
+    kind = table_format(path)
+    fs, fs_path = fsspec.core.url_to_fs(path)
+    try:
+        if not fs.exists(fs_path):
+            msg = f"input not found: {path}"
+            raise MissingInput(msg)
+        with fs.open(fs_path, "rb") as handle:
+            return pd.read_parquet(handle) if kind == "parquet" else pd.read_csv(handle)
+    except PermissionError as exc:
+        msg = f"permission denied reading {path}: {exc.strerror or exc}"
+        raise PermissionDenied(msg) from exc
+    except (MissingInput, PermissionDenied):
+        raise
+    except (ValueError, OSError) as exc:
+        # pyarrow and pandas raise ValueError or OSError subclasses for files they cannot parse.
+        msg = f"cannot read {path} as {kind}: {_first_line(exc)}"
+        raise BadData(msg) from exc
+
+
+def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> str:
+    """Write ``frame`` atomically to a Parquet or CSV path or URL; return the path written."""
+    import fsspec
+
+    path = os.fspath(path)
+    kind = table_format(path)
+    fs, fs_path = fsspec.core.url_to_fs(path)
+    parent = fs._parent(fs_path)
+    tmp = f"{parent}/.{Path(fs_path).name}.{uuid.uuid4().hex}.tmp"
+    try:
+        fs.makedirs(parent, exist_ok=True)
+        with fs.open(tmp, "wb") as handle:
+            if kind == "parquet":
+                frame.to_parquet(handle, index=False)
+            else:
+                frame.to_csv(handle, index=False)
+        fs.mv(tmp, fs_path)
+    except PermissionError as exc:
+        msg = f"permission denied writing {path}: {exc.strerror or exc}"
+        raise PermissionDenied(msg) from exc
+    except OSError as exc:
+        msg = f"cannot write {path}: {exc.strerror or exc}"
+        raise LocalIOError(msg) from exc
+    finally:
+        with contextlib.suppress(OSError):
+            if fs.exists(tmp):
+                fs.rm(tmp)
+    return path
+
+
+def fingerprint(frame: pd.DataFrame) -> str:
+    """Return a sha256 of a table's content, independent of its index: the data's identity in the store."""
+    import hashlib
+
+    import pandas as pd
+
+    hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    digest = hashlib.sha256(hashes.tobytes())
+    digest.update(",".join(map(str, frame.columns)).encode())
+    return digest.hexdigest()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

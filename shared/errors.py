@@ -1,0 +1,95 @@
+"""The one exception hierarchy of modelfleet. Each class carries the process exit code the CLI returns.
+
+    ModelfleetError              70  anything of ours that has no more specific class
+    ├── UsageError                2  unknown model, command or flag; a malformed command line
+    ├── ArtifactRejected          3  a stored model failed integrity, trust or compatibility checks
+    ├── BadArgument              64  a parameter value has the wrong type or breaks its constraint
+    ├── BadData                  65  input data breaks the model's contract (columns, types, emptiness)
+    ├── MissingInput             66  an input file or a model version does not exist
+    ├── LocalIOError             74  a local read or write failed (disk full, unwritable folder)
+    ├── StoreUnavailable         75  the store or network failed in a way worth retrying
+    ├── PermissionDenied         77  the store or a path refused access
+    └── ConfigError              78  bad configuration, or a model whose extra is not installed
+
+Subclasses also derive from the builtin they resemble (``BadData`` is a ``ValueError``), so code that
+catches builtins keeps working. Messages say what was wrong, what was expected and what to do.
+"""
+
+from __future__ import annotations
+
+import errno
+
+
+class ModelfleetError(Exception):
+    """Base class of every error modelfleet raises on purpose."""
+
+    exit_code = 70
+
+
+class UsageError(ModelfleetError):
+    """The command line names no known model, command or flag, or is malformed."""
+
+    exit_code = 2
+
+
+class ArtifactRejected(ModelfleetError):
+    """A stored model file failed integrity, trust or compatibility checks; it was not loaded."""
+
+    exit_code = 3
+
+
+class BadArgument(ModelfleetError, ValueError):
+    """A parameter value has the wrong type or breaks its constraint."""
+
+    exit_code = 64
+
+
+class BadData(ModelfleetError, ValueError):
+    """Input data breaks the model's contract: missing columns, wrong types, no rows."""
+
+    exit_code = 65
+
+
+class MissingInput(ModelfleetError, FileNotFoundError):
+    """An input file or a stored model version does not exist."""
+
+    exit_code = 66
+
+
+class LocalIOError(ModelfleetError, OSError):
+    """A local read or write failed, for example because the disk is full."""
+
+    exit_code = 74
+
+
+class StoreUnavailable(ModelfleetError, ConnectionError):
+    """The store or the network failed in a way that is worth retrying later."""
+
+    exit_code = 75
+
+
+class PermissionDenied(ModelfleetError, PermissionError):
+    """The store or a path refused access."""
+
+    exit_code = 77
+
+
+class ConfigError(ModelfleetError):
+    """The configuration is wrong, or the model's extra is not installed in this environment."""
+
+    exit_code = 78
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """Return the documented exit code for any exception, ours or not."""
+    if isinstance(exc, ModelfleetError):
+        return exc.exit_code
+    if isinstance(exc, PermissionError):
+        return PermissionDenied.exit_code
+    if isinstance(exc, FileNotFoundError):
+        return MissingInput.exit_code
+    if isinstance(exc, (ConnectionError, TimeoutError)):
+        return StoreUnavailable.exit_code
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EROFS, errno.EIO, errno.EDQUOT):
+        return LocalIOError.exit_code
+    return ModelfleetError.exit_code

@@ -1,0 +1,76 @@
+"""The allowlist of model file formats. No format here can run code when it is read.
+
+- ``lightgbm-text``: LightGBM's own text model format.
+- ``skops``: scikit-learn objects through skops, loading only types named in a trusted list that the
+  model's code declares (never one computed from the file).
+
+Each format also says which library versions can read what another version wrote.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from collections.abc import Iterable
+from typing import Any
+
+from shared.errors import ArtifactRejected
+
+LIGHTGBM = "lightgbm-text"
+SKOPS = "skops"
+ALLOWED = (LIGHTGBM, SKOPS)
+
+# The library whose version decides compatibility, and how many version components must match.
+_COMPATIBILITY = {LIGHTGBM: ("lightgbm", 1), SKOPS: ("scikit-learn", 2)}
+
+
+def dump(obj: Any, fmt: str) -> bytes:
+    """Serialise ``obj`` in format ``fmt``."""
+    if fmt == LIGHTGBM:
+        return obj.model_to_string().encode()
+    if fmt == SKOPS:
+        import skops.io
+
+        return skops.io.dumps(obj)
+    raise ArtifactRejected(_not_allowed(fmt))
+
+
+def load(data: bytes, fmt: str, trusted: Iterable[str] = ()) -> Any:
+    """Deserialise bytes of an allowlisted format; skops loads only the ``trusted`` type names."""
+    if fmt == LIGHTGBM:
+        import lightgbm
+
+        return lightgbm.Booster(model_str=data.decode())
+    if fmt == SKOPS:
+        import skops.io
+
+        untrusted = sorted(set(skops.io.get_untrusted_types(data=data)) - set(trusted))
+        if untrusted:
+            msg = f"skops file holds types this model does not trust: {', '.join(untrusted)}; refusing to load it"
+            raise ArtifactRejected(msg)
+        return skops.io.loads(data, trusted=sorted(set(trusted)) or None)
+    raise ArtifactRejected(_not_allowed(fmt))
+
+
+def libraries(fmt: str) -> dict[str, str]:
+    """Return the versions of the libraries that a file of ``fmt`` depends on, for the manifest."""
+    package, _ = _COMPATIBILITY[fmt]
+    return {package: importlib.metadata.version(package)}
+
+
+def check_compatible(fmt: str, recorded: dict[str, str], where: str) -> None:
+    """Raise ArtifactRejected if the installed library cannot be trusted to read a file of ``fmt``."""
+    if fmt not in ALLOWED:
+        raise ArtifactRejected(f"{where}: {_not_allowed(fmt)}")
+    package, parts = _COMPATIBILITY[fmt]
+    wrote = recorded.get(package)
+    have = importlib.metadata.version(package)
+    if wrote is None or wrote.split(".")[:parts] != have.split(".")[:parts]:
+        msg = (
+            f"{where} was written with {package} {wrote}, this image has {have}; "
+            f"retrain it or score with an image whose {package} matches {'.'.join(str(wrote).split('.')[:parts])}"
+        )
+        raise ArtifactRejected(msg)
+
+
+def _not_allowed(fmt: str) -> str:
+    return f"model format {fmt!r} is not allowed; allowed formats: {', '.join(ALLOWED)}"

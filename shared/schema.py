@@ -1,0 +1,85 @@
+"""The feature schema: which columns a model reads, their kinds, and the categorical levels seen in training.
+
+The schema is learned at training time, stored in the version's manifest and applied at scoring time, so
+columns are always matched by name (never position) and categories always map to the training levels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from shared.errors import BadData
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class Schema:
+    """Feature columns in model order: numeric ones, then categorical ones with their levels."""
+
+    numeric: tuple[str, ...]
+    categorical: dict[str, tuple[str, ...]]
+
+    @property
+    def columns(self) -> list[str]:
+        """All feature names, in the order the model sees them."""
+        return [*self.numeric, *self.categorical]
+
+    @classmethod
+    def learn(cls, frame: pd.DataFrame, numeric: tuple[str, ...], categorical: tuple[str, ...]) -> Schema:
+        """Learn the levels of each categorical column from training data."""
+        require_columns(frame, [*numeric, *categorical], "training data")
+        levels = {name: tuple(sorted(map(str, frame[name].dropna().unique()))) for name in categorical}
+        return cls(tuple(numeric), levels)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data for the manifest."""
+        return {"numeric": list(self.numeric), "categorical": {k: list(v) for k, v in self.categorical.items()}}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Schema:
+        """Rebuild a schema from manifest data."""
+        return cls(tuple(data["numeric"]), {k: tuple(v) for k, v in data["categorical"].items()})
+
+    def features(self, frame: pd.DataFrame, what: str = "input") -> pd.DataFrame:
+        """Return a new frame of the feature columns, typed and in model order; ``frame`` is not changed.
+
+        Numeric columns become float64; categorical columns become pandas categoricals over the training
+        levels, so a level never seen in training becomes missing.
+        """
+        import pandas as pd
+
+        require_columns(frame, self.columns, what)
+        if len(frame) == 0:
+            msg = f"{what} has no rows; nothing to do"
+            raise BadData(msg)
+        out = {}
+        for name in self.numeric:
+            column = frame[name]
+            if column.dtype.kind not in "biuf":
+                column = pd.to_numeric(column, errors="coerce")
+                bad = column.isna() & frame[name].notna()
+                if bad.any():
+                    example = frame[name][bad].iloc[0]
+                    msg = f"column {name!r} must be numeric; {int(bad.sum())} value(s) are not, e.g. {example!r}"
+                    raise BadData(msg)
+            out[name] = column.astype("float64")
+        for name, levels in self.categorical.items():
+            out[name] = pd.Categorical(frame[name].astype("string").astype(object), categories=list(levels))
+        return pd.DataFrame(out, index=frame.index)
+
+
+def require_columns(frame: Any, names: list[str], what: str) -> None:
+    """Raise BadData naming the columns of ``names`` that ``frame`` lacks."""
+    columns = getattr(frame, "columns", None)
+    if columns is None:
+        msg = f"{what} must be a table (a pandas DataFrame or a Parquet/CSV path); got {type(frame).__name__}"
+        raise BadData(msg)
+    missing = [name for name in names if name not in set(columns)]
+    if missing:
+        have = list(columns)
+        shown = ", ".join(map(repr, have[:12])) + (", ..." if len(have) > 12 else "")
+        msg = f"{what} lacks required column(s) {', '.join(map(repr, missing))}; it has: {shown}"
+        raise BadData(msg)

@@ -1,0 +1,280 @@
+"""The artifact store: versioned, verified model files on a local folder or any fsspec URL.
+
+Layout::
+
+    <store>/<model>/versions/<version>/<attempt>/<file>   files of one training attempt
+    <store>/<model>/versions/<version>/manifest.json      written last and create-only: the commit
+
+A version exists only once its manifest exists. Each attempt writes under its own folder, so concurrent
+or retried attempts never overwrite each other's bytes, and the first manifest wins. Readers check every
+file's size and sha256 against the manifest before any parser sees it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from shared.errors import ArtifactRejected, BadArgument, MissingInput, PermissionDenied, StoreUnavailable
+
+DEFAULT_STORE = "./modelfleet-store"
+STORE_ENV = "MODELFLEET_STORE"
+MANIFEST = "manifest.json"
+SCHEMA_VERSION = 1
+_VERSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+-]{0,127}")
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One file to store: its name inside the version, its bytes and its format."""
+
+    name: str
+    data: bytes
+    format: str
+
+
+def new_version_id() -> str:
+    """Return a fresh version id that sorts by time: ``20261125T041500Z-1a2b3c4d``."""
+    now = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{now}-{uuid.uuid4().hex[:8]}"
+
+
+def check_version_id(version: str) -> str:
+    """Return ``version`` if it is a safe version id, else raise BadArgument saying what is allowed."""
+    if not isinstance(version, str) or not _VERSION_ID.fullmatch(version) or ".." in version:
+        msg = (
+            f"bad version id {version!r}: expected 1-128 characters of letters, digits and . _ : + -,"
+            " starting with a letter or digit"
+        )
+        raise BadArgument(msg)
+    return version
+
+
+class Store:
+    """Versioned model artifacts under one root: a local folder or an fsspec URL."""
+
+    def __init__(self, url: str | os.PathLike | None = None) -> None:
+        import fsspec
+
+        self.url = os.fspath(url) if url else os.environ.get(STORE_ENV) or DEFAULT_STORE
+        self.fs, self.root = fsspec.core.url_to_fs(self.url)
+        self.root = self.root.rstrip("/")
+        self.local = "file" in _protocols(self.fs)
+
+    def __repr__(self) -> str:
+        return f"Store({self.url!r})"
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def versions(self, model: str) -> list[dict[str, Any]]:
+        """Return the committed versions of ``model``, oldest first, as their manifests."""
+        pattern = f"{self._model_dir(model)}/versions/*/{MANIFEST}"
+        with _translate_errors(self.url):
+            paths = self.fs.glob(pattern)
+        manifests = [self._read_manifest(path) for path in paths]
+        return sorted(manifests, key=lambda m: (m["committed_at"], m["version"]))
+
+    def resolve(self, model: str, version: str = "latest") -> dict[str, Any]:
+        """Return the manifest of ``version`` (``latest`` is the newest commit); MissingInput if none."""
+        if version == "latest":
+            found = self.versions(model)
+            if not found:
+                msg = f"no trained version of {model!r} in store {self.url}: run '{model} train' first"
+                raise MissingInput(msg)
+            return found[-1]
+        path = self._manifest_path(model, check_version_id(version))
+        with _translate_errors(self.url):
+            exists = self.fs.exists(path)
+        if not exists:
+            known = [m["version"] for m in self.versions(model)][-5:]
+            msg = f"version {version!r} of {model!r} not found in store {self.url}; newest: {known or 'none'}"
+            raise MissingInput(msg)
+        return self._read_manifest(path)
+
+    def read(self, manifest: dict[str, Any], name: str) -> tuple[bytes, str]:
+        """Return the verified bytes and format of file ``name`` of a committed version.
+
+        Raises ArtifactRejected if the file is missing, escapes its version folder, or its size or
+        sha256 differ from the manifest: no parser ever sees a file that fails these checks.
+        """
+        entry = next((f for f in manifest["files"] if f["name"] == name), None)
+        where = f"{manifest['model']} version {manifest['version']}"
+        if entry is None:
+            msg = f"{where} has no file named {name!r}; the manifest lists {[f['name'] for f in manifest['files']]}"
+            raise ArtifactRejected(msg)
+        relative = _safe_relative(entry["path"], where)
+        path = f"{self._version_dir(manifest['model'], manifest['version'])}/{relative}"
+        try:
+            with _translate_errors(self.url):
+                data = self.fs.cat_file(path)
+        except MissingInput as exc:
+            msg = f"{where}: file {relative} listed in the manifest is missing"
+            raise ArtifactRejected(msg) from exc
+        if len(data) != entry["size"]:
+            msg = f"{where}: {relative} is {len(data)} bytes, the manifest says {entry['size']}: file damaged"
+            raise ArtifactRejected(msg)
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != entry["sha256"]:
+            msg = f"{where}: {relative} has sha256 {digest[:12]}…, the manifest says {entry['sha256'][:12]}…"
+            raise ArtifactRejected(msg)
+        return data, entry["format"]
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def commit(self, model: str, version: str, files: list[Artifact], record: dict[str, Any]) -> dict:
+        """Write ``files`` and commit them as ``version`` of ``model``; return the manifest that won.
+
+        If the version is already committed (a retry, or a concurrent attempt that finished first),
+        nothing is changed and the existing manifest is returned with ``already_committed`` set.
+        """
+        check_version_id(version)
+        attempt = uuid.uuid4().hex[:12]
+        version_dir = self._version_dir(model, version)
+        entries = []
+        with _translate_errors(self.url):
+            for item in files:
+                relative = f"{attempt}/{item.name}"
+                self._write_atomic(f"{version_dir}/{relative}", item.data)
+                entries.append(
+                    {
+                        "name": item.name,
+                        "path": relative,
+                        "size": len(item.data),
+                        "sha256": hashlib.sha256(item.data).hexdigest(),
+                        "format": item.format,
+                    }
+                )
+            manifest = {
+                "schema_version": SCHEMA_VERSION,
+                "model": model,
+                "version": version,
+                "attempt": attempt,
+                "committed_at": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
+                "files": entries,
+                **record,
+            }
+            body = json.dumps(manifest, indent=2, sort_keys=True).encode()
+            if self._create_exclusive(f"{version_dir}/{MANIFEST}", body):
+                return manifest
+        existing = self.resolve(model, version)
+        return {**existing, "already_committed": True}
+
+    def exists(self, model: str, version: str) -> bool:
+        """Return whether ``version`` of ``model`` is committed."""
+        with _translate_errors(self.url):
+            return self.fs.exists(self._manifest_path(model, check_version_id(version)))
+
+    # -- paths and primitives --------------------------------------------------------------------
+
+    def _model_dir(self, model: str) -> str:
+        return f"{self.root}/{model}"
+
+    def _version_dir(self, model: str, version: str) -> str:
+        return f"{self._model_dir(model)}/versions/{version}"
+
+    def _manifest_path(self, model: str, version: str) -> str:
+        return f"{self._version_dir(model, version)}/{MANIFEST}"
+
+    def _read_manifest(self, path: str) -> dict[str, Any]:
+        with _translate_errors(self.url):
+            raw = self.fs.cat_file(path)
+        try:
+            manifest = json.loads(raw)
+        except ValueError as exc:
+            msg = f"manifest {path} is not valid JSON: {exc}"
+            raise ArtifactRejected(msg) from exc
+        missing = {"schema_version", "model", "version", "committed_at", "files"} - set(manifest)
+        if not isinstance(manifest, dict) or missing:
+            msg = f"manifest {path} lacks {sorted(missing)}: not a modelfleet manifest"
+            raise ArtifactRejected(msg)
+        if manifest["schema_version"] != SCHEMA_VERSION:
+            msg = f"manifest {path} has schema {manifest['schema_version']}; this build reads {SCHEMA_VERSION}"
+            raise ArtifactRejected(msg)
+        return manifest
+
+    def _write_atomic(self, path: str, data: bytes) -> None:
+        """Write a whole file so that readers see all of it or nothing."""
+        if not self.local:
+            self.fs.pipe_file(path, data)  # one PUT: object stores publish it whole or not at all
+            return
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{uuid.uuid4().hex}.tmp"
+        try:
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+    def _create_exclusive(self, path: str, data: bytes) -> bool:
+        """Create ``path`` with ``data`` only if it does not exist yet; return whether we created it."""
+        if not self.local:
+            try:
+                with self.fs.open(path, "xb") as handle:
+                    handle.write(data)
+            except FileExistsError:
+                return False
+            return True
+        tmp = f"{path}.{uuid.uuid4().hex}.tmp"
+        try:
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            try:
+                os.link(tmp, path)  # atomic and create-only: fails if another attempt committed first
+            except FileExistsError:
+                return False
+            _fsync_dir(os.path.dirname(path))
+            return True
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+
+def _safe_relative(path: Any, where: str) -> str:
+    """Return a manifest path if it stays inside its version folder, else raise ArtifactRejected."""
+    parts = str(path).split("/")
+    if not isinstance(path, str) or path.startswith(("/", "\\")) or ".." in parts or "" in parts or ":" in path:
+        msg = f"{where}: manifest path {path!r} leaves the version folder; refusing to read it"
+        raise ArtifactRejected(msg)
+    return path
+
+
+def _protocols(fs: Any) -> tuple[str, ...]:
+    proto = fs.protocol
+    return (proto,) if isinstance(proto, str) else tuple(proto)
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _translate_errors(url: str):
+    """Map filesystem errors to modelfleet errors that name the store."""
+    try:
+        yield
+    except PermissionError as exc:
+        msg = f"permission denied in store {url}: {exc.strerror or exc}"
+        raise PermissionDenied(msg) from exc
+    except FileNotFoundError as exc:
+        msg = f"not found in store {url}: {exc.filename or exc}"
+        raise MissingInput(msg) from exc
+    except (ConnectionError, TimeoutError) as exc:
+        msg = f"store {url} unavailable: {exc}; retry later"
+        raise StoreUnavailable(msg) from exc
