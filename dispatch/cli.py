@@ -52,7 +52,7 @@ def _run(args: list[str]) -> int:
     if model.startswith("-"):
         msg = f"expected a model name first, got {model!r}; usage: {PROG} MODEL COMMAND [--flag=value ...]"
         raise UsageError(msg)
-    cls = registry.load(model)
+    cls = registry.load(model, require=False)
     if len(args) < 2 or args[1].startswith("-"):
         msg = f"missing command for {model!r}; choose from: {', '.join(cls.commands)}"
         raise UsageError(msg)
@@ -60,6 +60,7 @@ def _run(args: list[str]) -> int:
     if command not in cls.commands:
         raise UsageError(registry.unknown(f"command for {model!r}:", command, list(cls.commands)))
     flags = _check_flags(args[2:], flag_names(cls, command), f"{model} {command}")
+    registry.load(model)  # usage is right; now make sure the model's extra is installed
     return _fire(registry.root([model]), [model, command, *flags])
 
 
@@ -79,7 +80,7 @@ def _check_flags(tokens: list[str], allowed: list[str], where: str) -> list[str]
     i = 0
     while i < len(tokens):
         token = tokens[i]
-        if not token.startswith("--") or token == "--":
+        if not token.startswith("--") or token == "--":  # noqa: S105 - not a password
             msg = f"unexpected argument {token!r} for '{where}': give every value as --name=value"
             raise UsageError(msg)
         name, has_value, value = token[2:].partition("=")

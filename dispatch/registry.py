@@ -49,22 +49,28 @@ def missing_requirements(name: str) -> list[str]:
     return missing
 
 
-def load(name: str) -> type:
+def load(name: str, *, require: bool = True) -> type:
     """Import and return the class of model ``name``.
 
-    Raises UsageError for an unknown name (listing the known ones) and ConfigError if the model's
-    extra is not installed (saying which one to install).
+    Raises UsageError for an unknown name (listing the known ones). With ``require``, also raises
+    ConfigError if the model's extra is not installed, saying which one to install.
     """
     ep = _entry(name)
     missing = missing_requirements(name)
-    if missing:
-        dist = ep.dist.name if ep.dist else "modelfleet"
-        msg = (
-            f"model {name!r} is not installed in this environment (missing: {', '.join(missing)}); "
-            f"install it with: pip install '{dist}[{name}]'"
-        )
-        raise ConfigError(msg)
-    return ep.load()
+    if missing and require:
+        raise ConfigError(_install_hint(ep, missing))
+    try:
+        return ep.load()
+    except ImportError as exc:
+        raise ConfigError(_install_hint(ep, [exc.name or str(exc)])) from exc
+
+
+def _install_hint(ep: importlib.metadata.EntryPoint, missing: list[str]) -> str:
+    dist = ep.dist.name if ep.dist else "modelfleet"
+    return (
+        f"model {ep.name!r} is not installed in this environment (missing: {', '.join(missing)}); "
+        f"install it with: pip install '{dist}[{ep.name}]'"
+    )
 
 
 def root(selected: list[str] | None = None) -> dict[str, Any]:

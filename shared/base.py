@@ -66,13 +66,18 @@ class Model:
     # -- commands --------------------------------------------------------------------------------
 
     def train(
-        self, data: str | None = None, *, run_id: str | None = None, valid_fraction: float = 0.2, **hyperparameters
+        self,
+        data: str | None = None,
+        *,
+        run_id: str | None = None,
+        valid_fraction: float = 0.2,
+        **hyperparameters,
     ):
         """Train on DATA and commit a new model version to the store.
 
         Args:
             data: Parquet or CSV path or URL to train on. Default: the model's embedded sample.
-            run_id: Version id to commit, e.g. the Airflow run id; a retry with the same id changes nothing. Default: a new id.
+            run_id: Version id to commit, e.g. the Airflow run id; retrying the same id changes nothing.
             valid_fraction: Share of rows held out to measure the metrics, in (0, 0.9].
         """
         cfg = params.validate(self.Params, hyperparameters)
@@ -277,7 +282,7 @@ def _train_command(cls: type[Model]) -> Callable[..., dict[str, Any]]:
     """
     base = Model.train
 
-    def train(self, data=None, *, run_id=None, valid_fraction=0.2, **hyperparameters):  # noqa: ANN001
+    def train(self, data=None, *, run_id=None, valid_fraction=0.2, **hyperparameters):
         return base(self, data, run_id=run_id, valid_fraction=valid_fraction, **hyperparameters)
 
     signature = inspect.signature(base)
@@ -285,8 +290,9 @@ def _train_command(cls: type[Model]) -> Callable[..., dict[str, Any]]:
     extra, lines = [], []
     for field, decl in params.fields(cls.Params):
         annotation = {"int": int, "float": float, "bool": bool, "str": str}.get(str(field.type), field.type)
-        extra.append(inspect.Parameter(field.name, inspect.Parameter.KEYWORD_ONLY, default=field.default,
-                                       annotation=annotation))
+        extra.append(
+            inspect.Parameter(field.name, inspect.Parameter.KEYWORD_ONLY, default=field.default, annotation=annotation)
+        )
         bounds = f" Must be {decl.bounds()}." if decl.bounds() else ""
         lines.append(f"    {field.name}: {decl.help}{bounds}")
     train.__signature__ = signature.replace(parameters=fixed + extra)

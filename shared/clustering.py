@@ -40,7 +40,11 @@ class ClusteringModel(Model):
         levels = [list(features[name].cat.categories) for name in self.categorical]
         prepare = ColumnTransformer(
             [
-                ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), list(self.numeric)),
+                (
+                    "numeric",
+                    make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
+                    list(self.numeric),
+                ),
                 (
                     "categorical",
                     OneHotEncoder(categories=levels, handle_unknown="ignore", sparse_output=False),

@@ -36,7 +36,10 @@ class Schema:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data for the manifest."""
-        return {"numeric": list(self.numeric), "categorical": {k: list(v) for k, v in self.categorical.items()}}
+        return {
+            "numeric": list(self.numeric),
+            "categorical": {k: list(v) for k, v in self.categorical.items()},
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Schema:
@@ -67,7 +70,9 @@ class Schema:
                     raise BadData(msg)
             out[name] = column.astype("float64")
         for name, levels in self.categorical.items():
-            out[name] = pd.Categorical(frame[name].astype("string").astype(object), categories=list(levels))
+            text = frame[name].astype("string")
+            known = text.isin(levels)  # levels unseen in training become missing
+            out[name] = pd.Categorical(text.where(known).astype(object), categories=list(levels))
         return pd.DataFrame(out, index=frame.index)
 
 

@@ -1,0 +1,118 @@
+"""The command line: usage errors exit 2 before any work, in one line, with the valid choices."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+NEEDS_LIGHTGBM = pytest.mark.skipif(importlib.util.find_spec("lightgbm") is None, reason="needs the churn extra")
+
+
+def run(*args, cwd):
+    """Run the real entry point in a subprocess."""
+    return subprocess.run([sys.executable, "-m", "dispatch", *args], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["nosuch", "train"], "unknown model 'nosuch'; choose from: churn, ltv, segment"),
+        (["chrun", "train"], "unknown model 'chrun' (did you mean 'churn'?)"),
+        (["churn", "nosuch"], "choose from: train, score, evaluate, describe, sample"),
+        (
+            ["churn", "train", "--nosuch=1"],
+            "unknown flag for 'churn train': '--nosuch'; choose from: --store",
+        ),
+        (["churn", "train", "--n_estimator=5"], "(did you mean '--n_estimators'?)"),
+        (["churn", "train", "--seed=1", "--seed=2"], "flag --seed given more than once"),
+        (["churn", "train", "data.parquet"], "unexpected argument 'data.parquet'"),
+        (["churn"], "missing command for 'churn'; choose from: train"),
+        (["--store=x"], "expected a model name first"),
+        (["segment", "train", "--n_estimators=5"], "(did you mean '--n_segments'?)"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line_and_no_work(tmp_path, args, expected):
+    """Unknown model, command or flag: exit 2, one stderr line naming the choices, nothing written."""
+    done = run(*args, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert expected in done.stderr
+    assert "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == [], "a usage error must not start any work"
+
+
+@pytest.mark.parametrize("args", [["--help"], ["segment", "--help"], ["churn", "--help"], ["churn", "train", "-h"]])
+def test_help_imports_no_model_library(tmp_path, args):
+    """Help needs neither LightGBM, scikit-learn's ensembles, pandas nor pyarrow."""
+    code = (
+        "import sys; from dispatch.cli import main; code = main(sys.argv[1:]);"
+        "heavy = ['lightgbm', 'sklearn.ensemble', 'sklearn', 'pandas', 'pyarrow'];"
+        "print(code, [m for m in heavy if m in sys.modules], file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=tmp_path)
+    assert done.stderr.strip().splitlines()[-1] == "0 []"
+
+
+def test_root_help_lists_every_model_with_its_summary(tmp_path):
+    """`modelfleet --help` names each model with its one-line summary."""
+    done = run("--help", cwd=tmp_path)
+    text = done.stdout + done.stderr
+    assert done.returncode == 0
+    for name in ("churn", "ltv", "segment"):
+        assert f"\n     {name}\n" in text
+    assert "probability that a customer leaves" in text
+
+
+def test_model_help_lists_only_commands(tmp_path):
+    """`modelfleet churn --help` lists the five commands and not the class's declarations."""
+    done = run("churn", "--help", cwd=tmp_path)
+    text = done.stdout + done.stderr
+    for command in ("train", "score", "evaluate", "describe", "sample"):
+        assert f"\n     {command}\n" in text
+    assert "categorical" not in text
+
+
+def test_command_help_lists_hyperparameters_with_constraints(tmp_path):
+    """`modelfleet churn train --help` shows each hyperparameter's type, default and bounds."""
+    done = run("churn", "train", "--help", cwd=tmp_path)
+    text = done.stdout + done.stderr
+    assert "--n_estimators=N_ESTIMATORS" in text
+    assert "Boosting rounds. Must be >= 1." in text
+    assert "Default: 200" in text
+
+
+@pytest.mark.skipif(importlib.util.find_spec("lightgbm") is not None, reason="only where churn's extra is absent")
+def test_model_without_its_extra_says_what_to_install(tmp_path):
+    """A model whose extra is not installed fails with exit 78 and the pip command to fix it."""
+    done = run("churn", "train", cwd=tmp_path)
+    assert done.returncode == 78
+    assert "install it with: pip install 'modelfleet[churn]'" in done.stderr
+    assert len(done.stderr.splitlines()) == 1
+
+
+@NEEDS_LIGHTGBM
+def test_missing_data_file_names_the_path_and_writes_nothing(tmp_path):
+    """A --data path that does not exist: exit 66, the path named, no version committed."""
+    done = run("churn", "train", f"--data={tmp_path / 'nope.parquet'}", f"--store={tmp_path / 's'}", cwd=tmp_path)
+    assert done.returncode == 66
+    assert "input not found" in done.stderr
+    assert "nope.parquet" in done.stderr
+    assert not (tmp_path / "s").exists()
+
+
+@NEEDS_LIGHTGBM
+def test_console_script_and_module_give_the_same_result(tmp_path):
+    """`modelfleet` and `python -m dispatch` are the same program."""
+    script = subprocess.run(
+        [str(Path(sys.executable).with_name("modelfleet")), "churn", "describe"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    module = run("churn", "describe", cwd=tmp_path)
+    assert 0 == script.returncode == module.returncode
+    assert json.loads(script.stdout) == json.loads(module.stdout)

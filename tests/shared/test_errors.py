@@ -1,0 +1,48 @@
+"""The exception hierarchy is the CLI's exit-code contract."""
+
+import errno
+
+import pytest
+
+from shared import errors
+
+DOCUMENTED = {
+    errors.UsageError: 2,
+    errors.ArtifactRejected: 3,
+    errors.BadArgument: 64,
+    errors.BadData: 65,
+    errors.MissingInput: 66,
+    errors.ModelfleetError: 70,
+    errors.LocalIOError: 74,
+    errors.StoreUnavailable: 75,
+    errors.PermissionDenied: 77,
+    errors.ConfigError: 78,
+}
+
+
+@pytest.mark.parametrize(("cls", "code"), DOCUMENTED.items())
+def test_each_error_class_carries_its_documented_exit_code(cls, code):
+    """Every class maps to the exit code in the README table."""
+    assert code == errors.exit_code_for(cls("x"))
+
+
+@pytest.mark.parametrize(
+    ("exc", "code"),
+    [
+        (PermissionError("denied"), 77),
+        (FileNotFoundError("gone"), 66),
+        (ConnectionError("reset"), 75),
+        (OSError(errno.ENOSPC, "No space left on device"), 74),
+        (RuntimeError("bug"), 70),
+    ],
+)
+def test_builtin_exceptions_map_to_documented_codes(exc, code):
+    """Errors from libraries still get a meaningful exit code."""
+    assert code == errors.exit_code_for(exc)
+
+
+def test_errors_are_also_the_builtin_they_resemble():
+    """Callers that catch builtins keep working."""
+    assert isinstance(errors.BadData("x"), ValueError)
+    assert isinstance(errors.MissingInput("x"), FileNotFoundError)
+    assert isinstance(errors.PermissionDenied("x"), PermissionError)
