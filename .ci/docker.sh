@@ -370,7 +370,7 @@ main() {
         step_checks
     fi
     echo
-    echo "== modelfleet image checks (${IMAGE}, $((SECONDS - START_SECONDS)) s) =="
+    echo "== modelfleet image checks (${IMAGE}, MODELS=${MODELS}, $((SECONDS - START_SECONDS)) s) =="
     printf '%s\n' "${SUMMARY[@]}"
     if [[ ${FAILURES} -ne 0 ]]; then
         echo "${FAILURES} check(s) failed"
