@@ -104,7 +104,7 @@ def _help(words: list[str]) -> int:
     """Show Fire's help for the root, a model, or a command."""
     if not words:
         return _fire(registry.root(), ["--help"])
-    cls = registry.root([words[0]])[words[0]]
+    cls = registry.load(words[0], require=False)  # its commands are known even without its extra
     if len(words) == 1:
         return _fire({words[0]: _commands_view(cls)}, [words[0], "-", "--help"])  # '-': Fire lists commands
     if words[1] not in getattr(cls, "commands", ()):

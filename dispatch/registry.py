@@ -84,8 +84,16 @@ def root(selected: list[str] | None = None) -> dict[str, Any]:
         try:
             fleet[name] = load(name)
         except ConfigError as exc:
-            fleet[name] = type(name, (), {"__doc__": f"(unavailable) {exc}"})
+            fleet[name] = type(name, (), {"__doc__": f"{_summary(name)} [unavailable here] {exc}"})
     return fleet
+
+
+def _summary(name: str) -> str:
+    try:
+        doc = load(name, require=False).__doc__ or ""
+    except ConfigError:
+        return name
+    return doc.strip().split("\n", 1)[0]
 
 
 def _entry(name: str) -> importlib.metadata.EntryPoint:
