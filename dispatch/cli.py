@@ -1,146 +1,197 @@
 """The modelfleet command line: ``modelfleet MODEL COMMAND [--flag=value ...]``.
 
-Python Fire runs the command on the Fire root object (model names mapped to model classes). Before
-Fire runs anything, this module checks the model, the command and every flag name against the
-signatures, because Fire would run a command first and only then reject a misspelt flag. Results are
-printed as one JSON object on stdout; logs and errors go to stderr; errors map to documented exit codes.
+Python Fire runs the command on the Fire root object (model names mapped to model classes, plus
+``manifest``). Before Fire runs anything, :mod:`dispatch.commandline` checks the model, the command and
+every flag and parses each value by its type, because Fire would run a command first and only then reject
+a misspelt flag, and would guess types from the text. The contract with the orchestrator:
+
+- stdout carries exactly one JSON object, the result; logs go to stderr;
+- the same object is written atomically to ``$MODELFLEET_RESULT_PATH``, or to ``/airflow/xcom/return.json``
+  when that folder exists; a failure writes ``{"error", "message", "exit_code"}`` there instead;
+- the exit code comes from the documented table (see :mod:`shared.errors`).
 """
 
-from __future__ import annotations
-
-import inspect
+import contextlib
+import json
 import logging
 import os
 import sys
 import traceback
+from typing import Any
 
 from dispatch import registry
+from dispatch.commandline import MANIFEST, Call, parse
 from shared.errors import ModelfleetError, UsageError, exit_code_for
-from shared.results import to_json
+from shared.results import redact, to_json, write_result
 
 PROG = "modelfleet"
 HELP = ("--help", "-h")
+XCOM_DIR = "/airflow/xcom"  # the KubernetesPodOperator's XCom folder
 log = logging.getLogger("dispatch")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one modelfleet command line and return its exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args or os.environ.get("MODELFLEET_DEBUG", "") in ("1", "true", "yes")
+    debug = "--debug" in args or os.environ.get("MODELFLEET_DEBUG", "").lower() in ("1", "true", "yes")
     args = [arg for arg in args if arg != "--debug"]
     _configure_logging()
     try:
-        return _run(args)
+        if not args or any(arg in HELP for arg in args):
+            return _help([arg for arg in args if not arg.startswith("-")][:2])
+        result = _run(args)
     except ModelfleetError as exc:
-        _report(exc, debug, f"{PROG}: error: {_one_line(exc)}")
-        return exc.exit_code
+        return _fail(exc, exc.exit_code, f"{PROG}: error: {_one_line(exc)}", debug)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # noqa: BLE001 - the last line of defence maps anything to a documented code
         code = exit_code_for(exc)
         kind = "internal error" if code == 70 else "error"
         hint = "" if debug else " (run with --debug for the traceback)"
-        _report(exc, debug, f"{PROG}: {kind}: {type(exc).__name__}: {_one_line(exc)}{hint}")
-        return code
+        return _fail(exc, code, f"{PROG}: {kind}: {type(exc).__name__}: {_one_line(exc)}{hint}", debug)
+    text = to_json(result)
+    _write_result_file(text)
+    print(text, flush=True)
+    return 0
 
 
-def _run(args: list[str]) -> int:
-    words = [arg for arg in args if not arg.startswith("-")][:2]
-    if any(arg in HELP for arg in args) or not args:
-        return _help(words)
-    model = args[0]
-    if model.startswith("-"):
-        msg = f"expected a model name first, got {model!r}; usage: {PROG} MODEL COMMAND [--flag=value ...]"
-        raise UsageError(msg)
-    cls = registry.load(model, require=False)
-    if len(args) < 2 or args[1].startswith("-"):
-        msg = f"missing command for {model!r}; choose from: {', '.join(cls.commands)}"
-        raise UsageError(msg)
-    command = args[1]
-    if command not in cls.commands:
-        raise UsageError(registry.unknown(f"command for {model!r}:", command, list(cls.commands)))
-    flags = _check_flags(args[2:], flag_names(cls, command), f"{model} {command}")
-    registry.load(model)  # usage is right; now make sure the model's extra is installed
-    return _fire(registry.root([model]), [model, command, *flags])
-
-
-def flag_names(cls: type, command: str) -> list[str]:
-    """Return the flags ``MODEL COMMAND`` accepts: the model's constructor flags and the command's."""
-    names = []
-    for fn in (cls.__init__, getattr(cls, command)):
-        for parameter in list(inspect.signature(fn).parameters.values())[1:]:
-            if parameter.kind not in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL):
-                names.append(parameter.name)
-    return names
-
-
-def _check_flags(tokens: list[str], allowed: list[str], where: str) -> list[str]:
-    """Check every flag name before anything runs; return the tokens normalised to --name=value."""
-    out, seen = [], set()
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        if not token.startswith("--") or token == "--":  # noqa: S105 - not a password
-            msg = f"unexpected argument {token!r} for '{where}': give every value as --name=value"
+def _run(args: list[str]) -> dict[str, Any]:
+    """Check the whole command line, then let Fire run it; return the command's result."""
+    if args[0] == MANIFEST:
+        if len(args) > 1:
+            msg = f"'{PROG} {MANIFEST}' takes no arguments; got {' '.join(args[1:])!r}"
             raise UsageError(msg)
-        name, has_value, value = token[2:].partition("=")
-        name = name.replace("-", "_")
-        if not has_value and i + 1 < len(tokens) and not tokens[i + 1].startswith("--"):
-            value, has_value = tokens[i + 1], True
-            i += 1
-        if name not in allowed:
-            choices = [f"--{n}" for n in allowed]
-            raise UsageError(registry.unknown(f"flag for '{where}':", f"--{name}", choices))
-        if name in seen:
-            msg = f"flag --{name} given more than once for '{where}'; give it once"
-            raise UsageError(msg)
-        seen.add(name)
-        out.append(f"--{name}={value}" if has_value else f"--{name}")
-        i += 1
-    return out
+        return _fire({MANIFEST: _manifest_command()}, [MANIFEST])
+    call = parse(args)
+    registry.load(call.model)  # the command line is right; now make sure the model's extra is installed
+    return _fire(registry.root([call.model]), fire_args(call))
+
+
+def fire_args(call: Call) -> list[str]:
+    """Write a parsed call for Fire: each typed value as the Python literal Fire reads back unchanged."""
+    tokens = [call.model, call.command]
+    for name, value in call.values.items():
+        if hasattr(value, "isoformat"):
+            value = value.isoformat()  # the command's validation turns the ISO text back into a date
+        tokens.append(f"--{name}={value!r}")
+    return tokens
+
+
+def _fire(root: dict, command: list[str]) -> Any:
+    """Run Fire with stdout pointed at stderr, so that nothing but our JSON reaches stdout."""
+    import fire
+
+    results: list[Any] = []
+
+    def capture(result: Any) -> None:
+        results.append(result)  # returning None makes Fire print nothing itself
+
+    with _stdout_to_stderr():
+        try:
+            fire.Fire(root, command=command, name=PROG, serialize=capture)
+        except fire.core.FireExit as exc:
+            msg = f"could not run '{' '.join(command)}' (Fire exit {exc.code})"
+            raise UsageError(msg) from None
+    return results[0] if results else {}
 
 
 def _help(words: list[str]) -> int:
-    """Show Fire's help for the root, a model, or a command."""
+    """Show Fire's help for the root, a model, or a command; help goes to stdout, without a pager."""
+    import fire
+
     if not words:
-        return _fire(registry.root(), ["--help"])
-    cls = registry.load(words[0], require=False)  # its commands are known even without its extra
-    if len(words) == 1:
-        return _fire({words[0]: _commands_view(cls)}, [words[0], "-", "--help"])  # '-': Fire lists commands
-    if words[1] not in getattr(cls, "commands", ()):
-        raise UsageError(registry.unknown(f"command for {words[0]!r}:", words[1], list(cls.commands)))
-    return _fire({words[0]: cls}, [*words, "--help"])
+        root = {**registry.root(), MANIFEST: _manifest_command()}
+        command = ["--help"]
+    elif words[0] == MANIFEST:
+        root, command = {MANIFEST: _manifest_command()}, [MANIFEST, "--help"]
+    else:
+        cls = registry.load(words[0], require=False)  # its commands are known even without its extra
+        if len(words) == 1:
+            root, command = {words[0]: _commands_view(cls)}, [words[0], "-", "--help"]  # '-': list commands
+        elif words[1] not in cls.commands:
+            raise UsageError(registry.unknown(f"command for {words[0]!r}:", words[1], list(cls.commands)))
+        else:
+            root, command = {words[0]: cls}, [*words, "--help"]
+    os.environ.setdefault("PAGER", "cat")
+    with contextlib.suppress(fire.core.FireExit):
+        fire.Fire(root, command=command, name=PROG)
+    return 0
 
 
 def _commands_view(cls: type) -> type:
     """Return a class that shows only the model's commands, so its help hides its declarations."""
-    members = {name: getattr(cls, name) for name in getattr(cls, "commands", ())}
-    return type(cls.__name__, (), {"__doc__": cls.__doc__, "__init__": cls.__init__, **members})
+    members = {name: getattr(cls, name) for name in cls.commands}
+    doc = f"{cls.__doc__}\n\nEvery command also takes --store=URL, --config=FILE and --dry_run."
+    return type(cls.__name__, (), {"__doc__": doc, "__init__": cls.__init__, **members})
 
 
-def _fire(root: dict, command: list[str]) -> int:
-    import fire
+def _manifest_command() -> Any:
+    from dispatch.manifest import manifest
 
+    return manifest
+
+
+def _fail(exc: BaseException, code: int, line: str, debug: bool) -> int:
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    print(redact(line), file=sys.stderr, flush=True)
+    error = {"error": type(exc).__name__, "message": redact(_one_line(exc)), "exit_code": code}
+    with contextlib.suppress(OSError):
+        _write_result_file(json.dumps(error))
+    return code
+
+
+def _write_result_file(text: str) -> None:
+    """Write the result for the orchestrator: $MODELFLEET_RESULT_PATH, or Airflow's XCom file if its folder exists."""
+    path = os.environ.get("MODELFLEET_RESULT_PATH")
+    xcom = os.environ.get("MODELFLEET_XCOM_DIR", XCOM_DIR)
+    if not path and os.path.isdir(xcom):
+        path = os.path.join(xcom, "return.json")
+    if path:
+        write_result(text, path)
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr():
+    """Send everything written to stdout (by Python or by C libraries) to stderr while a command runs."""
+    sys.stdout.flush()
+    saved = os.dup(1)
     try:
-        fire.Fire(root, command=command, name=PROG, serialize=to_json)
-    except fire.core.FireExit as exc:
-        return int(exc.code or 0)
-    return 0
+        os.dup2(2, 1)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+class _JsonLines(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+        }
+        return json.dumps(entry)
+
+
+class _Text(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
 
 
 def _configure_logging() -> None:
     level = os.environ.get("MODELFLEET_LOG_LEVEL", "INFO").upper()
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if os.environ.get("MODELFLEET_LOG_FORMAT", "").lower() == "json":
+        handler.setFormatter(_JsonLines())
+    else:
+        handler.setFormatter(_Text("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level if level in logging.getLevelNamesMapping() else "INFO")
-
-
-def _report(exc: BaseException, debug: bool, line: str) -> None:
-    if debug:
-        traceback.print_exception(exc, file=sys.stderr)
-    print(line, file=sys.stderr)
 
 
 def _one_line(exc: BaseException) -> str:

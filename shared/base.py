@@ -8,20 +8,30 @@ A model subclass declares:
 - ``_make_sample(rows, rng)``: its own synthetic data set.
 
 Its family (``BoostedTreesModel``, ``ClusteringModel``) supplies ``_fit``, ``_predict`` and the file format.
-Every public method is a command; Fire shows its docstring as the command's help.
+
+The commands (``train``, ``score``, ``evaluate``, ``describe``, ``sample``) are written once here. For each
+model class they are wrapped so that every call, from the command line or from Python, takes each
+parameter from the argument, else ``MODELFLEET_<MODEL>_<PARAM>``, else the config file, else the default,
+and validates it against its annotation before any work starts. Fire shows their docstrings as help.
 """
 
 import dataclasses
+import datetime as dt
 import importlib.metadata
 import inspect
 import logging
+import os
 import platform
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+
+import annotated_types as at
 
 from shared import formats, params
-from shared.data import fingerprint, read_table, write_table
-from shared.errors import BadArgument, BadData
+from shared.config import load as load_config
+from shared.data import fingerprint, read_columns, read_table, write_table
+from shared.errors import BadArgument, BadData, ConfigError
+from shared.params import Spec, TablePath
 from shared.schema import Schema, require_columns
 from shared.store import Artifact, Store, check_version_id, new_version_id
 
@@ -34,6 +44,7 @@ log = logging.getLogger(__name__)
 COMMANDS = ("train", "score", "evaluate", "describe", "sample")
 TRAIN_SEED = 0  # the embedded sample that `train` uses without --data
 HOLDOUT_SEED = 1  # a fresh draw that `score` and `evaluate` use without --data
+_IMPL = "__modelfleet_command__"
 
 
 class Model:
@@ -54,39 +65,56 @@ class Model:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.name = cls.__dict__.get("name", cls.__name__.lower())
-        if hasattr(cls, "Params") and ("Params" in cls.__dict__ or "train" not in cls.__dict__):
-            cls.train = _train_command(cls)
+        if hasattr(cls, "Params"):
+            for command in cls.commands:
+                setattr(cls, command, _command(cls, command))
 
-    def __init__(self, store: str | None = None) -> None:
+    def __init__(self, store: str | None = None, config: str | None = None, dry_run: bool = False) -> None:
         """Args:
         store: Store folder or URL for model versions. Default: $MODELFLEET_STORE or ./modelfleet-store.
+        config: YAML, JSON or TOML file of parameter values per command.
+        dry_run: Check everything and print the plan, without doing the work.
         """
         self._store_url = store
+        self._config_path = config
+        self._config: dict[str, dict[str, Any]] | None = None
+        self._dry_run = bool(dry_run)
 
     # -- commands --------------------------------------------------------------------------------
 
     def train(
         self,
-        data: str | None = None,
+        data: TablePath | None = None,
         *,
         run_id: str | None = None,
-        valid_fraction: float = 0.2,
-        **hyperparameters,
+        as_of: dt.date | None = None,
+        valid_fraction: Annotated[float, at.Gt(0), at.Le(0.9)] = 0.2,
+        **hyperparameters: Any,
     ):
         """Train on DATA and commit a new model version to the store.
 
         Args:
-            data: Parquet or CSV path or URL to train on. Default: the model's embedded sample.
+            data: Table to train on. Default: the model's embedded sample.
             run_id: Version id to commit, e.g. the Airflow run id; retrying the same id changes nothing.
-            valid_fraction: Share of rows held out to measure the metrics, in (0, 0.9].
+            as_of: Date the training data describes (e.g. Airflow's ds), recorded with the version.
+            valid_fraction: Share of rows held out to measure the metrics.
         """
-        cfg = params.validate(self.Params, hyperparameters)
-        if not isinstance(valid_fraction, (int, float)) or not 0 < valid_fraction <= 0.9:
-            msg = f"--valid_fraction must be in (0, 0.9]; got {valid_fraction!r}"
-            raise BadArgument(msg)
+        cfg = self.Params(**hyperparameters)
         store = Store(self._store_url)
-        version = check_version_id(str(run_id)) if run_id is not None else new_version_id()
-        if run_id is not None and store.exists(self.name, version):
+        version = check_version_id(run_id) if run_id is not None else new_version_id()
+        committed = run_id is not None and store.exists(self.name, version)
+        if self._dry_run:
+            columns = [*self.numeric, *self.categorical, *([self.label] if self.label else [])]
+            return self._plan(
+                "train",
+                store,
+                data,
+                columns,
+                version=version,
+                already_committed=committed,
+                params=dataclasses.asdict(cfg),
+            )
+        if committed:
             log.info("%s version %s is already committed; nothing to do", self.name, version)
             return self._train_result(store, store.resolve(self.name, version), already_committed=True)
 
@@ -109,6 +137,7 @@ class Model:
             "params": dataclasses.asdict(cfg),
             "metrics": metrics,
             "rows": {"train": len(fit_rows), "valid": len(valid_rows)},
+            "as_of": as_of.isoformat() if as_of else None,
             "data": {"source": _describe_source(data), "rows": len(frame), "sha256": fingerprint(frame)},
             "libraries": _libraries(self.format),
         }
@@ -116,33 +145,54 @@ class Model:
         manifest = store.commit(self.name, version, [artifact], record)
         return self._train_result(store, manifest, already_committed=manifest.get("already_committed", False))
 
-    def score(self, data: str | None = None, *, version: str = "latest", output: str | None = None):
+    def score(
+        self,
+        data: TablePath | None = None,
+        *,
+        version: str = "latest",
+        as_of: dt.date | None = None,
+        output: Annotated[str, params.Shown("Parquet or CSV path or URL")] | None = None,
+    ):
         """Score DATA with a stored model version and write the predictions.
 
         Args:
-            data: Parquet or CSV path or URL to score. Default: a fresh draw of the embedded sample.
+            data: Table to score. Default: a fresh draw of the embedded sample.
             version: Model version to use; 'latest' is the newest committed one.
-            output: Parquet or CSV path or URL for the predictions. Default: predictions/<version>.parquet in the store.
+            as_of: Date the scored data describes (e.g. Airflow's ds), added to each prediction.
+            output: Where to write the predictions. Default: predictions/<version>.parquet in the store.
         """
+        if self._dry_run:
+            store = Store(self._store_url)
+            manifest = store.resolve(self.name, _version(version))
+            columns = Schema.from_dict(manifest["features"]).columns
+            target = output or self._default_output(store, manifest)
+            return self._plan("score", store, data, columns, version=manifest["version"], output=target)
         store, manifest, fitted = self._load(version)
         frame = self._input(data, HOLDOUT_SEED)
         schema = Schema.from_dict(manifest["features"])
         predictions = self._frame_of(frame, self._predict(fitted, schema.features(frame)))
+        if as_of is not None:
+            predictions["as_of"] = as_of
         result = {"model": self.name, "version": manifest["version"], "rows": len(predictions)}
         if output is None and _is_frame(data):
             return {**result, "predictions": predictions}  # in Python: a frame in, a frame out
-        target = output or f"{store.url}/{self.name}/predictions/{manifest['version']}.parquet"
+        target = output or self._default_output(store, manifest)
         write_table(predictions, target)
         log.info("wrote %d predictions to %s", len(predictions), target)
         return {**result, "output": target}
 
-    def evaluate(self, data: str | None = None, *, version: str = "latest"):
+    def evaluate(self, data: TablePath | None = None, *, version: str = "latest"):
         """Measure a stored model version's metrics on labelled DATA.
 
         Args:
-            data: Parquet or CSV path or URL with the label column. Default: a fresh draw of the embedded sample.
+            data: Labelled table to evaluate on. Default: a fresh draw of the embedded sample.
             version: Model version to evaluate; 'latest' is the newest committed one.
         """
+        if self._dry_run:
+            store = Store(self._store_url)
+            manifest = store.resolve(self.name, _version(version))
+            columns = Schema.from_dict(manifest["features"]).columns + ([self.label] if self.label else [])
+            return self._plan("evaluate", store, data, columns, version=manifest["version"])
         _, manifest, fitted = self._load(version)
         frame = self._input(data, HOLDOUT_SEED)
         features = Schema.from_dict(manifest["features"]).features(frame)
@@ -150,9 +200,24 @@ class Model:
         return {"model": self.name, "version": manifest["version"], "rows": len(frame), "metrics": metrics}
 
     def describe(self):
-        """Show the model's parameters, features, metrics and stored versions."""
+        """Show the model's features, metrics, stored versions, and each parameter's value and its source."""
         store = Store(self._store_url)
         versions = store.versions(self.name)
+        commands = {}
+        for command in self.commands:
+            specs = command_specs(type(self), command)
+            settings = self._settings(command, specs, {})
+            commands[command] = {
+                "summary": _summary(getattr(type(self), command)),
+                "parameters": {
+                    spec.name: {
+                        **spec.describe(self.name),
+                        "value": _plain(settings[spec.name][0]),
+                        "source": settings[spec.name][1],
+                    }
+                    for spec in specs
+                },
+            }
         return {
             "model": self.name,
             "summary": _summary(type(self)),
@@ -161,11 +226,7 @@ class Model:
             "features": {"numeric": list(self.numeric), "categorical": list(self.categorical)},
             "prediction": self.prediction,
             "metrics": [metric.__name__ for metric in self.metrics],
-            "parameters": {
-                field.name: {"default": field.default, "type": str(field.type), "help": decl.help}
-                | ({"constraint": decl.bounds()} if decl.bounds() else {})
-                for field, decl in params.fields(self.Params)
-            },
+            "commands": commands,
             "store": store.url,
             "versions": [
                 {"version": m["version"], "committed_at": m["committed_at"], "metrics": m.get("metrics", {})}
@@ -174,22 +235,25 @@ class Model:
             "latest": versions[-1]["version"] if versions else None,
         }
 
-    def sample(self, *, rows: int = 5000, seed: int = 0, output: str | None = None):
+    def sample(
+        self,
+        *,
+        rows: Annotated[int, at.Ge(1)] = 5000,
+        seed: Annotated[int, at.Ge(0)] = 0,
+        output: Annotated[str, params.Shown("Parquet or CSV path or URL")] | None = None,
+    ):
         """Write the model's synthetic data set: seeded, realistic, with a learnable signal.
 
         Args:
-            rows: Number of rows, at least 1.
+            rows: Number of rows.
             seed: Random seed; the same seed gives the same rows.
-            output: Parquet or CSV path or URL to write. Default: <model>-sample.parquet in the current folder.
+            output: Where to write it. Default: <model>-sample.parquet in the current folder.
         """
-        if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
-            msg = f"--rows must be an integer >= 1; got {rows!r}"
-            raise BadArgument(msg)
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            msg = f"--seed must be an integer; got {seed!r}"
-            raise BadArgument(msg)
+        target = output or f"{self.name}-sample.parquet"
+        if self._dry_run:
+            return {"dry_run": True, "model": self.name, "command": "sample", "rows": rows, "output": target}
         frame = self._sample_frame(rows, seed)
-        target = write_table(frame, output or f"{self.name}-sample.parquet")
+        write_table(frame, target)
         return {"model": self.name, "output": target, "rows": len(frame), "columns": list(frame.columns)}
 
     # -- what a model or its family supplies -----------------------------------------------------
@@ -212,7 +276,56 @@ class Model:
     def _model_file(self) -> str:
         return {formats.LIGHTGBM: "model.txt", formats.SKOPS: "model.skops"}[self.format]
 
+    # -- parameters ------------------------------------------------------------------------------
+
+    def _settings(self, command: str, specs: list[Spec], given: dict[str, Any]) -> dict[str, tuple[Any, str]]:
+        """Return each parameter's value and where it came from: argument, env, config or default."""
+        section = self._config_section(command, specs)
+        settings = {}
+        for spec in specs:
+            variable = spec.env_var(self.name)
+            if spec.name in given:
+                value = given[spec.name]
+                if not (spec.name == "data" and _is_frame(value)):  # in Python, data may be a DataFrame
+                    value = spec.from_python(value, f"--{spec.name}")
+                settings[spec.name] = (value, "argument")
+            elif variable in os.environ:
+                settings[spec.name] = (_as_config(spec.from_text, os.environ[variable], variable), "env")
+            elif spec.name in section:
+                where = f"{self._config_path}: {command}.{spec.name}"
+                settings[spec.name] = (_as_config(spec.from_python, section[spec.name], where), "config")
+            elif spec.required:
+                msg = f"'{self.name} {command}' needs --{spec.name}"
+                raise BadArgument(msg)
+            else:
+                settings[spec.name] = (spec.default, "default")
+        return settings
+
+    def _config_section(self, command: str, specs: list[Spec]) -> dict[str, Any]:
+        if self._config_path is None:
+            return {}
+        if self._config is None:
+            self._config = load_config(self._config_path)
+            unknown = sorted(set(self._config) - set(self.commands))
+            if unknown:
+                msg = f"config file {self._config_path} names unknown command {unknown[0]!r}; commands: {self.commands}"
+                raise ConfigError(msg)
+        section = self._config.get(command, {})
+        names = [spec.name for spec in specs]
+        unknown = sorted(set(section) - set(names))
+        if unknown:
+            msg = f"config file {self._config_path}: '{command}' has no parameter {unknown[0]!r}; it takes: {names}"
+            raise ConfigError(msg)
+        return section
+
     # -- shared machinery ------------------------------------------------------------------------
+
+    def _plan(self, command: str, store: Store, data: Any, columns: list[str], **facts: Any) -> dict[str, Any]:
+        """Check what a command would read and return what it would do, without doing it."""
+        if data is not None and not _is_frame(data):
+            require_columns(_Columns(read_columns(data)), columns, f"--data {data}")
+        source = _describe_source(data) if command == "train" else "embedded sample" if data is None else str(data)
+        return {"dry_run": True, "model": self.name, "command": command, "store": store.url, "data": source, **facts}
 
     def _sample_frame(self, rows: int, seed: int) -> "pd.DataFrame":
         import numpy as np
@@ -248,7 +361,7 @@ class Model:
     def _load(self, version: str) -> tuple[Store, dict[str, Any], Any]:
         """Resolve a version and load its model file after integrity and compatibility checks."""
         store = Store(self._store_url)
-        manifest = store.resolve(self.name, "latest" if version == "latest" else check_version_id(str(version)))
+        manifest = store.resolve(self.name, _version(version))
         where = f"{self.name} version {manifest['version']}"
         data, fmt = store.read(manifest, self._model_file)
         formats.check_compatible(fmt, manifest.get("libraries", {}), where)
@@ -256,6 +369,9 @@ class Model:
             msg = f"{where} is stored as {fmt!r}; {self.name} reads only {self.format!r}"
             raise formats.ArtifactRejected(msg)
         return store, manifest, formats.load(data, fmt, trusted=self.trusted)
+
+    def _default_output(self, store: Store, manifest: dict[str, Any]) -> str:
+        return f"{store.url}/{self.name}/predictions/{manifest['version']}.parquet"
 
     def _frame_of(self, frame: "pd.DataFrame", predicted: "np.ndarray") -> "pd.DataFrame":
         import pandas as pd
@@ -270,36 +386,86 @@ class Model:
             "metrics": manifest.get("metrics", {}),
             "rows": manifest.get("rows", {}),
             "store": store.url,
+            "as_of": manifest.get("as_of"),
             "already_committed": already_committed,
         }
 
 
-def _train_command(cls: type[Model]) -> Callable[..., dict[str, Any]]:
-    """Build ``cls.train`` whose signature and help list the model's hyperparameters as flags.
+def command_specs(cls: type[Model], command: str) -> list[Spec]:
+    """Return the parameters of ``cls``'s command: its signature's, plus the hyperparameters for train."""
+    impl = getattr(getattr(cls, command), _IMPL, getattr(cls, command))
+    specs = params.signature_specs(impl)
+    return specs + params.hyperparameters(cls.Params) if command == "train" else specs
 
-    Fire reads ``__signature__`` and the docstring, so ``modelfleet churn train --help`` shows every
-    hyperparameter with its type, default and help, while the body stays the one in ``Model.train``.
+
+def constructor_specs(cls: type[Model]) -> list[Spec]:
+    """Return the parameters every command of ``cls`` accepts through the constructor (store, config, dry_run)."""
+    return params.signature_specs(cls.__init__)
+
+
+def _command(cls: type[Model], command: str) -> Callable[..., dict[str, Any]]:
+    """Wrap a command implementation for ``cls``: resolve and validate parameters, then run it.
+
+    The wrapper's ``__signature__`` and docstring list every parameter (for train, every hyperparameter)
+    with its type, bounds and environment variable, which is what Fire shows as the command's help.
     """
-    base = Model.train
+    impl = getattr(getattr(cls, command), _IMPL, getattr(cls, command))
+    specs = command_specs(cls, command)
+    names = {spec.name for spec in specs}
+    signature = inspect.signature(impl)
 
-    def train(self, data=None, *, run_id=None, valid_fraction=0.2, **hyperparameters):
-        return base(self, data, run_id=run_id, valid_fraction=valid_fraction, **hyperparameters)
+    def run(self: Model, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        try:
+            bound = signature.bind_partial(self, *args, **kwargs).arguments
+        except TypeError as exc:
+            msg = f"'{self.name} {command}': {exc}"
+            raise BadArgument(msg) from None
+        given = {k: v for k, v in bound.items() if k != "self" and k != "hyperparameters"}
+        given.update(bound.get("hyperparameters", {}))
+        unknown = sorted(set(given) - names)
+        if unknown:
+            msg = f"'{self.name} {command}' has no parameter {unknown[0]!r}; it takes: {', '.join(sorted(names))}"
+            raise BadArgument(msg)
+        values = {name: value for name, (value, _) in self._settings(command, specs, given).items()}
+        return impl(self, **values)
 
-    signature = inspect.signature(base)
-    fixed = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
-    extra, lines = [], []
-    for field, decl in params.fields(cls.Params):
-        annotation = {"int": int, "float": float, "bool": bool, "str": str}.get(str(field.type), field.type)
-        extra.append(
-            inspect.Parameter(field.name, inspect.Parameter.KEYWORD_ONLY, default=field.default, annotation=annotation)
+    first = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    shown = [
+        inspect.Parameter(
+            spec.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None if spec.required else spec.default,
+            annotation=params.display_annotation(spec),
         )
-        bounds = f" Must be {decl.bounds()}." if decl.bounds() else ""
-        lines.append(f"    {field.name}: {decl.help}{bounds}")
-    train.__signature__ = signature.replace(parameters=fixed + extra)
-    train.__doc__ = inspect.cleandoc(base.__doc__) + "\n" + "\n".join(lines)
-    train.__name__, train.__qualname__ = "train", f"{cls.__qualname__}.train"
-    train.__module__ = cls.__module__
-    return train
+        for spec in specs
+    ]
+    run.__signature__ = inspect.Signature(first + shown)
+    doc = inspect.getdoc(impl) or ""
+    summary = doc.split("\n\nArgs:", 1)[0]
+    lines = [f"    {spec.name}: {params.help_line(spec, cls.name)}" for spec in specs]
+    run.__doc__ = summary + ("\n\nArgs:\n" + "\n".join(lines) if lines else "")
+    run.__name__, run.__qualname__, run.__module__ = command, f"{cls.__qualname__}.{command}", cls.__module__
+    setattr(run, _IMPL, impl)
+    return run
+
+
+class _Columns:
+    """The column names of a table not yet read, shaped like a frame for ``require_columns``."""
+
+    def __init__(self, columns: list[str]) -> None:
+        self.columns = columns
+
+
+def _as_config(parse: Callable[..., Any], value: Any, where: str) -> Any:
+    """Parse a value from the environment or a config file; a bad one is a configuration error (78)."""
+    try:
+        return parse(value, where)
+    except BadArgument as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _version(version: str) -> str:
+    return "latest" if version == "latest" else check_version_id(version)
 
 
 def _split(rows: int, valid_fraction: float, seed: int) -> tuple[Any, Any]:
@@ -315,14 +481,18 @@ def _is_frame(data: Any) -> bool:
     return type(data).__name__ == "DataFrame" and hasattr(data, "columns")
 
 
+def _plain(value: Any) -> Any:
+    return "<DataFrame>" if _is_frame(value) else params._plain_default(value)
+
+
 def _describe_source(data: Any) -> str:
     if data is None:
         return f"embedded sample (seed {TRAIN_SEED})"
     return "in-memory DataFrame" if _is_frame(data) else str(data)
 
 
-def _summary(cls: type) -> str:
-    return inspect.cleandoc(cls.__doc__ or "").split("\n", 1)[0]
+def _summary(obj: Any) -> str:
+    return inspect.cleandoc(obj.__doc__ or "").split("\n", 1)[0]
 
 
 def _libraries(fmt: str) -> dict[str, str]:

@@ -8,7 +8,7 @@ Models are stored in LightGBM's native text format.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from shared import formats
 from shared.base import Model
@@ -24,6 +24,9 @@ class BoostingParams:
     """LightGBM hyperparameters that every boosted-trees model accepts."""
 
     n_estimators: int = param(200, "Boosting rounds.", ge=1)
+    boosting: Literal["gbdt", "dart"] = param(
+        "gbdt", "Boosting algorithm: gbdt, or dart (trees dropped out at random)."
+    )
     learning_rate: float = param(0.05, "Shrinkage applied to each tree.", gt=0, le=1)
     num_leaves: int = param(31, "Maximum leaves per tree.", ge=2)
     min_child_samples: int = param(20, "Minimum rows in a leaf.", ge=1)
@@ -54,6 +57,7 @@ class BoostedTreesModel(Model):
         )
         booster_params = {
             "objective": self.objective,
+            "boosting": cfg.boosting,
             "learning_rate": cfg.learning_rate,
             "num_leaves": cfg.num_leaves,
             "min_data_in_leaf": cfg.min_child_samples,

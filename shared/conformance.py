@@ -64,8 +64,8 @@ def check_declarations(model_cls: type[Model], workdir: Path) -> None:
     assert model_cls.metrics, f"{model_cls.__name__} declares no metrics"
     overlap = {model_cls.label, model_cls.id_column} & {*model_cls.numeric, *model_cls.categorical}
     assert not overlap, f"{model_cls.__name__} lists {overlap} both as features and as label or id"
-    for field, decl in params.fields(model_cls.Params):
-        assert decl.help, f"hyperparameter {field.name!r} of {model_cls.__name__} has no help text"
+    for spec in params.hyperparameters(model_cls.Params):
+        assert spec.help, f"hyperparameter {spec.name!r} of {model_cls.__name__} has no help text"
 
 
 def check_sample_is_seeded(model_cls: type[Model], workdir: Path) -> None:
@@ -174,7 +174,9 @@ def check_describe(model_cls: type[Model], workdir: Path) -> None:
     _, trained = _trained(model_cls, workdir)
     described = model.describe()
     assert described["latest"] == trained["version"], "describe does not show the new version as latest"
-    assert set(described["parameters"]) == {f.name for f, _ in params.fields(model_cls.Params)}
+    train = described["commands"]["train"]["parameters"]
+    missing = {spec.name for spec in params.hyperparameters(model_cls.Params)} - set(train)
+    assert not missing, f"describe does not list the hyperparameters {missing}"
     json.loads(to_json(described))
 
 

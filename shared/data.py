@@ -31,8 +31,28 @@ def table_format(path: str) -> str:
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
     """Read a Parquet or CSV table from a local path or an fsspec URL."""
-    import fsspec
     import pandas as pd
+
+    with _opened(path) as (handle, kind):
+        return pd.read_parquet(handle) if kind == "parquet" else pd.read_csv(handle)
+
+
+def read_columns(path: str | os.PathLike) -> list[str]:
+    """Return a table's column names, reading only its schema (Parquet) or header (CSV)."""
+    with _opened(path) as (handle, kind):
+        if kind == "parquet":
+            import pyarrow.parquet as pq
+
+            return list(pq.read_schema(handle).names)
+        import pandas as pd
+
+        return list(pd.read_csv(handle, nrows=0).columns)
+
+
+@contextlib.contextmanager
+def _opened(path: str | os.PathLike):
+    """Open a table for reading; map what can go wrong to MissingInput, PermissionDenied or BadData."""
+    import fsspec
 
     path = os.fspath(path)
     kind = table_format(path)
@@ -42,7 +62,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
             msg = f"input not found: {path}"
             raise MissingInput(msg)
         with fs.open(fs_path, "rb") as handle:
-            return pd.read_parquet(handle) if kind == "parquet" else pd.read_csv(handle)
+            yield handle, kind
     except PermissionError as exc:
         msg = f"permission denied reading {path}: {exc.strerror or exc}"
         raise PermissionDenied(msg) from exc

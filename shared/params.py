@@ -1,100 +1,321 @@
-"""Hyperparameters declared as data: a frozen dataclass per model family, one ``param(...)`` per field.
+"""Command parameters: one spec per parameter, taken from the code, used everywhere.
 
-A field's type, default, help line and bounds live in one place. The CLI shows them as flags, the store
-records them, and :func:`validate` checks values passed from Python or from the command line.
+A parameter is declared once, as an annotated argument of a command (``rows: Annotated[int, Ge(1)] = 5000``)
+or as a hyperparameter field (``n_estimators: int = param(200, "Boosting rounds.", ge=1)``). From that
+declaration come its command-line parsing, its validation from Python, its help line, its environment
+variable and its entry in ``modelfleet manifest``.
+
+Values are parsed by the annotation with pydantic, never guessed from their text: ``--run_id=20241010``
+stays the string ``'20241010'`` and ``--n_estimators=abc`` is refused before any work starts. pydantic is
+imported only when a value is parsed, so help and the manifest stay fast.
 """
 
-from __future__ import annotations
-
 import dataclasses
-from dataclasses import dataclass
-from typing import Any
+import datetime as dt
+import inspect
+import json
+import re
+import types
+import typing
+from functools import cache
+from typing import Annotated, Any, Literal, Union
+
+import annotated_types as at
 
 from shared.errors import BadArgument
 
 _META = "modelfleet"
 
 
-@dataclass(frozen=True)
-class Param:
-    """What the CLI and the checks know about one hyperparameter."""
+@dataclasses.dataclass(frozen=True)
+class Shown:
+    """A marker for ``Annotated``: the type name that help and the manifest show."""
 
-    help: str
-    ge: float | None = None
-    gt: float | None = None
-    le: float | None = None
-    lt: float | None = None
+    name: str
 
-    def bounds(self) -> str:
-        """Return the constraint as people read it, for example ``in (0, 1]`` or ``>= 1``."""
-        low = f"({self.gt:g}" if self.gt is not None else f"[{self.ge:g}" if self.ge is not None else None
-        high = f"{self.lt:g})" if self.lt is not None else f"{self.le:g}]" if self.le is not None else None
-        if low and high:
-            return f"in {low}, {high}"
-        if low:
-            return f"{'>' if self.gt is not None else '>='} {low[1:]}"
-        if high:
-            return f"{'<' if self.lt is not None else '<='} {high[:-1]}"
-        return ""
+
+# A table input or output: a Parquet or CSV path, or any fsspec URL. In Python, inputs may be DataFrames.
+TablePath = Annotated[Any, Shown("Parquet or CSV path or URL")]
+_BOUNDS = (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
+_TRUE, _FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
+
+
+@dataclasses.dataclass(frozen=True)
+class Spec:
+    """One parameter of one command: its name, full annotation, default and help line."""
+
+    name: str
+    annotation: Any
+    default: Any = inspect.Parameter.empty
+    help: str = ""
+
+    @property
+    def required(self) -> bool:
+        """Whether the parameter has no default."""
+        return self.default is inspect.Parameter.empty
+
+    @property
+    def base(self) -> Any:
+        """The annotation without constraints and without ``| None``."""
+        return _base(self.annotation)
+
+    @property
+    def optional(self) -> bool:
+        """Whether None is an allowed value."""
+        return _is_optional(_strip(self.annotation))
+
+    @property
+    def flag(self) -> bool:
+        """Whether the parameter is a boolean switch (``--name`` / ``--noname``)."""
+        return self.base is bool
+
+    def constraints(self) -> dict[str, float]:
+        """The numeric bounds declared next to the annotation, as plain data."""
+        found = {}
+        for item in _metadata(self.annotation):
+            for key, _ in _BOUNDS:
+                if getattr(item, key, None) is not None:
+                    found[key] = getattr(item, key)
+        return found
+
+    def type_name(self) -> str:
+        """The type as people read it: ``int``, ``date``, ``one of 'a', 'b'``, ``list of str``."""
+        return _type_name(_strip(self.annotation))
+
+    def constraint_text(self) -> str:
+        """The bounds as people read them, e.g. ``>= 1`` or ``> 0 and <= 1``."""
+        return " and ".join(f"{sign} {self.constraints()[key]:g}" for key, sign in _BOUNDS if key in self.constraints())
+
+    def env_var(self, model: str) -> str:
+        """The environment variable that sets this parameter for ``model``."""
+        return f"MODELFLEET_{model}_{self.name}".upper()
+
+    def from_text(self, text: str | bool, source: str | None = None) -> Any:
+        """Parse a value given as text (a flag or a variable) by the annotation; BadArgument if it does not fit."""
+        source = source or f"--{self.name}"
+        if isinstance(text, bool):
+            if self.flag:
+                return text
+            _refuse(self, source, "a value", "no value" if text else "a --no prefix")
+        base = self.base
+        if base is str or base is Any:
+            value: Any = text  # text parameters take the text verbatim: '007' stays '007'
+        elif base is bool:
+            value = _bool(self, text, source)
+        elif typing.get_origin(base) in (list, tuple):
+            value = _list_from_text(self, text, source)
+        else:
+            return self._validate(text, source, strings=True)
+        return self._validate(value, source, strings=False)
+
+    def from_python(self, value: Any, source: str | None = None) -> Any:
+        """Check a value given from Python or a config file; BadArgument if it does not fit."""
+        return self._validate(value, source or self.name, strings=False)
+
+    def to_text(self, value: Any) -> str | None:
+        """Return the text that :meth:`from_text` parses back to ``value`` (None: give no value, a bare flag)."""
+        if value is None:
+            msg = f"--{self.name}: None cannot be given on the command line; leave the flag out instead"
+            raise BadArgument(msg)
+        if isinstance(value, bool) and self.flag:
+            return None
+        if isinstance(value, (dt.date, dt.datetime)):
+            return value.isoformat()
+        if isinstance(value, (list, tuple)):
+            return json.dumps([v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v for v in value])
+        if isinstance(value, float):
+            return repr(value)
+        return str(value)
+
+    def describe(self, model: str | None = None) -> dict[str, Any]:
+        """Plain data for help, ``describe`` and the manifest."""
+        out: dict[str, Any] = {"type": self.type_name(), "help": self.help}
+        out["required"] = self.required
+        if not self.required:
+            out["default"] = _plain_default(self.default)
+        if self.constraints():
+            out["constraints"] = self.constraints()
+        if self.choices():
+            out["choices"] = list(self.choices())
+        if model:
+            out["env"] = self.env_var(model)
+        return out
+
+    def choices(self) -> tuple[Any, ...]:
+        """The allowed values of a ``Literal`` parameter."""
+        base = self.base
+        return typing.get_args(base) if typing.get_origin(base) is Literal else ()
+
+    def _validate(self, value: Any, source: str, strings: bool) -> Any:
+        from pydantic import ValidationError
+
+        adapter = _adapter(self.annotation)
+        try:
+            return adapter.validate_strings(value) if strings else adapter.validate_python(value)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            expected = self.type_name() + (f" {self.constraint_text()}" if self.constraint_text() else "")
+            detail = error["msg"][0].lower() + error["msg"][1:]
+            msg = f"{source} must be {expected}: {detail}; got {value!r}"
+            raise BadArgument(msg) from None
 
 
 def param(default: Any, help: str, **bounds: float) -> Any:
     """Declare a hyperparameter field: ``n_estimators: int = param(200, "Boosting rounds.", ge=1)``."""
-    return dataclasses.field(default=default, metadata={_META: Param(help, **bounds)})
+    return dataclasses.field(default=default, metadata={_META: (help, bounds)})
 
 
-def fields(params_cls: type) -> list[tuple[dataclasses.Field, Param]]:
-    """Return each hyperparameter field of a params dataclass with its declaration."""
-    return [(f, f.metadata.get(_META, Param(""))) for f in dataclasses.fields(params_cls)]
+def hyperparameters(params_cls: type) -> list[Spec]:
+    """Return the specs of a hyperparameter dataclass, bounds folded into each annotation."""
+    hints = typing.get_type_hints(params_cls)
+    specs = []
+    for field in dataclasses.fields(params_cls):
+        help_text, bounds = field.metadata.get(_META, ("", {}))
+        annotation = hints[field.name]
+        if bounds:
+            annotation = Annotated[annotation, at.Interval(**bounds)]
+        specs.append(Spec(field.name, annotation, field.default, help_text))
+    return specs
 
 
-def validate(params_cls: type, values: dict[str, Any]) -> Any:
-    """Build a params instance from ``values``, checking names, types and bounds.
-
-    Raises BadArgument naming the parameter, what was expected and what was given.
-    """
-    known = {f.name: (f, p) for f, p in fields(params_cls)}
-    unknown = sorted(set(values) - set(known))
-    if unknown:
-        msg = f"unknown hyperparameter {unknown[0]!r}; expected one of: {', '.join(known)}"
-        raise BadArgument(msg)
-    checked = {}
-    for name, value in values.items():
-        field, decl = known[name]
-        checked[name] = _check(name, _coerce(name, value, field.type), decl)
-    return params_cls(**checked)
+def signature_specs(fn: Any) -> list[Spec]:
+    """Return the specs of a function's named parameters (after ``self``), help taken from its docstring."""
+    hints = typing.get_type_hints(fn, include_extras=True)
+    helps = _arg_help(inspect.getdoc(fn) or "")
+    specs = []
+    for parameter in list(inspect.signature(fn).parameters.values())[1:]:
+        if parameter.kind in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL):
+            continue
+        annotation = hints.get(parameter.name, Any)
+        specs.append(Spec(parameter.name, annotation, parameter.default, helps.get(parameter.name, "")))
+    return specs
 
 
-def _coerce(name: str, value: Any, annotation: Any) -> Any:
-    kind = {"int": int, "float": float, "bool": bool, "str": str}.get(str(annotation), annotation)
-    if kind is bool:
-        if isinstance(value, bool):
-            return value
-    elif kind is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-    elif kind is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-    elif kind is str:
-        if isinstance(value, str):
-            return value
+def help_line(spec: Spec, model: str) -> str:
+    """One help line: the description, then type, bounds and environment variable in brackets."""
+    facts = [spec.type_name()] + ([spec.constraint_text()] if spec.constraint_text() else [])
+    facts.append(f"env {spec.env_var(model)}")
+    return f"{spec.help} [{'; '.join(facts)}]".strip()
+
+
+def display_annotation(spec: Spec) -> Any:
+    """A plain annotation for Fire's help (Fire shows ``Annotated[...]`` as just 'Annotated')."""
+    base = spec.base
+    return base if isinstance(base, type) else str
+
+
+# -- internals -----------------------------------------------------------------------------------
+
+
+@cache
+def _adapter(annotation: Any) -> Any:
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(annotation)
+
+
+def _strip(annotation: Any) -> Any:
+    while typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
+
+
+def _metadata(annotation: Any) -> list[Any]:
+    found = []
+    while True:
+        if typing.get_origin(annotation) is Annotated:
+            found.extend(annotation.__metadata__)
+            annotation = typing.get_args(annotation)[0]
+        elif _is_optional(annotation):
+            annotation = _non_none(annotation)
+        else:
+            return found
+
+
+def _is_optional(annotation: Any) -> bool:
+    return typing.get_origin(annotation) in (Union, types.UnionType) and type(None) in typing.get_args(annotation)
+
+
+def _non_none(annotation: Any) -> Any:
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    return args[0] if len(args) == 1 else Union[tuple(args)]  # noqa: UP007 - built at run time
+
+
+def _base(annotation: Any) -> Any:
+    annotation = _strip(annotation)
+    if _is_optional(annotation):
+        annotation = _strip(_non_none(annotation))
+    return annotation
+
+
+def _type_name(annotation: Any) -> str:
+    shown = [m.name for m in _metadata(annotation) if isinstance(m, Shown)]
+    if shown:
+        return shown[0]
+    annotation = _strip(annotation)
+    if _is_optional(annotation):
+        return _type_name(_non_none(annotation))
+    origin = typing.get_origin(annotation)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(annotation))
+    if origin in (list, tuple):
+        args = typing.get_args(annotation)
+        return f"list of {_type_name(args[0])}" if args else "list"
+    if origin in (Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(annotation))
+    if annotation is Any:
+        return "text"
+    names = {dt.date: "date (YYYY-MM-DD)", dt.datetime: "datetime (ISO 8601)", str: "text"}
+    return names.get(annotation, getattr(annotation, "__name__", str(annotation)))
+
+
+def _bool(spec: Spec, text: str, source: str) -> bool:
+    if text.lower() in _TRUE:
+        return True
+    if text.lower() in _FALSE:
+        return False
+    return _refuse(spec, source, "true or false", repr(text))
+
+
+def _list_from_text(spec: Spec, text: str, source: str) -> list[Any]:
+    """A list is JSON (``["a", "b"]``) or comma-separated text (``a,b``)."""
+    if text.lstrip().startswith("["):
+        try:
+            items = json.loads(text)
+        except ValueError:
+            _refuse(spec, source, "a JSON list or comma-separated values", repr(text))
     else:
-        return value
-    msg = f"--{name} must be {kind.__name__}; got {value!r}"
+        items = [item.strip() for item in text.split(",")] if text.strip() else []
+    return items
+
+
+def _refuse(spec: Spec, source: str, expected: str, got: str) -> Any:
+    msg = f"{source} must be {expected}; got {got}"
     raise BadArgument(msg)
 
 
-def _check(name: str, value: Any, decl: Param) -> Any:
-    ok = (
-        (decl.ge is None or value >= decl.ge)
-        and (decl.gt is None or value > decl.gt)
-        and (decl.le is None or value <= decl.le)
-        and (decl.lt is None or value < decl.lt)
-    )
-    if not ok:
-        msg = f"--{name} must be {decl.bounds()}; got {value!r}"
-        raise BadArgument(msg)
-    return value
+def _plain_default(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return list(value) if isinstance(value, tuple) else value
+
+
+_ARG = re.compile(r"^\s{2,}(\w+):\s*(.*)$")
+
+
+def _arg_help(doc: str) -> dict[str, str]:
+    """Map argument names to their one-line help from a Google-style ``Args:`` section."""
+    helps, current, in_args = {}, None, False
+    for line in doc.splitlines():
+        if line.strip() == "Args:":
+            in_args = True
+            continue
+        if in_args and line and not line.startswith(" "):
+            break
+        match = _ARG.match(line) if in_args else None
+        if match:
+            current = match.group(1)
+            helps[current] = match.group(2).strip()
+        elif in_args and current and line.strip():
+            helps[current] += " " + line.strip()
+    return helps

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
 import os
+import re
 from typing import Any
 
 
@@ -33,3 +35,32 @@ def _plain(value: Any) -> Any:
         return _plain(item())
     msg = f"a command result must be JSON data; got {type(value).__name__}"
     raise TypeError(msg)
+
+
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
+_SECRET_NAME = re.compile(r"SECRET|PASSW(OR)?D|TOKEN|CREDENTIAL|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|SESSION_?KEY")
+
+
+def redact(text: str) -> str:
+    """Hide credentials: user:password in URLs, and the values of secret-looking environment variables."""
+    text = _URL_CREDENTIALS.sub(r"\g<scheme>***@", text)
+    for name, value in os.environ.items():
+        if len(value) >= 4 and _SECRET_NAME.search(name.upper()) and value in text:
+            text = text.replace(value, "***")
+    return text
+
+
+def write_result(text: str, path: str) -> None:
+    """Write a result file atomically: readers (Airflow's XCom sidecar) see all of it or nothing."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)

@@ -1,38 +1,91 @@
-"""Hyperparameters are validated by name, type and bounds."""
+"""Parameters are parsed by their annotation, never guessed from their text."""
 
+import datetime as dt
+from typing import Annotated, Literal
+
+import annotated_types as at
 import pytest
 
 from shared.boosted import BoostingParams
 from shared.errors import BadArgument
-from shared.params import validate
+from shared.params import Spec, hyperparameters
 
-
-def test_defaults_apply_when_nothing_is_given():
-    """An empty call gives the declared defaults."""
-    assert BoostingParams() == validate(BoostingParams, {})
-
-
-def test_valid_values_are_kept_and_ints_widen_to_float():
-    """Given values replace defaults; an int is fine where a float is expected."""
-    cfg = validate(BoostingParams, {"n_estimators": 300, "learning_rate": 1})
-    assert (cfg.n_estimators, cfg.learning_rate) == (300, 1.0)
-    assert isinstance(cfg.learning_rate, float)
+RUN_ID = Spec("run_id", str | None, None, "Run id.")
+ROWS = Spec("rows", Annotated[int, at.Ge(1)], 5000, "Rows.")
+RATE = Spec("learning_rate", Annotated[float, at.Gt(0), at.Le(1)], 0.1, "Rate.")
+DAY = Spec("day", dt.date | None, None, "Day.")
+MODE = Spec("mode", Literal["fast", "exact"], "fast", "Mode.")
+COLUMNS = Spec("columns", list[str] | None, None, "Columns.")
+FLAG = Spec("verbose", bool, False, "Flag.")
 
 
 @pytest.mark.parametrize(
-    ("values", "message"),
+    ("spec", "text", "expected"),
     [
-        ({"n_estimators": 0}, "--n_estimators must be >= 1; got 0"),
-        ({"n_estimators": "abc"}, "--n_estimators must be int; got 'abc'"),
-        ({"n_estimators": 2.5}, "--n_estimators must be int; got 2.5"),
-        ({"learning_rate": 0}, "--learning_rate must be in (0, 1]; got 0.0"),
-        ({"learning_rate": 1.5}, "--learning_rate must be in (0, 1]; got 1.5"),
-        ({"num_leaves": True}, "--num_leaves must be int; got True"),
-        ({"n_estimatorz": 3}, "unknown hyperparameter 'n_estimatorz'"),
+        (RUN_ID, "20241010", "20241010"),
+        (RUN_ID, "007", "007"),
+        (RUN_ID, "None", "None"),
+        (RUN_ID, "1e3", "1e3"),
+        (ROWS, "300", 300),
+        (RATE, "1", 1.0),
+        (DAY, "2024-10-10", dt.date(2024, 10, 10)),
+        (MODE, "exact", "exact"),
+        (COLUMNS, "a,b", ["a", "b"]),
+        (COLUMNS, '["a,b", "c"]', ["a,b", "c"]),
+        (FLAG, True, True),
+        (FLAG, False, False),
+        (FLAG, "no", False),
     ],
 )
-def test_bad_values_are_refused_with_a_message_naming_the_flag(values, message):
-    """Each bad value raises BadArgument saying what was expected and what was given."""
+def test_text_is_parsed_by_the_annotation(spec, text, expected):
+    """Digit strings stay strings, numbers become numbers, dates dates; nothing is guessed."""
+    assert expected == spec.from_text(text)
+
+
+@pytest.mark.parametrize(
+    ("spec", "text", "message"),
+    [
+        (ROWS, "abc", "--rows must be int >= 1: input should be a valid integer"),
+        (ROWS, "0", "--rows must be int >= 1: input should be greater than or equal to 1; got '0'"),
+        (ROWS, "2.5", "--rows must be int >= 1"),
+        (RATE, "0", "--learning_rate must be float > 0 and <= 1"),
+        (DAY, "2024-13-01", "--day must be date (YYYY-MM-DD)"),
+        (MODE, "slow", "--mode must be one of 'fast', 'exact'"),
+        (FLAG, "maybe", "--verbose must be true or false; got 'maybe'"),
+        (ROWS, True, "--rows must be a value; got no value"),
+    ],
+)
+def test_bad_text_names_the_flag_what_was_expected_and_what_was_given(spec, text, message):
+    """A bad value raises BadArgument (exit 64) with the flag, the expectation and the value."""
     with pytest.raises(BadArgument) as info:
-        validate(BoostingParams, values)
+        spec.from_text(text)
     assert str(info.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("spec", "value"), [(RUN_ID, "007"), (ROWS, 12), (RATE, 0.3), (DAY, dt.date(2020, 2, 29)), (COLUMNS, ["x", "y"])]
+)
+def test_to_text_parses_back_to_the_same_value(spec, value):
+    """The text written for a value parses back to that value."""
+    assert value == spec.from_text(spec.to_text(value))
+
+
+def test_hyperparameters_fold_bounds_into_the_annotation():
+    """A dataclass field's bounds become constraints the parser enforces and the manifest shows."""
+    specs = {spec.name: spec for spec in hyperparameters(BoostingParams)}
+    assert specs["learning_rate"].constraints() == {"gt": 0, "le": 1}
+    assert specs["n_estimators"].help == "Boosting rounds."
+    with pytest.raises(BadArgument, match="must be int >= 1"):
+        specs["n_estimators"].from_python(0)
+
+
+def test_describe_is_plain_data():
+    """The description a tool reads has type, default, bounds and environment variable."""
+    assert RATE.describe("churn") == {
+        "type": "float",
+        "help": "Rate.",
+        "required": False,
+        "default": 0.1,
+        "constraints": {"gt": 0, "le": 1},
+        "env": "MODELFLEET_CHURN_LEARNING_RATE",
+    }

@@ -1,0 +1,53 @@
+"""``modelfleet manifest``: every model, command and parameter as one JSON document, generated from the code.
+
+Tools (a DAG's CI, an argument checker) can validate invocations from it without importing any model's
+dependencies: building it imports the model classes, which import nothing heavy.
+"""
+
+import inspect
+from typing import Any
+
+from dispatch import registry
+from dispatch.commandline import specs_for
+from shared import __version__, errors
+
+USAGE = "modelfleet MODEL COMMAND [--flag=value ...]"
+
+
+def build() -> dict[str, Any]:
+    """Return the manifest: models, their commands and each command's parameters, plus the exit codes."""
+    models = {}
+    for name in registry.names():
+        cls = registry.load(name, require=False)
+        missing = registry.missing_requirements(name)
+        models[name] = {
+            "summary": _first_line(cls),
+            "available": not missing,
+            "install": f"pip install 'modelfleet[{name}]'",
+            "commands": {
+                command: {
+                    "summary": _first_line(getattr(cls, command)),
+                    "parameters": {n: spec.describe(name) for n, spec in specs_for(cls, command).items()},
+                }
+                for command in cls.commands
+            },
+        }
+    return {"modelfleet": __version__, "usage": USAGE, "models": models, "exit_codes": exit_codes()}
+
+
+def exit_codes() -> dict[str, str]:
+    """The documented exit codes and what each means, from the exception hierarchy."""
+    table = {"0": "success"}
+    classes = [errors.ModelfleetError, *errors.ModelfleetError.__subclasses__()]
+    for cls in sorted(classes, key=lambda c: c.exit_code):
+        table.setdefault(str(cls.exit_code), _first_line(cls).rstrip("."))
+    return table
+
+
+def manifest() -> dict[str, Any]:
+    """Print every model, command and parameter (type, default, constraints, env variable, help) as JSON."""
+    return build()
+
+
+def _first_line(obj: Any) -> str:
+    return inspect.cleandoc(obj.__doc__ or "").split("\n", 1)[0]

@@ -1,0 +1,61 @@
+"""Parameter values from a config file (``--config=FILE``): YAML, JSON or TOML, one section per command.
+
+    train:
+      n_estimators: 300
+      learning_rate: 0.1
+    score:
+      version: latest
+
+Values from the file rank below command-line flags and environment variables, above the defaults.
+"""
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from shared.errors import ConfigError
+
+SUFFIXES = (".yaml", ".yml", ".json", ".toml")
+
+
+def load(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
+    """Read a config file into ``{command: {parameter: value}}``; ConfigError for anything malformed."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        msg = f"config file {path} must end in {', '.join(SUFFIXES)}"
+        raise ConfigError(msg)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        msg = f"config file not found: {path}"
+        raise ConfigError(msg) from None
+    except OSError as exc:
+        msg = f"cannot read config file {path}: {exc.strerror or exc}"
+        raise ConfigError(msg) from None
+    try:
+        data = _parse(text, suffix)
+    except ValueError as exc:  # JSON, TOML and YAML parse errors are all ValueErrors (or wrapped in one)
+        first = " ".join(str(exc).split())[:200]
+        msg = f"config file {path} is not valid {suffix.lstrip('.').upper()}: {first}"
+        raise ConfigError(msg) from None
+    data = {} if data is None else data
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        msg = f"config file {path} must map command names to parameter tables, e.g. 'train: {{n_estimators: 300}}'"
+        raise ConfigError(msg)
+    return data
+
+
+def _parse(text: str, suffix: str) -> Any:
+    if suffix == ".json":
+        return json.loads(text)
+    if suffix == ".toml":
+        return tomllib.loads(text)
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(str(exc)) from exc

@@ -1,0 +1,208 @@
+"""The orchestrator's contract: exit codes, one-line errors, one JSON object on stdout, the result file."""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+HAS_CHURN = importlib.util.find_spec("lightgbm") is not None
+NEEDS_CHURN = pytest.mark.skipif(not HAS_CHURN, reason="needs the churn extra")
+
+CONFIGS = {
+    "malformed.yaml": "train: [n_estimators: 3\n",
+    "unknown-param.yaml": "train:\n  n_estimatorz: 3\n",
+    "unknown-command.json": '{"fit": {"n_estimators": 3}}',
+    "bad-value.toml": '[train]\nn_estimators = "abc"\n',
+    "not-a-table.json": "[1, 2]",
+    "config.ini": "[train]\n",
+}
+TABLES = {
+    "junk.csv": "customer_id,tenure_months,monthly_spend,support_tickets_90d,logins_30d,discount_pct,plan,region,"
+    "payment_method,churned\nC1,ten,10,1,2,0,basic,north,card,0\n",
+    "no-plan.csv": "customer_id,tenure_months,monthly_spend,support_tickets_90d,logins_30d,discount_pct,region,"
+    "payment_method,churned\nC1,3,10,1,2,0,north,card,0\n",
+    "empty.parquet": "",
+    "notes.txt": "hello",
+}
+
+# (arguments, extra environment, exit code, text the one stderr line must contain, needs churn's extra)
+BAD = [
+    (["nosuch", "train"], {}, 2, "unknown model 'nosuch'", False),
+    (["churn", "nosuch"], {}, 2, "unknown command for 'churn': 'nosuch'", False),
+    (["churn", "train", "--nosuch=1"], {}, 2, "unknown flag for 'churn train': '--nosuch'", False),
+    (["churn", "train", "--n_estimator=5"], {}, 2, "did you mean '--n_estimators'?", False),
+    (["churn", "train", "--seed=1", "--seed=2"], {}, 2, "flag --seed given more than once", False),
+    (["churn", "train", "stray"], {}, 2, "unexpected argument 'stray'", False),
+    (["churn"], {}, 2, "missing command for 'churn'", False),
+    (["churn", "train", "--n_estimators"], {}, 2, "--n_estimators needs a value", False),
+    (["churn", "train", "--aws_secret_access_key=hunter22"], {}, 2, "looks like a secret", False),
+    (["churn", "train", "--db_password=hunter22"], {}, 2, "looks like a secret", False),
+    (["manifest", "--all"], {}, 2, "'modelfleet manifest' takes no arguments", False),
+    (["churn", "train", "--n_estimators=abc"], {}, 64, "--n_estimators must be int >= 1", False),
+    (["churn", "train", "--n_estimators=2.5"], {}, 64, "--n_estimators must be int >= 1", False),
+    (["churn", "train", "--n_estimators=0"], {}, 64, "greater than or equal to 1; got '0'", False),
+    (["churn", "train", "--learning_rate=0"], {}, 64, "--learning_rate must be float > 0 and <= 1", False),
+    (["churn", "train", "--learning_rate=1.5"], {}, 64, "less than or equal to 1", False),
+    (["churn", "train", "--valid_fraction=1"], {}, 64, "--valid_fraction must be float > 0 and <= 0.9", False),
+    (["churn", "train", "--as_of=2024-13-01"], {}, 64, "--as_of must be date (YYYY-MM-DD)", False),
+    (["churn", "train", "--as_of=yesterday"], {}, 64, "--as_of must be date", False),
+    (["churn", "train", "--boosting=rf"], {}, 64, "--boosting must be one of 'gbdt', 'dart'", False),
+    (["churn", "train", "--dry_run=maybe"], {}, 64, "--dry_run must be true or false", False),
+    (["churn", "sample", "--rows=0"], {}, 64, "--rows must be int >= 1", False),
+    (["segment", "train", "--n_segments=1"], {}, 64, "--n_segments must be int >= 2 and <= 50", False),
+    (["churn", "train", "--run_id=../../etc"], {}, 64, "bad version id '../../etc'", True),
+    (["churn", "score", "--version=a/b"], {}, 64, "bad version id 'a/b'", True),
+    (["churn", "train", "--config=malformed.yaml"], {}, 78, "is not valid YAML", True),
+    (["churn", "train", "--config=unknown-param.yaml"], {}, 78, "'train' has no parameter 'n_estimatorz'", True),
+    (["churn", "train", "--config=unknown-command.json"], {}, 78, "names unknown command 'fit'", True),
+    (["churn", "train", "--config=bad-value.toml"], {}, 78, "bad-value.toml: train.n_estimators must be int", True),
+    (["churn", "train", "--config=not-a-table.json"], {}, 78, "must map command names to parameter tables", True),
+    (["churn", "train", "--config=config.ini"], {}, 78, "must end in .yaml, .yml, .json, .toml", True),
+    (["churn", "train", "--config=missing.yaml"], {}, 78, "config file not found: missing.yaml", True),
+    (
+        ["churn", "train"],
+        {"MODELFLEET_CHURN_N_ESTIMATORS": "many"},
+        78,
+        "MODELFLEET_CHURN_N_ESTIMATORS must be int",
+        True,
+    ),
+    (["churn", "score"], {}, 66, "no trained version of 'churn'", True),
+    (["churn", "train", "--data=nope.parquet"], {}, 66, "input not found: nope.parquet", True),
+    (["churn", "train", "--data=junk.csv"], {}, 65, "column 'tenure_months' must be numeric", True),
+    (["churn", "train", "--data=no-plan.csv"], {}, 65, "lacks required column(s) 'plan'", True),
+    (["churn", "train", "--data=empty.parquet"], {}, 65, "cannot read empty.parquet as parquet", True),
+    (["churn", "train", "--data=notes.txt"], {}, 65, "cannot tell the format of 'notes.txt'", True),
+]
+
+
+def run(args, cwd, env=None):
+    """Run the real entry point in a subprocess with its own store folder."""
+    environ = {**os.environ, "MODELFLEET_STORE": str(cwd / "store"), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "dispatch", *args], capture_output=True, text=True, cwd=cwd, env=environ
+    )
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    """A folder holding the config files and tables the bad invocations name."""
+    for name, text in {**CONFIGS, **TABLES}.items():
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+@pytest.mark.parametrize(("args", "env", "code", "expected", "needs_churn"), BAD, ids=lambda v: None)
+def test_bad_invocation(workdir, args, env, code, expected, needs_churn):
+    """Each mistake: its documented exit code, one stderr line naming it, no traceback, no stdout, no store."""
+    if needs_churn and not HAS_CHURN:
+        pytest.skip("needs the churn extra")
+    done = run(args, workdir, env)
+    assert code == done.returncode, done.stderr
+    assert done.stdout == ""
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert expected in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "hunter22" not in done.stderr, "a secret was echoed"
+    assert not (workdir / "store").exists(), "a failed command wrote to the store"
+
+
+def test_the_table_covers_every_documented_user_error_code():
+    """The table exercises each exit code a user's mistake can cause."""
+    assert {2, 64, 65, 66, 78} <= {code for _, _, code, _, _ in BAD}
+    assert len(BAD) >= 25
+
+
+def test_debug_adds_the_traceback(workdir):
+    """--debug shows the traceback for a user error, for a bug report."""
+    done = run(["churn", "train", "--n_estimators=abc", "--debug"], workdir)
+    assert done.returncode == 64
+    assert "Traceback" in done.stderr
+
+
+@NEEDS_CHURN
+def test_digit_strings_reach_the_code_as_strings(workdir):
+    """--run_id=20241010 becomes the version '20241010', a string, not the number Fire would make of it."""
+    done = run(["churn", "train", "--run_id=20241010", "--n_estimators=5"], workdir)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["version"] == "20241010"
+    assert (workdir / "store" / "churn" / "versions" / "20241010" / "manifest.json").exists()
+
+
+@NEEDS_CHURN
+@pytest.mark.parametrize(
+    ("trained_first", "args"),
+    [
+        (False, ["churn", "train", "--n_estimators=5", "--run_id=r1"]),
+        (True, ["churn", "train", "--n_estimators=5", "--run_id=r1"]),  # the retry: already committed
+        (True, ["churn", "score", "--version=r1"]),
+        (True, ["churn", "evaluate"]),
+        (True, ["churn", "describe"]),
+        (False, ["churn", "sample", "--rows=10", "--output=s.csv"]),
+        (True, ["churn", "score", "--dry_run"]),
+        (False, ["manifest"]),
+    ],
+)
+def test_stdout_is_exactly_one_json_object(workdir, trained_first, args):
+    """A successful command prints one line: a JSON object, and nothing else, even with debug logging."""
+    if trained_first:
+        run(["churn", "train", "--n_estimators=5", "--run_id=r1"], workdir)
+    done = run(args, workdir, {"MODELFLEET_LOG_LEVEL": "DEBUG"})
+    assert 0 == done.returncode, done.stderr
+    assert 1 == len(done.stdout.splitlines())
+    assert isinstance(json.loads(done.stdout), dict)
+
+
+@NEEDS_CHURN
+def test_result_is_written_to_the_xcom_file_when_its_folder_exists(workdir):
+    """With the XCom folder present, return.json holds the same object as stdout; without it, nothing."""
+    xcom = workdir / "airflow" / "xcom"
+    env = {"MODELFLEET_XCOM_DIR": str(xcom)}
+    run(["churn", "sample", "--rows=3", "--output=s.csv"], workdir, env)
+    assert not xcom.exists()
+    xcom.mkdir(parents=True)
+    done = run(["churn", "sample", "--rows=3", "--output=s.csv"], workdir, env)
+    assert json.loads(done.stdout) == json.loads((xcom / "return.json").read_text())
+    assert [p.name for p in xcom.iterdir()] == ["return.json"], "no temporary file may be left behind"
+
+
+def test_a_failure_still_writes_the_result_file(workdir):
+    """Airflow's sidecar waits for the file: on failure it names the error class, message and exit code."""
+    target = workdir / "out" / "result.json"
+    done = run(["nosuch", "train"], workdir, {"MODELFLEET_RESULT_PATH": str(target)})
+    assert done.returncode == 2
+    error = json.loads(target.read_text())
+    assert {k: error[k] for k in ("error", "exit_code")} == {"error": "UsageError", "exit_code": 2}
+    assert "unknown model 'nosuch'" in error["message"]
+
+
+def test_logs_can_be_json_lines(workdir):
+    """MODELFLEET_LOG_FORMAT=json makes every stderr line a JSON object."""
+    done = run(["churn", "describe"], workdir, {"MODELFLEET_LOG_FORMAT": "json", "MODELFLEET_LOG_LEVEL": "DEBUG"})
+    lines = [line for line in done.stderr.splitlines() if line.startswith("{")]
+    assert all("message" in json.loads(line) for line in lines)
+
+
+@NEEDS_CHURN
+def test_values_come_from_flag_then_env_then_config_then_default(workdir):
+    """Each source wins over the ones after it, and describe says which one each value came from."""
+    (workdir / "params.yaml").write_text("train:\n  n_estimators: 11\n  num_leaves: 7\n  learning_rate: 0.2\n")
+    env = {"MODELFLEET_CHURN_N_ESTIMATORS": "22", "MODELFLEET_CHURN_NUM_LEAVES": "9"}
+    config = "--config=params.yaml"
+    plan = json.loads(run(["churn", "train", "--dry_run", config, "--n_estimators=33"], workdir, env).stdout)
+    assert tuple(plan["params"][k] for k in ("n_estimators", "num_leaves", "learning_rate", "min_child_samples")) == (
+        33,
+        9,
+        0.2,
+        20,
+    )
+    described = json.loads(run(["churn", "describe", config], workdir, env).stdout)
+    train = described["commands"]["train"]["parameters"]
+    sources = {k: (train[k]["value"], train[k]["source"]) for k in ("n_estimators", "num_leaves", "learning_rate")}
+    assert sources == {"n_estimators": (22, "env"), "num_leaves": (9, "env"), "learning_rate": (0.2, "config")}
+    assert (
+        described["commands"]["score"]["parameters"]["version"]["value"],
+        described["commands"]["score"]["parameters"]["version"]["source"],
+    ) == ("latest", "default")

@@ -1,0 +1,44 @@
+"""`modelfleet manifest` describes every model, command and parameter, in step with the code."""
+
+import json
+import subprocess
+import sys
+
+from dispatch import registry
+from dispatch.commandline import specs_for
+from dispatch.manifest import build
+
+
+def test_manifest_lists_every_parameter_of_every_command_as_the_code_declares_it():
+    """Each command's parameters in the manifest are exactly the parsed signature's, with type and default."""
+    manifest = build()
+    assert registry.names() == sorted(manifest["models"])
+    for name, model in manifest["models"].items():
+        cls = registry.load(name, require=False)
+        assert list(cls.commands) == list(model["commands"])
+        for command, entry in model["commands"].items():
+            specs = specs_for(cls, command)
+            assert list(specs) == list(entry["parameters"])
+            for pname, described in entry["parameters"].items():
+                assert specs[pname].describe(name) == described
+
+
+def test_manifest_carries_constraints_env_and_exit_codes():
+    """A tool can check bounds and find each environment variable and exit code without importing models."""
+    manifest = build()
+    n_estimators = manifest["models"]["churn"]["commands"]["train"]["parameters"]["n_estimators"]
+    assert n_estimators["constraints"] == {"ge": 1}
+    assert n_estimators["env"] == "MODELFLEET_CHURN_N_ESTIMATORS"
+    assert {"0", "2", "3", "64", "65", "66", "70", "74", "75", "77", "78"} == set(manifest["exit_codes"])
+
+
+def test_manifest_command_prints_it_without_importing_model_libraries(tmp_path):
+    """The CLI prints the same document and imports neither LightGBM, scikit-learn, pandas nor pyarrow."""
+    code = (
+        "import sys, io, contextlib; from dispatch.cli import main; out = io.StringIO();"
+        "code = main(['manifest']);"
+        "print([m for m in ('lightgbm', 'sklearn', 'pandas', 'pyarrow') if m in sys.modules], file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert done.stderr.strip().splitlines()[-1] == "[]"
+    assert build() == json.loads(done.stdout)
