@@ -150,8 +150,8 @@ def test_stdout_is_exactly_one_json_object(workdir, trained_first, args):
     if trained_first:
         run(["churn", "train", "--n_estimators=5", "--run_id=r1"], workdir)
     done = run(args, workdir, {"MODELFLEET_LOG_LEVEL": "DEBUG"})
-    assert 0 == done.returncode, done.stderr
-    assert 1 == len(done.stdout.splitlines())
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == 1
     assert isinstance(json.loads(done.stdout), dict)
 
 
