@@ -88,3 +88,9 @@ def test_argv_refuses_what_the_cli_would_refuse(call, error, message):
     model, command, params = call
     with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)").replace("?", r"\?")):
         dispatch.argv(model, command, **params)
+
+
+def test_readme_example():
+    """The README's dispatch.argv example gives what it shows."""
+    args = dispatch.argv("churn", "train", n_estimators=300, run_id="007", as_of=dt.date(2024, 10, 10))
+    assert args == ["churn", "train", "--n_estimators=300", "--run_id=007", "--as_of=2024-10-10"]
