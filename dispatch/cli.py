@@ -15,13 +15,14 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import sys
 import traceback
 from typing import Any
 
 from dispatch import registry
 from dispatch.commandline import MANIFEST, Call, parse
-from shared.errors import ModelfleetError, UsageError, exit_code_for
+from shared.errors import ModelfleetError, Terminated, UsageError, exit_code_for
 from shared.results import redact, to_json, write_result
 
 PROG = "modelfleet"
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in args or os.environ.get("MODELFLEET_DEBUG", "").lower() in ("1", "true", "yes")
     args = [arg for arg in args if arg != "--debug"]
     _configure_logging()
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         if not args or any(arg in HELP for arg in args):
             return _help([arg for arg in args if not arg.startswith("-")][:2])
@@ -75,6 +77,12 @@ def fire_args(call: Call) -> list[str]:
             value = value.isoformat()  # the command's validation turns the ISO text back into a date
         tokens.append(f"--{name}={value!r}")
     return tokens
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    """On SIGTERM (a pod being deleted), unwind through every cleanup and exit 143 with nothing committed."""
+    msg = "terminated by SIGTERM before the command finished; nothing was committed"
+    raise Terminated(msg)
 
 
 def _fire(root: dict, command: list[str]) -> Any:

@@ -152,14 +152,16 @@ class Model:
         version: str = "latest",
         as_of: dt.date | None = None,
         output: Annotated[str, params.Shown("Parquet or CSV path or URL")] | None = None,
+        max_unseen: Annotated[float, at.Ge(0), at.Le(1)] = 0.05,
     ):
         """Score DATA with a stored model version and write the predictions.
 
         Args:
-            data: Table to score. Default: a fresh draw of the embedded sample.
+            data: Table to score; it must not hold the label. Default: a fresh draw of the embedded sample.
             version: Model version to use; 'latest' is the newest committed one.
             as_of: Date the scored data describes (e.g. Airflow's ds), added to each prediction.
             output: Where to write the predictions. Default: predictions/<version>.parquet in the store.
+            max_unseen: Largest share of rows with a category never seen in training; above it, exit 65.
         """
         if self._dry_run:
             store = Store(self._store_url)
@@ -169,11 +171,18 @@ class Model:
             return self._plan("score", store, data, columns, version=manifest["version"], output=target)
         store, manifest, fitted = self._load(version)
         frame = self._input(data, HOLDOUT_SEED)
+        if data is None and self.label:
+            frame = frame.drop(columns=[self.label])  # the embedded sample carries its label
+        elif self.label in frame.columns:
+            msg = f"input to score holds the label column {self.label!r}; drop it, or use 'evaluate' to measure"
+            raise BadData(msg)
         schema = Schema.from_dict(manifest["features"])
-        predictions = self._frame_of(frame, self._predict(fitted, schema.features(frame)))
+        features = schema.features(frame)
+        report = self._check_unseen(schema, frame, max_unseen)
+        predictions = self._frame_of(frame, self._predict(fitted, features))
         if as_of is not None:
             predictions["as_of"] = as_of
-        result = {"model": self.name, "version": manifest["version"], "rows": len(predictions)}
+        result = {"model": self.name, "version": manifest["version"], "rows": len(predictions), **report}
         if output is None and _is_frame(data):
             return {**result, "predictions": predictions}  # in Python: a frame in, a frame out
         target = output or self._default_output(store, manifest)
@@ -181,12 +190,19 @@ class Model:
         log.info("wrote %d predictions to %s", len(predictions), target)
         return {**result, "output": target}
 
-    def evaluate(self, data: TablePath | None = None, *, version: str = "latest"):
+    def evaluate(
+        self,
+        data: TablePath | None = None,
+        *,
+        version: str = "latest",
+        max_unseen: Annotated[float, at.Ge(0), at.Le(1)] = 0.05,
+    ):
         """Measure a stored model version's metrics on labelled DATA.
 
         Args:
             data: Labelled table to evaluate on. Default: a fresh draw of the embedded sample.
             version: Model version to evaluate; 'latest' is the newest committed one.
+            max_unseen: Largest share of rows with a category never seen in training; above it, exit 65.
         """
         if self._dry_run:
             store = Store(self._store_url)
@@ -195,9 +211,11 @@ class Model:
             return self._plan("evaluate", store, data, columns, version=manifest["version"])
         _, manifest, fitted = self._load(version)
         frame = self._input(data, HOLDOUT_SEED)
-        features = Schema.from_dict(manifest["features"]).features(frame)
+        schema = Schema.from_dict(manifest["features"])
+        features = schema.features(frame)
+        report = self._check_unseen(schema, frame, max_unseen)
         metrics = self._measure(fitted, features, self._target(frame, "evaluation data"))
-        return {"model": self.name, "version": manifest["version"], "rows": len(frame), "metrics": metrics}
+        return {"model": self.name, "version": manifest["version"], "rows": len(frame), "metrics": metrics, **report}
 
     def describe(self):
         """Show the model's features, metrics, stored versions, and each parameter's value and its source."""
@@ -319,6 +337,21 @@ class Model:
         return section
 
     # -- shared machinery ------------------------------------------------------------------------
+
+    def _check_unseen(self, schema: Schema, frame: "pd.DataFrame", max_unseen: float) -> dict[str, Any]:
+        """Report ignored columns and unseen levels; BadData if too many rows carry unseen levels."""
+        report = schema.report(frame, keep=(self.id_column, *([self.label] if self.label else [])))
+        share = report["rows_with_unseen_levels"] / len(frame)
+        if share > max_unseen:
+            counts = ", ".join(f"{k}: {v}" for k, v in report["unseen_levels"].items())
+            msg = (
+                f"{share:.1%} of rows have categories never seen in training ({counts}), above --max_unseen="
+                f"{max_unseen:g}; check the input, or raise --max_unseen to score them as missing"
+            )
+            raise BadData(msg)
+        if report["ignored_columns"]:
+            log.info("ignoring columns the model does not use: %s", ", ".join(report["ignored_columns"]))
+        return report
 
     def _plan(self, command: str, store: Store, data: Any, columns: list[str], **facts: Any) -> dict[str, Any]:
         """Check what a command would read and return what it would do, without doing it."""

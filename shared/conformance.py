@@ -52,6 +52,12 @@ def _sample(model_cls: type[Model], seed: int = TRAIN_SEED, rows: int = ROWS):
     return model_cls()._sample_frame(rows, seed)
 
 
+def _unlabelled(model_cls: type[Model], seed: int, rows: int):
+    """A sample as scoring sees it: without the label column."""
+    frame = _sample(model_cls, seed, rows)
+    return frame.drop(columns=[model_cls.label]) if model_cls.label else frame
+
+
 def _trained(model_cls: type[Model], workdir: Path) -> tuple[Model, dict[str, Any]]:
     model = model_cls(store=str(Path(workdir) / "store"))
     return model, model.train(_sample(model_cls))
@@ -95,7 +101,7 @@ def check_trains_on_own_sample(model_cls: type[Model], workdir: Path) -> None:
 def check_scores_every_row(model_cls: type[Model], workdir: Path) -> None:
     """Scoring a frame returns one finite prediction per row, keyed by the id column, in input order."""
     model, _ = _trained(model_cls, workdir)
-    frame = _sample(model_cls, seed=7, rows=300)
+    frame = _unlabelled(model_cls, seed=7, rows=300)
     predictions = model.score(frame)["predictions"]
     assert len(predictions) == len(frame), f"{len(frame)} rows in, {len(predictions)} predictions out"
     assert list(predictions[model_cls.id_column]) == list(frame[model_cls.id_column]), "ids out of order"
@@ -130,7 +136,7 @@ def check_deterministic(model_cls: type[Model], workdir: Path) -> None:
     first, a = _trained(model_cls, Path(workdir) / "a")
     second, b = _trained(model_cls, Path(workdir) / "b")
     assert a["metrics"] == b["metrics"], f"same seed, different metrics: {a['metrics']} vs {b['metrics']}"
-    frame = _sample(model_cls, seed=9, rows=200)
+    frame = _unlabelled(model_cls, seed=9, rows=200)
     p, q = first.score(frame)["predictions"], second.score(frame)["predictions"]
     assert p.equals(q), "same seed, different predictions"
 
@@ -138,9 +144,11 @@ def check_deterministic(model_cls: type[Model], workdir: Path) -> None:
 def check_rejects_missing_feature(model_cls: type[Model], workdir: Path) -> None:
     """A frame lacking a feature is refused with BadData naming it, for scoring and for training."""
     model, _ = _trained(model_cls, workdir)
-    frame = _sample(model_cls, seed=5, rows=100)
     for feature in model_cls.numeric[:1] + model_cls.categorical[:1]:
-        for command in (model.score, model.train):
+        for command, frame in (
+            (model.score, _unlabelled(model_cls, 5, 100)),
+            (model.train, _sample(model_cls, 5, 100)),
+        ):
             try:
                 command(frame.drop(columns=[feature]))
             except BadData as exc:
@@ -150,14 +158,42 @@ def check_rejects_missing_feature(model_cls: type[Model], workdir: Path) -> None
 
 
 def check_matches_columns_by_name(model_cls: type[Model], workdir: Path) -> None:
-    """Column order never matters, extra columns are ignored, and the caller's frame is left unchanged."""
+    """Column order never matters, extra columns are ignored and reported, the caller's frame is unchanged."""
     model, _ = _trained(model_cls, workdir)
-    frame = _sample(model_cls, seed=6, rows=200)
+    frame = _unlabelled(model_cls, seed=6, rows=200)
     before = frame.copy()
     expected = model.score(frame)["predictions"]
-    shuffled = frame[list(reversed(frame.columns))].assign(unrelated=1.0)
-    assert model.score(shuffled)["predictions"].equals(expected), "reordered columns changed the predictions"
+    shuffled = model.score(frame[list(reversed(frame.columns))].assign(unrelated=1.0))
+    assert shuffled["predictions"].equals(expected), "reordered columns changed the predictions"
+    assert shuffled["ignored_columns"] == ["unrelated"], f"ignored columns reported: {shuffled['ignored_columns']}"
     assert frame.equals(before), "scoring changed the caller's DataFrame"
+
+
+def check_scoring_input_contract(model_cls: type[Model], workdir: Path) -> None:
+    """The label may not be scored; a renamed or case-changed feature is named; unseen levels are counted."""
+    model, _ = _trained(model_cls, workdir)
+    frame = _unlabelled(model_cls, seed=4, rows=200)
+    if model_cls.label:
+        _expect_bad_data(lambda: model.score(frame.assign(**{model_cls.label: 0})), model_cls.label)
+    feature = (model_cls.numeric + model_cls.categorical)[0]
+    _expect_bad_data(lambda: model.score(frame.rename(columns={feature: feature.upper()})), feature.upper())
+    if model_cls.categorical:
+        column = model_cls.categorical[0]
+        novel = frame.copy()
+        novel.loc[novel.index[:5], column] = "never-seen-level"
+        scored = model.score(novel, max_unseen=0.1)
+        assert scored["unseen_levels"] == {column: 5}, f"unseen levels reported: {scored['unseen_levels']}"
+        assert scored["predictions"][model_cls.prediction].notna().all(), "unseen levels must score as missing"
+        _expect_bad_data(lambda: model.score(novel, max_unseen=0.01), "never seen in training")
+
+
+def _expect_bad_data(call: Callable[[], Any], text: str) -> None:
+    try:
+        call()
+    except BadData as exc:
+        assert text in str(exc), f"the error does not mention {text!r}: {exc}"
+    else:
+        raise AssertionError(f"expected BadData mentioning {text!r}")
 
 
 def check_describe(model_cls: type[Model], workdir: Path) -> None:
@@ -206,6 +242,7 @@ ALL_CHECKS = (
     check_deterministic,
     check_rejects_missing_feature,
     check_matches_columns_by_name,
+    check_scoring_input_contract,
     check_describe,
     check_command_line,
 )

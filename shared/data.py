@@ -7,17 +7,41 @@ moved into place, so a reader never sees half a file and a failed write leaves n
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from shared.errors import BadData, LocalIOError, MissingInput, PermissionDenied
+from shared.errors import BadData, ConfigError, LocalIOError, MissingInput, PermissionDenied
 
 if TYPE_CHECKING:
     import pandas as pd
 
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
+OPTIONS_ENV = "MODELFLEET_STORAGE_OPTIONS"
+
+
+def filesystem(url: str) -> tuple[Any, str]:
+    """Return the fsspec filesystem and path for a local path or URL.
+
+    Options for remote filesystems (an endpoint, a profile) come from ``$MODELFLEET_STORAGE_OPTIONS``, a
+    JSON object; credentials come from the filesystem's own environment variables or files. Neither is
+    ever a flag, and neither is ever logged.
+    """
+    import fsspec
+
+    options: dict[str, Any] = {}
+    if "://" in url and not url.startswith("file://"):
+        text = os.environ.get(OPTIONS_ENV, "").strip()
+        try:
+            options = json.loads(text) if text else {}
+        except ValueError:
+            options = None
+        if not isinstance(options, dict):
+            msg = f"{OPTIONS_ENV} must be a JSON object of fsspec options, e.g. '{{\"anon\": false}}'"
+            raise ConfigError(msg)
+    return fsspec.core.url_to_fs(url, **options)
 
 
 def table_format(path: str) -> str:
@@ -52,11 +76,9 @@ def read_columns(path: str | os.PathLike) -> list[str]:
 @contextlib.contextmanager
 def _opened(path: str | os.PathLike):
     """Open a table for reading; map what can go wrong to MissingInput, PermissionDenied or BadData."""
-    import fsspec
-
     path = os.fspath(path)
     kind = table_format(path)
-    fs, fs_path = fsspec.core.url_to_fs(path)
+    fs, fs_path = filesystem(path)
     try:
         if not fs.exists(fs_path):
             msg = f"input not found: {path}"
@@ -76,11 +98,9 @@ def _opened(path: str | os.PathLike):
 
 def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> str:
     """Write ``frame`` atomically to a Parquet or CSV path or URL; return the path written."""
-    import fsspec
-
     path = os.fspath(path)
     kind = table_format(path)
-    fs, fs_path = fsspec.core.url_to_fs(path)
+    fs, fs_path = filesystem(path)
     parent = fs._parent(fs_path)
     tmp = f"{parent}/.{Path(fs_path).name}.{uuid.uuid4().hex}.tmp"
     try:

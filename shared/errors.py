@@ -9,7 +9,8 @@
     ├── LocalIOError             74  a local read or write failed (disk full, unwritable folder)
     ├── StoreUnavailable         75  the store or network failed in a way worth retrying
     ├── PermissionDenied         77  the store or a path refused access
-    └── ConfigError              78  bad configuration, or a model whose extra is not installed
+    ├── ConfigError              78  bad configuration, or a model whose extra is not installed
+    └── Terminated              143  SIGTERM arrived (e.g. the pod was deleted); nothing was committed
 
 Subclasses also derive from the builtin they resemble (``BadData`` is a ``ValueError``), so code that
 catches builtins keeps working. Messages say what was wrong, what was expected and what to do.
@@ -78,6 +79,12 @@ class ConfigError(ModelfleetError):
     """The configuration is wrong, or the model's extra is not installed in this environment."""
 
     exit_code = 78
+
+
+class Terminated(ModelfleetError):
+    """The process was asked to stop (SIGTERM); the command stopped before committing anything."""
+
+    exit_code = 143
 
 
 def exit_code_for(exc: BaseException) -> int:

@@ -35,7 +35,12 @@ def dump(obj: Any, fmt: str) -> bytes:
 
 
 def load(data: bytes, fmt: str, trusted: Iterable[str] = ()) -> Any:
-    """Deserialise bytes of an allowlisted format; skops loads only the ``trusted`` type names."""
+    """Deserialise bytes of an allowlisted format; skops loads only the ``trusted`` type names.
+
+    The bytes are first checked to look like the format, so that no parser is handed something else
+    (a pickle renamed model.txt, a model file cut before its end).
+    """
+    sniff(data, fmt)
     if fmt == LIGHTGBM:
         import lightgbm
 
@@ -49,6 +54,19 @@ def load(data: bytes, fmt: str, trusted: Iterable[str] = ()) -> Any:
             raise ArtifactRejected(msg)
         return skops.io.loads(data, trusted=sorted(set(trusted)) or None)
     raise ArtifactRejected(_not_allowed(fmt))
+
+
+def sniff(data: bytes, fmt: str) -> None:
+    """Raise ArtifactRejected unless ``data`` has the shape of a complete file of format ``fmt``."""
+    if fmt == LIGHTGBM:
+        head = data[:64]
+        if not head.startswith(b"tree\n") or b"\nend of trees\n" not in data or b"\nend of parameters\n" not in data:
+            kind = "a pickle" if head[:1] == b"\x80" or head[:2] in (b"(d", b"(l", b"}q", b"cc") else "something else"
+            msg = f"model file is not a complete LightGBM text model (it looks like {kind}); refusing to parse it"
+            raise ArtifactRejected(msg)
+    elif fmt == SKOPS and not data.startswith(b"PK\x03\x04"):
+        msg = "model file is not a skops archive; refusing to parse it"
+        raise ArtifactRejected(msg)
 
 
 def libraries(fmt: str) -> dict[str, str]:

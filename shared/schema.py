@@ -61,6 +61,8 @@ class Schema:
         out = {}
         for name in self.numeric:
             column = frame[name]
+            if column.dtype.kind == "f":
+                column = column.where(column.abs() != float("inf"))  # infinities are scored as missing
             if column.dtype.kind not in "biuf":
                 column = pd.to_numeric(column, errors="coerce")
                 bad = column.isna() & frame[name].notna()
@@ -75,16 +77,41 @@ class Schema:
             out[name] = pd.Categorical(text.where(known).astype(object), categories=list(levels))
         return pd.DataFrame(out, index=frame.index)
 
+    def report(self, frame: pd.DataFrame, keep: tuple[str, ...] = ()) -> dict[str, Any]:
+        """What scoring ``frame`` leaves aside: columns it ignores and categorical levels unseen in training."""
+        import numpy as np
+
+        unseen, rows = {}, np.zeros(len(frame), dtype=bool)
+        for name, levels in self.categorical.items():
+            column = frame[name]
+            new = (column.notna() & ~column.astype("string").isin(levels)).to_numpy()
+            if new.any():
+                unseen[name] = int(new.sum())
+                rows |= new
+        ignored = [c for c in frame.columns if c not in set(self.columns) | set(keep)]
+        return {"ignored_columns": ignored, "unseen_levels": unseen, "rows_with_unseen_levels": int(rows.sum())}
+
 
 def require_columns(frame: Any, names: list[str], what: str) -> None:
-    """Raise BadData naming the columns of ``names`` that ``frame`` lacks."""
+    """Raise BadData naming the columns of ``names`` that ``frame`` lacks (and near misses in case)."""
     columns = getattr(frame, "columns", None)
     if columns is None:
         msg = f"{what} must be a table (a pandas DataFrame or a Parquet/CSV path); got {type(frame).__name__}"
         raise BadData(msg)
-    missing = [name for name in names if name not in set(columns)]
+    have = [str(c) for c in columns]
+    duplicated = sorted({c for c in have if have.count(c) > 1})
+    if duplicated:
+        msg = f"{what} has duplicate column name(s) {', '.join(map(repr, duplicated))}; names must be unique"
+        raise BadData(msg)
+    missing = [name for name in names if name not in set(have)]
     if missing:
-        have = list(columns)
+        by_case = {c.lower(): c for c in have}
+        named = [
+            f"{name!r} (found {by_case[name.lower()]!r}: names are case-sensitive)"
+            if name.lower() in by_case
+            else repr(name)
+            for name in missing
+        ]
         shown = ", ".join(map(repr, have[:12])) + (", ..." if len(have) > 12 else "")
-        msg = f"{what} lacks required column(s) {', '.join(map(repr, missing))}; it has: {shown}"
+        msg = f"{what} lacks required column(s) {', '.join(named)}; it has: {shown}"
         raise BadData(msg)

@@ -22,7 +22,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from shared import faults
+from shared.data import filesystem
 from shared.errors import ArtifactRejected, BadArgument, MissingInput, PermissionDenied, StoreUnavailable
+from shared.formats import ALLOWED as ALLOWED_FORMATS
 
 DEFAULT_STORE = "./modelfleet-store"
 STORE_ENV = "MODELFLEET_STORE"
@@ -61,10 +64,8 @@ class Store:
     """Versioned model artifacts under one root: a local folder or an fsspec URL."""
 
     def __init__(self, url: str | os.PathLike | None = None) -> None:
-        import fsspec
-
         self.url = os.fspath(url) if url else os.environ.get(STORE_ENV) or DEFAULT_STORE
-        self.fs, self.root = fsspec.core.url_to_fs(self.url)
+        self.fs, self.root = filesystem(self.url)
         self.root = self.root.rstrip("/")
         self.local = "file" in _protocols(self.fs)
 
@@ -77,6 +78,7 @@ class Store:
         """Return the committed versions of ``model``, oldest first, as their manifests."""
         pattern = f"{self._model_dir(model)}/versions/*/{MANIFEST}"
         with _translate_errors(self.url):
+            self.fs.invalidate_cache()  # object stores cache listings; a commit elsewhere must show
             paths = self.fs.glob(pattern)
         manifests = [self._read_manifest(path) for path in paths]
         return sorted(manifests, key=lambda m: (m["committed_at"], m["version"]))
@@ -110,7 +112,13 @@ class Store:
             msg = f"{where} has no file named {name!r}; the manifest lists {[f['name'] for f in manifest['files']]}"
             raise ArtifactRejected(msg)
         relative = _safe_relative(entry["path"], where)
-        path = f"{self._version_dir(manifest['model'], manifest['version'])}/{relative}"
+        if entry.get("format") not in ALLOWED_FORMATS:
+            msg = f"{where}: {relative} has format {entry.get('format')!r}; allowed: {', '.join(ALLOWED_FORMATS)}"
+            raise ArtifactRejected(msg)
+        version_dir = self._version_dir(manifest["model"], manifest["version"])
+        path = f"{version_dir}/{relative}"
+        if self.local:
+            _inside(path, version_dir, where)
         try:
             with _translate_errors(self.url):
                 data = self.fs.cat_file(path)
@@ -141,7 +149,7 @@ class Store:
         with _translate_errors(self.url):
             for item in files:
                 relative = f"{attempt}/{item.name}"
-                self._write_atomic(f"{version_dir}/{relative}", item.data)
+                self._write_atomic(f"{version_dir}/{relative}", item.data, fault="model")
                 entries.append(
                     {
                         "name": item.name,
@@ -162,6 +170,7 @@ class Store:
             }
             body = json.dumps(manifest, indent=2, sort_keys=True).encode()
             if self._create_exclusive(f"{version_dir}/{MANIFEST}", body):
+                faults.point("manifest-written")
                 return manifest
         existing = self.resolve(model, version)
         return {**existing, "already_committed": True}
@@ -199,38 +208,38 @@ class Store:
             raise ArtifactRejected(msg)
         return manifest
 
-    def _write_atomic(self, path: str, data: bytes) -> None:
+    def _write_atomic(self, path: str, data: bytes, fault: str) -> None:
         """Write a whole file so that readers see all of it or nothing."""
         if not self.local:
+            faults.point(f"{fault}-write")
             self.fs.pipe_file(path, data)  # one PUT: object stores publish it whole or not at all
-            return
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{uuid.uuid4().hex}.tmp"
-        try:
-            with open(tmp, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+        else:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            tmp = f"{path}.{uuid.uuid4().hex}.tmp"
+            try:
+                _write_synced(tmp, data, f"{fault}-write")
+                os.replace(tmp, path)
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+        faults.point(f"{fault}-written")
 
     def _create_exclusive(self, path: str, data: bytes) -> bool:
         """Create ``path`` with ``data`` only if it does not exist yet; return whether we created it."""
         if not self.local:
+            faults.point("manifest-write")
             try:
-                with self.fs.open(path, "xb") as handle:
+                with self.fs.open(path, "xb") as handle:  # S3 If-None-Match, GCS ifGenerationMatch=0
                     handle.write(data)
             except FileExistsError:
                 return False
+            finally:
+                self.fs.invalidate_cache()
             return True
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         tmp = f"{path}.{uuid.uuid4().hex}.tmp"
         try:
-            with open(tmp, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
+            _write_synced(tmp, data, "manifest-write")
             try:
                 os.link(tmp, path)  # atomic and create-only: fails if another attempt committed first
             except FileExistsError:
@@ -249,6 +258,24 @@ def _safe_relative(path: Any, where: str) -> str:
         msg = f"{where}: manifest path {path!r} leaves the version folder; refusing to read it"
         raise ArtifactRejected(msg)
     return path
+
+
+def _write_synced(path: str, data: bytes, fault: str) -> None:
+    """Write ``data`` to a new local file and fsync it; the fault point sits halfway through."""
+    with open(path, "wb") as handle:
+        handle.write(data[: len(data) // 2])
+        handle.flush()
+        faults.point(fault)
+        handle.write(data[len(data) // 2 :])
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _inside(path: str, version_dir: str, where: str) -> None:
+    """Refuse a local file that is a link or resolves outside its version folder."""
+    if os.path.islink(path) or not os.path.realpath(path).startswith(os.path.realpath(version_dir) + os.sep):
+        msg = f"{where}: {os.path.relpath(path, version_dir)} is a link or leaves the version folder; refusing it"
+        raise ArtifactRejected(msg)
 
 
 def _protocols(fs: Any) -> tuple[str, ...]:

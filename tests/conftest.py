@@ -1,20 +1,77 @@
-"""Fixtures for every test: a clean environment and a store of its own."""
+"""Fixtures for every test: a clean environment, a store of its own, and an S3-protocol server."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
 
 import pytest
+
+S3_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "modelfleet-test", "AWS_SECRET_ACCESS_KEY": "modelfleet-test-secret"}
 
 
 @pytest.fixture(autouse=True)
 def clean_environ(monkeypatch, tmp_path):
     """Keep tests independent of the developer's shell: no MODELFLEET_* settings leak in."""
-    import os
-
     for name in list(os.environ):
         if name.startswith("MODELFLEET_"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
 
 
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """A real S3-protocol server (moto in server mode) on loopback, started for this test session."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()  # noqa: S310 - our loopback server
+            break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                pytest.fail("the moto S3 server did not start")
+            time.sleep(0.2)
+    yield endpoint
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture
+def s3_store(s3_endpoint, monkeypatch):
+    """A store URL in a fresh bucket on the S3-protocol server; subprocesses inherit its settings."""
+    import s3fs
+
+    for name, value in S3_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("MODELFLEET_STORAGE_OPTIONS", f'{{"client_kwargs": {{"endpoint_url": "{s3_endpoint}"}}}}')
+    bucket = f"modelfleet-{uuid.uuid4().hex[:12]}"
+    s3fs.S3FileSystem(client_kwargs={"endpoint_url": s3_endpoint}, skip_instance_cache=True).mkdir(bucket)
+    return f"s3://{bucket}/store"
+
+
+@pytest.fixture(params=["local", "s3"])
+def any_store(request, tmp_path):
+    """A store URL on each backend: a local folder, and a bucket on the S3-protocol server."""
+    if request.param == "local":
+        return str(tmp_path / "store")
+    return request.getfixturevalue("s3_store")
+
+
 @pytest.fixture
 def store_url(tmp_path):
-    """A store folder that exists only for this test."""
+    """A local store folder that exists only for this test."""
     return str(tmp_path / "store")

@@ -1,92 +1,167 @@
-"""The store commits versions atomically and verifies every file before it is parsed."""
+"""The store commits versions atomically and verifies every file before it is parsed, on every backend."""
 
 import json
-from pathlib import Path
+import os
+import pickle
 
 import pytest
 
+from shared import formats
 from shared.errors import ArtifactRejected, BadArgument, MissingInput
 from shared.store import MANIFEST, Artifact, Store
 
 MODEL = "toy"
+LIGHTGBM_TEXT = b"tree\nversion=v4\n" + b"x" * 1000 + b"\nend of trees\n\nend of parameters\n"
 
 
-def commit(store, version, data=b"model bytes"):
+def commit(store, version, data=LIGHTGBM_TEXT):
     """Commit one file as a version of the toy model."""
     return store.commit(MODEL, version, [Artifact("model.txt", data, "lightgbm-text")], {"metrics": {"x": 1}})
 
 
-def test_commit_then_read_back(store_url):
+def file_path(store, version, manifest):
+    """The store path of the version's model file."""
+    return f"{store.root}/{MODEL}/versions/{version}/{manifest['files'][0]['path']}"
+
+
+def rewrite_manifest(store, version, change):
+    """Apply ``change`` to a committed manifest in place, as someone with write access to the store could."""
+    path = f"{store.root}/{MODEL}/versions/{version}/{MANIFEST}"
+    manifest = json.loads(store.fs.cat_file(path))
+    change(manifest)
+    store.fs.pipe_file(path, json.dumps(manifest).encode())
+
+
+def test_commit_then_read_back(any_store):
     """A committed file reads back byte for byte, verified."""
-    store = Store(store_url)
+    store = Store(any_store)
     manifest = commit(store, "v1")
-    assert store.read(store.resolve(MODEL, "v1"), "model.txt") == (b"model bytes", "lightgbm-text")
-    assert manifest["files"][0]["size"] == len(b"model bytes")
+    assert (LIGHTGBM_TEXT, "lightgbm-text") == store.read(store.resolve(MODEL, "v1"), "model.txt")
+    assert len(LIGHTGBM_TEXT) == manifest["files"][0]["size"]
 
 
-def test_latest_is_the_newest_commit(store_url):
+def test_latest_is_the_newest_commit(any_store):
     """latest resolves to the most recently committed version, whatever the ids' order."""
-    store = Store(store_url)
+    store = Store(any_store)
     commit(store, "b-first")
     commit(store, "a-second")
-    assert store.resolve(MODEL)["version"] == "a-second"
-    assert [m["version"] for m in store.versions(MODEL)] == ["b-first", "a-second"]
+    assert "a-second" == store.resolve(MODEL)["version"]
+    assert ["b-first", "a-second"] == [m["version"] for m in store.versions(MODEL)]
 
 
-def test_second_commit_of_a_version_changes_nothing(store_url):
+def test_latest_never_moves_back_to_a_retried_version(any_store):
+    """A retry of an older run changes nothing, so latest stays on the newer version."""
+    store = Store(any_store)
+    commit(store, "run-1")
+    commit(store, "run-2")
+    commit(store, "run-1", b"tree\nretry\nend of trees\n\nend of parameters\n")
+    assert "run-2" == store.resolve(MODEL)["version"]
+
+
+def test_second_commit_of_a_version_changes_nothing(any_store):
     """A retry of a committed version returns the first commit untouched."""
-    store = Store(store_url)
-    first = commit(store, "v1", b"first")
-    again = commit(store, "v1", b"second")
+    store = Store(any_store)
+    first = commit(store, "v1")
+    again = commit(store, "v1", b"tree\nsecond\nend of trees\n\nend of parameters\n")
     assert again["already_committed"] is True
     assert first["attempt"] == again["attempt"]
-    assert store.read(store.resolve(MODEL, "v1"), "model.txt")[0] == b"first"
+    assert LIGHTGBM_TEXT == store.read(store.resolve(MODEL, "v1"), "model.txt")[0]
 
 
-def test_files_without_a_manifest_are_not_a_version(store_url):
+def test_create_only_really_refuses_a_second_writer(any_store):
+    """Negative control: the backend itself refuses to create the manifest twice (no silent overwrite)."""
+    store = Store(any_store)
+    path = f"{store.root}/{MODEL}/versions/v1/{MANIFEST}"
+    assert store._create_exclusive(path, b'{"first": true}')
+    assert not store._create_exclusive(path, b'{"second": true}')
+    assert b'{"first": true}' == store.fs.cat_file(path)
+
+
+def test_files_without_a_manifest_are_not_a_version(any_store):
     """Payload written by an attempt that never committed is invisible."""
-    store = Store(store_url)
-    orphan = Path(store_url) / MODEL / "versions" / "v9" / "attempt" / "model.txt"
-    orphan.parent.mkdir(parents=True)
-    orphan.write_bytes(b"half")
-    assert store.versions(MODEL) == []
+    store = Store(any_store)
+    store.fs.makedirs(f"{store.root}/{MODEL}/versions/v9/attempt", exist_ok=True)
+    store.fs.pipe_file(f"{store.root}/{MODEL}/versions/v9/attempt/model.txt", b"half")
+    assert [] == store.versions(MODEL)
     with pytest.raises(MissingInput, match="run 'toy train' first"):
         store.resolve(MODEL)
 
 
 @pytest.mark.parametrize("cut", [0.05, 0.5, 0.95, 0.99])
-def test_truncated_file_is_rejected_before_parsing(store_url, cut):
-    """A file cut short fails the size check and names the file."""
-    store = Store(store_url)
-    manifest = commit(store, "v1", b"x" * 1000)
-    path = Path(store_url) / MODEL / "versions" / "v1" / manifest["files"][0]["path"]
-    path.write_bytes(path.read_bytes()[: int(1000 * cut)])
-    with pytest.raises(ArtifactRejected, match=r"model\.txt is \d+ bytes, the manifest says 1000"):
+def test_truncated_file_is_rejected_before_parsing(any_store, cut):
+    """A file cut short fails the size check, naming the file."""
+    store = Store(any_store)
+    manifest = commit(store, "v1")
+    path = file_path(store, "v1", manifest)
+    store.fs.pipe_file(path, LIGHTGBM_TEXT[: int(len(LIGHTGBM_TEXT) * cut)])
+    with pytest.raises(ArtifactRejected, match=r"model\.txt is \d+ bytes, the manifest says \d+: file damaged"):
         store.read(store.resolve(MODEL, "v1"), "model.txt")
 
 
-def test_flipped_bit_is_rejected(store_url):
+def test_flipped_bit_is_rejected(any_store):
     """A file of the right size with one changed bit fails the sha256 check."""
-    store = Store(store_url)
-    manifest = commit(store, "v1", b"x" * 100)
-    path = Path(store_url) / MODEL / "versions" / "v1" / manifest["files"][0]["path"]
-    data = bytearray(path.read_bytes())
-    data[50] ^= 1
-    path.write_bytes(bytes(data))
+    store = Store(any_store)
+    manifest = commit(store, "v1")
+    data = bytearray(LIGHTGBM_TEXT)
+    data[500] ^= 1
+    store.fs.pipe_file(file_path(store, "v1", manifest), bytes(data))
     with pytest.raises(ArtifactRejected, match="sha256"):
         store.read(store.resolve(MODEL, "v1"), "model.txt")
 
 
-@pytest.mark.parametrize("bad", ["../../etc/passwd", "/etc/passwd", "a/../../x", "a//b"])
-def test_manifest_paths_must_stay_inside_the_version(store_url, bad):
+@pytest.mark.parametrize("bad", ["../../etc/passwd", "/etc/passwd", "a/../../x", "a//b", "c:/x"])
+def test_manifest_paths_must_stay_inside_the_version(any_store, bad):
     """A manifest that points outside its version folder is refused."""
-    store = Store(store_url)
+    store = Store(any_store)
     commit(store, "v1")
-    manifest_path = Path(store_url) / MODEL / "versions" / "v1" / MANIFEST
-    manifest = json.loads(manifest_path.read_text())
-    manifest["files"][0]["path"] = bad
-    manifest_path.write_text(json.dumps(manifest))
+    rewrite_manifest(store, "v1", lambda m: m["files"][0].update(path=bad))
     with pytest.raises(ArtifactRejected, match="leaves the version folder"):
+        store.read(store.resolve(MODEL, "v1"), "model.txt")
+
+
+@pytest.mark.parametrize("fmt", ["pickle", "joblib", "python", None])
+def test_formats_outside_the_allowlist_are_refused(any_store, fmt):
+    """A manifest naming a format we do not allow is refused before the file is read."""
+    store = Store(any_store)
+    commit(store, "v1")
+    rewrite_manifest(store, "v1", lambda m: m["files"][0].update(format=fmt))
+    with pytest.raises(ArtifactRejected, match="allowed: lightgbm-text, skops"):
+        store.read(store.resolve(MODEL, "v1"), "model.txt")
+
+
+class _Payload:
+    """A pickle that would create a marker file if anything ever unpickled it."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_a_pickle_disguised_as_a_model_never_runs(any_store, tmp_path):
+    """A pickle stored as model.txt, with a manifest that matches it, is refused and runs no code."""
+    marker = tmp_path / "pwned"
+    store = Store(any_store)
+    commit(store, "v1", pickle.dumps(_Payload(str(marker))))
+    data, fmt = store.read(store.resolve(MODEL, "v1"), "model.txt")
+    with pytest.raises(ArtifactRejected, match="looks like a pickle"):
+        formats.load(data, fmt)
+    with pytest.raises(ArtifactRejected, match="not a skops archive"):
+        formats.load(data, formats.SKOPS)
+    assert not marker.exists()
+
+
+def test_a_symlinked_model_file_is_refused(store_url, tmp_path):
+    """On a local store, a model file that is a link (even with the right hash) is refused."""
+    store = Store(store_url)
+    manifest = commit(store, "v1")
+    path = file_path(store, "v1", manifest)
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(LIGHTGBM_TEXT)
+    os.unlink(path)
+    os.symlink(outside, path)
+    with pytest.raises(ArtifactRejected, match="is a link or leaves the version folder"):
         store.read(store.resolve(MODEL, "v1"), "model.txt")
 
 
@@ -101,12 +176,4 @@ def test_store_comes_from_the_environment(monkeypatch, tmp_path):
     """MODELFLEET_STORE sets the default store; an explicit URL wins."""
     monkeypatch.setenv("MODELFLEET_STORE", str(tmp_path / "env"))
     assert str(tmp_path / "env") == Store().url
-    assert Store("memory://x").url == "memory://x"
-
-
-def test_memory_backend_commits_and_reads(tmp_path):
-    """The same protocol works on a non-local fsspec backend."""
-    store = Store("memory://modelfleet-test-store")
-    commit(store, "v1")
-    assert store.resolve(MODEL)["version"] == "v1"
-    assert commit(store, "v1")["already_committed"] is True
+    assert "memory://x" == Store("memory://x").url

@@ -14,7 +14,7 @@ def test_predictions_are_probabilities(store_url):
     """Scores lie in [0, 1]."""
     model = Churn(store=store_url)
     model.train(n_estimators=20)
-    scores = model.score(Churn()._sample_frame(200, 3))["predictions"]["churn_probability"]
+    scores = model.score(Churn()._sample_frame(200, 3).drop(columns="churned"))["predictions"]["churn_probability"]
     assert scores.between(0, 1).all()
 
 
