@@ -37,7 +37,7 @@ def s3_endpoint():
     deadline = time.monotonic() + 30
     while True:
         try:
-            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()  # noqa: S310 - our loopback server
+            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()
             break
         except OSError:
             if time.monotonic() > deadline or server.poll() is not None:

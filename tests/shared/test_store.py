@@ -36,7 +36,7 @@ def test_commit_then_read_back(any_store):
     """A committed file reads back byte for byte, verified."""
     store = Store(any_store)
     manifest = commit(store, "v1")
-    assert (LIGHTGBM_TEXT, "lightgbm-text") == store.read(store.resolve(MODEL, "v1"), "model.txt")
+    assert store.read(store.resolve(MODEL, "v1"), "model.txt") == (LIGHTGBM_TEXT, "lightgbm-text")
     assert len(LIGHTGBM_TEXT) == manifest["files"][0]["size"]
 
 
@@ -45,8 +45,8 @@ def test_latest_is_the_newest_commit(any_store):
     store = Store(any_store)
     commit(store, "b-first")
     commit(store, "a-second")
-    assert "a-second" == store.resolve(MODEL)["version"]
-    assert ["b-first", "a-second"] == [m["version"] for m in store.versions(MODEL)]
+    assert store.resolve(MODEL)["version"] == "a-second"
+    assert [m["version"] for m in store.versions(MODEL)] == ["b-first", "a-second"]
 
 
 def test_latest_never_moves_back_to_a_retried_version(any_store):
@@ -55,7 +55,7 @@ def test_latest_never_moves_back_to_a_retried_version(any_store):
     commit(store, "run-1")
     commit(store, "run-2")
     commit(store, "run-1", b"tree\nretry\nend of trees\n\nend of parameters\n")
-    assert "run-2" == store.resolve(MODEL)["version"]
+    assert store.resolve(MODEL)["version"] == "run-2"
 
 
 def test_second_commit_of_a_version_changes_nothing(any_store):
@@ -65,7 +65,7 @@ def test_second_commit_of_a_version_changes_nothing(any_store):
     again = commit(store, "v1", b"tree\nsecond\nend of trees\n\nend of parameters\n")
     assert again["already_committed"] is True
     assert first["attempt"] == again["attempt"]
-    assert LIGHTGBM_TEXT == store.read(store.resolve(MODEL, "v1"), "model.txt")[0]
+    assert store.read(store.resolve(MODEL, "v1"), "model.txt")[0] == LIGHTGBM_TEXT
 
 
 def test_create_only_really_refuses_a_second_writer(any_store):
@@ -74,7 +74,7 @@ def test_create_only_really_refuses_a_second_writer(any_store):
     path = f"{store.root}/{MODEL}/versions/v1/{MANIFEST}"
     assert store._create_exclusive(path, b'{"first": true}')
     assert not store._create_exclusive(path, b'{"second": true}')
-    assert b'{"first": true}' == store.fs.cat_file(path)
+    assert store.fs.cat_file(path) == b'{"first": true}'
 
 
 def test_files_without_a_manifest_are_not_a_version(any_store):
@@ -82,7 +82,7 @@ def test_files_without_a_manifest_are_not_a_version(any_store):
     store = Store(any_store)
     store.fs.makedirs(f"{store.root}/{MODEL}/versions/v9/attempt", exist_ok=True)
     store.fs.pipe_file(f"{store.root}/{MODEL}/versions/v9/attempt/model.txt", b"half")
-    assert [] == store.versions(MODEL)
+    assert store.versions(MODEL) == []
     with pytest.raises(MissingInput, match="run 'toy train' first"):
         store.resolve(MODEL)
 
@@ -176,4 +176,4 @@ def test_store_comes_from_the_environment(monkeypatch, tmp_path):
     """MODELFLEET_STORE sets the default store; an explicit URL wins."""
     monkeypatch.setenv("MODELFLEET_STORE", str(tmp_path / "env"))
     assert str(tmp_path / "env") == Store().url
-    assert "memory://x" == Store("memory://x").url
+    assert Store("memory://x").url == "memory://x"
