@@ -22,7 +22,7 @@ from typing import Any
 
 from dispatch import registry
 from dispatch.commandline import MANIFEST, Call, parse
-from shared.errors import ModelfleetError, Terminated, UsageError, exit_code_for
+from shared.errors import LocalIOError, ModelfleetError, Terminated, UsageError, exit_code_for
 from shared.results import redact, to_json, write_result
 
 PROG = "modelfleet"
@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not args or any(arg in HELP for arg in args):
             return _help([arg for arg in args if not arg.startswith("-")][:2])
-        result = _run(args)
+        text = redact(to_json(_run(args)))
+        _write_result_file(text)
     except ModelfleetError as exc:
         return _fail(exc, exc.exit_code, f"{PROG}: error: {_one_line(exc)}", debug)
     except KeyboardInterrupt:
@@ -51,8 +52,6 @@ def main(argv: list[str] | None = None) -> int:
         kind = "internal error" if code == 70 else "error"
         hint = "" if debug else " (run with --debug for the traceback)"
         return _fail(exc, code, f"{PROG}: {kind}: {type(exc).__name__}: {_one_line(exc)}{hint}", debug)
-    text = to_json(result)
-    _write_result_file(text)
     print(text, flush=True)
     return 0
 
@@ -141,7 +140,7 @@ def _manifest_command() -> Any:
 
 def _fail(exc: BaseException, code: int, line: str, debug: bool) -> int:
     if debug:
-        traceback.print_exception(exc, file=sys.stderr)
+        print(redact("".join(traceback.format_exception(exc))), file=sys.stderr, end="")
     print(redact(line), file=sys.stderr, flush=True)
     error = {"error": type(exc).__name__, "message": redact(_one_line(exc)), "exit_code": code}
     with contextlib.suppress(OSError):
@@ -156,7 +155,11 @@ def _write_result_file(text: str) -> None:
     if not path and os.path.isdir(xcom):
         path = os.path.join(xcom, "return.json")
     if path:
-        write_result(text, path)
+        try:
+            write_result(text, path)
+        except OSError as exc:
+            msg = f"cannot write the result file {path}: {exc.strerror or exc}"
+            raise LocalIOError(msg) from exc
 
 
 @contextlib.contextmanager

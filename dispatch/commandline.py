@@ -15,7 +15,8 @@ from shared.errors import UsageError
 from shared.params import Spec
 
 MANIFEST = "manifest"
-_SECRET = re.compile(r"secret|passw(or)?d|token|credential|api_?key|access_?key|private_?key", re.IGNORECASE)
+_SECRET_WORDS = {"secret", "password", "passwd", "token", "credential", "credentials", "apikey"}
+_SECRET_PAIRS = re.compile(r"(^|_)(api|access|private|secret|session)_key(_|$)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,17 @@ def argv(model: str, command: str, **params: Any) -> list[str]:
     return tokens
 
 
+def short_flags(specs: dict[str, Spec]) -> dict[str, str]:
+    """The one-letter aliases Fire's help shows: ``-l`` for a flag that alone starts with ``l``."""
+    initials = [name[0] for name in specs]
+    return {name[0]: name for name in specs if initials.count(name[0]) == 1}
+
+
 def _split_flag(token: str, where: str, specs: dict[str, Spec]) -> tuple[str, str | bool]:
-    """Split ``--name=value``, ``--name`` or ``--noname`` into the name and its text (or True/False)."""
+    """Split ``--name=value``, ``--name``, ``--noname`` or ``-n=value`` into the name and its text (or a bool)."""
+    short, _, rest = token[1:].partition("=")
+    if token.startswith("-") and not token.startswith("--") and short in short_flags(specs):
+        token = f"--{short_flags(specs)[short]}" + (f"={rest}" if "=" in token else "")
     if not token.startswith("--") or token == "--":  # noqa: S105 - a command-line token, not a password
         msg = f"unexpected argument {token!r} for '{where}': give every value as --name=value"
         raise UsageError(msg)
@@ -93,8 +103,9 @@ def _split_flag(token: str, where: str, specs: dict[str, Spec]) -> tuple[str, st
     name = name.replace("-", "_")
     if has_value:
         return _known(name, where, specs).name, text
-    if name not in specs and name.startswith("no") and name[2:] in specs and specs[name[2:]].flag:
-        return name[2:], False
+    negated = name[2:].lstrip("_")  # --noflag, --no_flag, --no-flag
+    if name not in specs and name.startswith("no") and negated in specs and specs[negated].flag:
+        return negated, False
     spec = _known(name, where, specs)
     if not spec.flag:
         msg = f"--{name} needs a value: --{name}=VALUE ({spec.type_name()})"
@@ -103,7 +114,7 @@ def _split_flag(token: str, where: str, specs: dict[str, Spec]) -> tuple[str, st
 
 
 def _known(name: str, where: str, specs: dict[str, Spec]) -> Spec:
-    if _SECRET.search(name):
+    if _SECRET_WORDS & set(name.lower().split("_")) or _SECRET_PAIRS.search(name):
         msg = (
             f"--{name} looks like a secret; secrets are never taken as flags (they would show in process lists "
             "and logs): set it in the environment or a mounted file instead"

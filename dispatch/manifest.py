@@ -10,6 +10,7 @@ from typing import Any
 from dispatch import registry
 from dispatch.commandline import specs_for
 from shared import __version__, errors
+from shared.base import constructor_specs
 
 USAGE = "modelfleet MODEL COMMAND [--flag=value ...]"
 
@@ -19,6 +20,7 @@ def build() -> dict[str, Any]:
     models = {}
     for name in registry.names():
         cls = registry.load(name, require=False)
+        constructor = {spec.name for spec in constructor_specs(cls)}  # not read from MODELFLEET_<MODEL>_*
         missing = registry.missing_requirements(name)
         models[name] = {
             "summary": _first_line(cls),
@@ -27,7 +29,10 @@ def build() -> dict[str, Any]:
             "commands": {
                 command: {
                     "summary": _first_line(getattr(cls, command)),
-                    "parameters": {n: spec.describe(name) for n, spec in specs_for(cls, command).items()},
+                    "parameters": {
+                        n: spec.describe(None if n in constructor else name)
+                        for n, spec in specs_for(cls, command).items()
+                    },
                 }
                 for command in cls.commands
             },
@@ -38,10 +43,10 @@ def build() -> dict[str, Any]:
 def exit_codes() -> dict[str, str]:
     """The documented exit codes and what each means, from the exception hierarchy."""
     table = {"0": "success"}
-    classes = [errors.ModelfleetError, *errors.ModelfleetError.__subclasses__()]
-    for cls in sorted(classes, key=lambda c: c.exit_code):
-        table.setdefault(str(cls.exit_code), _first_line(cls).rstrip("."))
-    return table
+    for cls in sorted(errors.ModelfleetError.__subclasses__(), key=lambda c: c.exit_code):
+        table[str(cls.exit_code)] = _first_line(cls).rstrip(".")
+    table[str(errors.ModelfleetError.exit_code)] = "internal error: a bug; run with --debug and report it"
+    return dict(sorted(table.items(), key=lambda item: int(item[0])))
 
 
 def manifest() -> dict[str, Any]:

@@ -29,9 +29,10 @@ import annotated_types as at
 
 from shared import formats, params
 from shared.config import load as load_config
-from shared.data import fingerprint, read_columns, read_table, write_table
+from shared.data import check_output, fingerprint, read_columns, read_table, write_table
 from shared.errors import BadArgument, BadData, ConfigError
 from shared.params import Spec, TablePath
+from shared.results import redact
 from shared.schema import Schema, require_columns
 from shared.store import Artifact, Store, check_version_id, new_version_id
 
@@ -102,6 +103,7 @@ class Model:
         cfg = self.Params(**hyperparameters)
         store = Store(self._store_url)
         version = check_version_id(run_id) if run_id is not None else new_version_id()
+        store.check_writable()
         committed = run_id is not None and store.exists(self.name, version)
         if self._dry_run:
             columns = [*self.numeric, *self.categorical, *([self.label] if self.label else [])]
@@ -163,6 +165,8 @@ class Model:
             output: Where to write the predictions. Default: predictions/<version>.parquet in the store.
             max_unseen: Largest share of rows with a category never seen in training; above it, exit 65.
         """
+        if output is not None:
+            check_output(output)
         if self._dry_run:
             store = Store(self._store_url)
             manifest = store.resolve(self.name, _version(version))
@@ -185,7 +189,7 @@ class Model:
         result = {"model": self.name, "version": manifest["version"], "rows": len(predictions), **report}
         if output is None and _is_frame(data):
             return {**result, "predictions": predictions}  # in Python: a frame in, a frame out
-        target = output or self._default_output(store, manifest)
+        target = output if output is not None else self._default_output(store, manifest)
         write_table(predictions, target)
         log.info("wrote %d predictions to %s", len(predictions), target)
         return {**result, "output": target}
@@ -230,7 +234,7 @@ class Model:
                 "parameters": {
                     spec.name: {
                         **spec.describe(self.name),
-                        "value": _plain(settings[spec.name][0]),
+                        "value": _shown_value(settings[spec.name][0]),
                         "source": settings[spec.name][1],
                     }
                     for spec in specs
@@ -267,7 +271,7 @@ class Model:
             seed: Random seed; the same seed gives the same rows.
             output: Where to write it. Default: <model>-sample.parquet in the current folder.
         """
-        target = output or f"{self.name}-sample.parquet"
+        target = check_output(output if output is not None else f"{self.name}-sample.parquet")
         if self._dry_run:
             return {"dry_run": True, "model": self.name, "command": "sample", "rows": rows, "output": target}
         frame = self._sample_frame(rows, seed)
@@ -304,6 +308,8 @@ class Model:
             variable = spec.env_var(self.name)
             if spec.name in given:
                 value = given[spec.name]
+                if isinstance(value, os.PathLike):
+                    value = os.fspath(value)
                 if not (spec.name == "data" and _is_frame(value)):  # in Python, data may be a DataFrame
                     value = spec.from_python(value, f"--{spec.name}")
                 settings[spec.name] = (value, "argument")
@@ -384,7 +390,14 @@ class Model:
         if target.isna().any():
             msg = f"{what}: label column {self.label!r} has {int(target.isna().sum())} missing value(s)"
             raise BadData(msg)
+        self._check_target(target, what)
         return target
+
+    def _check_target(self, target: "pd.Series", what: str) -> None:
+        """Raise BadData if the label cannot be what the model learns (numbers; 0/1 for a classifier)."""
+        if target.dtype.kind not in "biuf":
+            msg = f"{what}: label column {self.label!r} must be numeric; got values like {target.iloc[0]!r}"
+            raise BadData(msg)
 
     def _measure(self, fitted: Any, features: "pd.DataFrame", target: Any) -> dict[str, Any]:
         predicted = self._predict(fitted, features)
@@ -514,14 +527,14 @@ def _is_frame(data: Any) -> bool:
     return type(data).__name__ == "DataFrame" and hasattr(data, "columns")
 
 
-def _plain(value: Any) -> Any:
-    return "<DataFrame>" if _is_frame(value) else params._plain_default(value)
+def _shown_value(value: Any) -> Any:
+    return "<DataFrame>" if _is_frame(value) else params.plain_default(value)
 
 
 def _describe_source(data: Any) -> str:
     if data is None:
         return f"embedded sample (seed {TRAIN_SEED})"
-    return "in-memory DataFrame" if _is_frame(data) else str(data)
+    return "in-memory DataFrame" if _is_frame(data) else redact(str(data))
 
 
 def _summary(obj: Any) -> str:

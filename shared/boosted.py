@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from shared import formats
 from shared.base import Model
+from shared.errors import BadData
 from shared.params import param
 
 if TYPE_CHECKING:
@@ -23,18 +24,18 @@ if TYPE_CHECKING:
 class BoostingParams:
     """LightGBM hyperparameters that every boosted-trees model accepts."""
 
-    n_estimators: int = param(200, "Boosting rounds.", ge=1)
+    n_estimators: int = param(200, "Boosting rounds.", ge=1, le=100_000)
     boosting: Literal["gbdt", "dart"] = param(
         "gbdt", "Boosting algorithm: gbdt, or dart (trees dropped out at random)."
     )
     learning_rate: float = param(0.05, "Shrinkage applied to each tree.", gt=0, le=1)
-    num_leaves: int = param(31, "Maximum leaves per tree.", ge=2)
-    min_child_samples: int = param(20, "Minimum rows in a leaf.", ge=1)
+    num_leaves: int = param(31, "Maximum leaves per tree.", ge=2, le=131_072)
+    min_child_samples: int = param(20, "Minimum rows in a leaf.", ge=1, le=1_000_000_000)
     subsample: float = param(0.8, "Share of rows sampled for each tree.", gt=0, le=1)
     colsample_bytree: float = param(0.8, "Share of features sampled for each tree.", gt=0, le=1)
     reg_lambda: float = param(0.0, "L2 regularisation of leaf values.", ge=0)
-    seed: int = param(0, "Random seed: the same seed and data give the same model.")
-    num_threads: int = param(0, "CPU threads to use; 0 uses every core.", ge=0)
+    seed: int = param(0, "Random seed: the same seed and data give the same model.", ge=0, le=2**31 - 1)
+    num_threads: int = param(0, "CPU threads to use; 0 uses every core.", ge=0, le=1024)
 
 
 class BoostedTreesModel(Model):
@@ -72,6 +73,13 @@ class BoostedTreesModel(Model):
             "verbose": -1,
         }
         return lightgbm.train(booster_params, dataset, num_boost_round=cfg.n_estimators)
+
+    def _check_target(self, target: pd.Series, what: str) -> None:
+        super()._check_target(target, what)
+        if self.objective == "binary" and not target.isin([0, 1]).all():
+            found = sorted(map(str, target.unique()[:5]))
+            msg = f"{what}: label column {self.label!r} must hold 0 or 1 for a binary model; found {found}"
+            raise BadData(msg)
 
     def _predict(self, booster: Any, features: pd.DataFrame) -> np.ndarray:
         return booster.predict(_matrix(features))

@@ -52,16 +52,16 @@ class ClusteringModel(Model):
                 ),
             ]
         )
-        return Pipeline([("prepare", prepare), ("cluster", self._estimator(cfg))]).fit(_plain(features))
+        return Pipeline([("prepare", prepare), ("cluster", self._estimator(cfg))]).fit(_for_encoder(features))
 
     def _predict(self, pipeline: Any, features: pd.DataFrame) -> np.ndarray:
-        return pipeline.predict(_plain(features))
+        return pipeline.predict(_for_encoder(features))
 
     def _metric_inputs(self, pipeline: Any, features: pd.DataFrame, target: Any, predicted: Any) -> tuple:
-        return pipeline[:-1].transform(_plain(features)), predicted
+        return pipeline[:-1].transform(_for_encoder(features)), predicted
 
 
-def _plain(features: pd.DataFrame) -> pd.DataFrame:
+def _for_encoder(features: pd.DataFrame) -> pd.DataFrame:
     """Categoricals as plain objects, unseen levels as None: what the one-hot encoder expects."""
     out = features.copy()
     for name in out.columns:

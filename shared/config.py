@@ -35,6 +35,9 @@ def load(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
     except OSError as exc:
         msg = f"cannot read config file {path}: {exc.strerror or exc}"
         raise ConfigError(msg) from None
+    except UnicodeDecodeError:
+        msg = f"config file {path} is not UTF-8 text"
+        raise ConfigError(msg) from None
     try:
         data = _parse(text, suffix)
     except ValueError as exc:  # JSON, TOML and YAML parse errors are all ValueErrors (or wrapped in one)

@@ -13,7 +13,15 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shared.errors import BadData, ConfigError, LocalIOError, MissingInput, PermissionDenied
+from shared.errors import (
+    BadArgument,
+    BadData,
+    ConfigError,
+    LocalIOError,
+    MissingInput,
+    PermissionDenied,
+    StoreUnavailable,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,7 +49,11 @@ def filesystem(url: str) -> tuple[Any, str]:
         if not isinstance(options, dict):
             msg = f"{OPTIONS_ENV} must be a JSON object of fsspec options, e.g. '{{\"anon\": false}}'"
             raise ConfigError(msg)
-    return fsspec.core.url_to_fs(url, **options)
+    try:
+        return fsspec.core.url_to_fs(url, **options)
+    except (ValueError, ImportError) as exc:  # an unknown protocol, or its library not installed
+        msg = f"cannot open {url!r}: {' '.join(str(exc).split())[:200]}"
+        raise ConfigError(msg) from exc
 
 
 def table_format(path: str) -> str:
@@ -51,6 +63,17 @@ def table_format(path: str) -> str:
         msg = f"cannot tell the format of {path!r}: expected a name ending in {', '.join(FORMATS)}"
         raise BadData(msg)
     return FORMATS[suffix]
+
+
+def check_output(path: str) -> str:
+    """Check an output path before any work: a Parquet or CSV name; BadArgument (64) otherwise."""
+    try:
+        table_format(path)
+    except BadData as exc:
+        raise BadArgument(
+            str(exc).replace("cannot tell the format of", "--output: cannot tell the format of")
+        ) from None
+    return path
 
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
@@ -90,6 +113,9 @@ def _opened(path: str | os.PathLike):
         raise PermissionDenied(msg) from exc
     except (MissingInput, PermissionDenied):
         raise
+    except (ConnectionError, TimeoutError) as exc:
+        msg = f"reading {path} failed: {_first_line(exc)}; retry later"
+        raise StoreUnavailable(msg) from exc
     except (ValueError, OSError) as exc:
         # pyarrow and pandas raise ValueError or OSError subclasses for files they cannot parse.
         msg = f"cannot read {path} as {kind}: {_first_line(exc)}"

@@ -35,7 +35,7 @@ class Shown:
 
 
 # A table input or output: a Parquet or CSV path, or any fsspec URL. In Python, inputs may be DataFrames.
-TablePath = Annotated[Any, Shown("Parquet or CSV path or URL")]
+TablePath = Annotated[str, Shown("Parquet or CSV path or URL")]
 _BOUNDS = (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
 _TRUE, _FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
 
@@ -96,10 +96,14 @@ class Spec:
         if isinstance(text, bool):
             if self.flag:
                 return text
-            _refuse(self, source, "a value", "no value" if text else "a --no prefix")
+            _refuse(source, "a value", "no value" if text else "a --no prefix")
         base = self.base
+        if text == "":
+            _refuse(source, "a value", "an empty string (leave the flag out for the default)")
         if base is str or base is Any:
             value: Any = text  # text parameters take the text verbatim: '007' stays '007'
+        elif base in (dt.date, dt.datetime):
+            value = _iso(self, text, source)
         elif base is bool:
             value = _bool(self, text, source)
         elif typing.get_origin(base) in (list, tuple):
@@ -110,7 +114,12 @@ class Spec:
 
     def from_python(self, value: Any, source: str | None = None) -> Any:
         """Check a value given from Python or a config file; BadArgument if it does not fit."""
-        return self._validate(value, source or self.name, strings=False)
+        source = source or self.name
+        if isinstance(value, bool) and self.base in (int, float):
+            _refuse(source, self.type_name(), repr(value))  # pydantic would quietly take True as 1
+        if isinstance(value, str) and value == "" and not self.flag:
+            _refuse(source, "a value", "an empty string")
+        return self._validate(value, source, strings=False)
 
     def to_text(self, value: Any) -> str | None:
         """Return the text that :meth:`from_text` parses back to ``value`` (None: give no value, a bare flag)."""
@@ -132,7 +141,7 @@ class Spec:
         out: dict[str, Any] = {"type": self.type_name(), "help": self.help}
         out["required"] = self.required
         if not self.required:
-            out["default"] = _plain_default(self.default)
+            out["default"] = plain_default(self.default)
         if self.constraints():
             out["constraints"] = self.constraints()
         if self.choices():
@@ -274,7 +283,7 @@ def _bool(spec: Spec, text: str, source: str) -> bool:
         return True
     if text.lower() in _FALSE:
         return False
-    return _refuse(spec, source, "true or false", repr(text))
+    return _refuse(source, "true or false", repr(text))
 
 
 def _list_from_text(spec: Spec, text: str, source: str) -> list[Any]:
@@ -283,18 +292,27 @@ def _list_from_text(spec: Spec, text: str, source: str) -> list[Any]:
         try:
             items = json.loads(text)
         except ValueError:
-            _refuse(spec, source, "a JSON list or comma-separated values", repr(text))
+            _refuse(source, "a JSON list or comma-separated values", repr(text))
     else:
         items = [item.strip() for item in text.split(",")] if text.strip() else []
     return items
 
 
-def _refuse(spec: Spec, source: str, expected: str, got: str) -> Any:
+def _iso(spec: Spec, text: str, source: str) -> Any:
+    """Dates and times as ISO 8601 text only (2024-10-10 or 20241010), never as Unix timestamps."""
+    parse = dt.date.fromisoformat if spec.base is dt.date else dt.datetime.fromisoformat
+    try:
+        return parse(text)
+    except ValueError:
+        return _refuse(source, spec.type_name(), repr(text))
+
+
+def _refuse(source: str, expected: str, got: str) -> Any:
     msg = f"{source} must be {expected}; got {got}"
     raise BadArgument(msg)
 
 
-def _plain_default(value: Any) -> Any:
+def plain_default(value: Any) -> Any:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return list(value) if isinstance(value, tuple) else value

@@ -31,7 +31,7 @@ class Schema:
     def learn(cls, frame: pd.DataFrame, numeric: tuple[str, ...], categorical: tuple[str, ...]) -> Schema:
         """Learn the levels of each categorical column from training data."""
         require_columns(frame, [*numeric, *categorical], "training data")
-        levels = {name: tuple(sorted(map(str, frame[name].dropna().unique()))) for name in categorical}
+        levels = {name: tuple(sorted(as_levels(frame[name]).dropna().unique())) for name in categorical}
         return cls(tuple(numeric), levels)
 
     def to_dict(self) -> dict[str, Any]:
@@ -72,7 +72,7 @@ class Schema:
                     raise BadData(msg)
             out[name] = column.astype("float64")
         for name, levels in self.categorical.items():
-            text = frame[name].astype("string")
+            text = as_levels(frame[name])
             known = text.isin(levels)  # levels unseen in training become missing
             out[name] = pd.Categorical(text.where(known).astype(object), categories=list(levels))
         return pd.DataFrame(out, index=frame.index)
@@ -84,12 +84,25 @@ class Schema:
         unseen, rows = {}, np.zeros(len(frame), dtype=bool)
         for name, levels in self.categorical.items():
             column = frame[name]
-            new = (column.notna() & ~column.astype("string").isin(levels)).to_numpy()
+            new = (column.notna() & ~as_levels(column).isin(levels)).to_numpy()
             if new.any():
                 unseen[name] = int(new.sum())
                 rows |= new
         ignored = [c for c in frame.columns if c not in set(self.columns) | set(keep)]
         return {"ignored_columns": ignored, "unseen_levels": unseen, "rows_with_unseen_levels": int(rows.sum())}
+
+
+def as_levels(column: pd.Series) -> pd.Series:
+    """A categorical column as text levels, the same whichever way it was read.
+
+    Integer codes read as floats (a CSV column with one blank becomes float) map to the same level as the
+    integers: 1.0 and 1 are both '1'.
+    """
+    if column.dtype.kind == "f":
+        present = column.dropna()
+        if (present == present.round()).all():
+            return column.astype("Int64").astype("string")
+    return column.astype("string")
 
 
 def require_columns(frame: Any, names: list[str], what: str) -> None:

@@ -24,7 +24,14 @@ from typing import Any
 
 from shared import faults
 from shared.data import filesystem
-from shared.errors import ArtifactRejected, BadArgument, MissingInput, PermissionDenied, StoreUnavailable
+from shared.errors import (
+    ArtifactRejected,
+    BadArgument,
+    LocalIOError,
+    MissingInput,
+    PermissionDenied,
+    StoreUnavailable,
+)
 from shared.formats import ALLOWED as ALLOWED_FORMATS
 
 DEFAULT_STORE = "./modelfleet-store"
@@ -64,7 +71,10 @@ class Store:
     """Versioned model artifacts under one root: a local folder or an fsspec URL."""
 
     def __init__(self, url: str | os.PathLike | None = None) -> None:
-        self.url = os.fspath(url) if url else os.environ.get(STORE_ENV) or DEFAULT_STORE
+        self.url = os.fspath(url) if url is not None else os.environ.get(STORE_ENV) or DEFAULT_STORE
+        if not self.url:
+            msg = "the store URL is empty; give a folder or URL, or leave --store out for the default"
+            raise BadArgument(msg)
         self.fs, self.root = filesystem(self.url)
         self.root = self.root.rstrip("/")
         self.local = "file" in _protocols(self.fs)
@@ -80,7 +90,7 @@ class Store:
         with _translate_errors(self.url):
             self.fs.invalidate_cache()  # object stores cache listings; a commit elsewhere must show
             paths = self.fs.glob(pattern)
-        manifests = [self._read_manifest(path) for path in paths]
+        manifests = [self._read_manifest(path, model, path.rstrip("/").split("/")[-2]) for path in paths]
         return sorted(manifests, key=lambda m: (m["committed_at"], m["version"]))
 
     def resolve(self, model: str, version: str = "latest") -> dict[str, Any]:
@@ -98,7 +108,7 @@ class Store:
             known = [m["version"] for m in self.versions(model)][-5:]
             msg = f"version {version!r} of {model!r} not found in store {self.url}; newest: {known or 'none'}"
             raise MissingInput(msg)
-        return self._read_manifest(path)
+        return self._read_manifest(path, model, version)
 
     def read(self, manifest: dict[str, Any], name: str) -> tuple[bytes, str]:
         """Return the verified bytes and format of file ``name`` of a committed version.
@@ -168,12 +178,31 @@ class Store:
                 "files": entries,
                 **record,
             }
+            if self.local:
+                _fsync_dir(f"{version_dir}/{attempt}")  # the files must be durable before the commit names them
             body = json.dumps(manifest, indent=2, sort_keys=True).encode()
             if self._create_exclusive(f"{version_dir}/{MANIFEST}", body):
                 faults.point("manifest-written")
                 return manifest
+            with contextlib.suppress(OSError):
+                self.fs.rm(f"{version_dir}/{attempt}", recursive=True)  # another attempt won: drop our copy
         existing = self.resolve(model, version)
         return {**existing, "already_committed": True}
+
+    def check_writable(self) -> None:
+        """Make sure the store's root is (or can be created as) a writable folder, before any real work."""
+        with _translate_errors(self.url):
+            if self.local:
+                existing = self.root
+                while not os.path.exists(existing) and os.path.dirname(existing) != existing:
+                    existing = os.path.dirname(existing) or "."  # the folder it would be created in
+                if not os.path.isdir(existing):
+                    raise NotADirectoryError(20, "Not a directory", existing)
+                if not os.access(existing, os.W_OK):
+                    raise PermissionError(13, "Permission denied", existing)
+            else:
+                self.fs.invalidate_cache()
+                self.fs.ls(self.root.split("/", 1)[0])  # the bucket answers and our credentials work
 
     def exists(self, model: str, version: str) -> bool:
         """Return whether ``version`` of ``model`` is committed."""
@@ -191,7 +220,8 @@ class Store:
     def _manifest_path(self, model: str, version: str) -> str:
         return f"{self._version_dir(model, version)}/{MANIFEST}"
 
-    def _read_manifest(self, path: str) -> dict[str, Any]:
+    def _read_manifest(self, path: str, model: str, version: str) -> dict[str, Any]:
+        """Read and check a manifest; its model and version must be those of the folder it was found in."""
         with _translate_errors(self.url):
             raw = self.fs.cat_file(path)
         try:
@@ -199,9 +229,18 @@ class Store:
         except ValueError as exc:
             msg = f"manifest {path} is not valid JSON: {exc}"
             raise ArtifactRejected(msg) from exc
-        missing = {"schema_version", "model", "version", "committed_at", "files"} - set(manifest)
-        if not isinstance(manifest, dict) or missing:
-            msg = f"manifest {path} lacks {sorted(missing)}: not a modelfleet manifest"
+        required = {"schema_version", "model", "version", "committed_at", "files"}
+        if not isinstance(manifest, dict) or not required <= set(manifest):
+            msg = f"manifest {path} is not a modelfleet manifest: it needs the keys {sorted(required)}"
+            raise ArtifactRejected(msg)
+        if manifest["model"] != model or manifest["version"] != version or not _VERSION_ID.fullmatch(version):
+            msg = (
+                f"manifest {path} claims to be {manifest['model']!r} version {manifest['version']!r}, "
+                f"but it sits in the folder of {model!r} version {version!r}; refusing it"
+            )
+            raise ArtifactRejected(msg)
+        if not isinstance(manifest["files"], list) or not all(isinstance(f, dict) for f in manifest["files"]):
+            msg = f"manifest {path}: 'files' must be a list of file entries"
             raise ArtifactRejected(msg)
         if manifest["schema_version"] != SCHEMA_VERSION:
             msg = f"manifest {path} has schema {manifest['schema_version']}; this build reads {SCHEMA_VERSION}"
@@ -305,3 +344,14 @@ def _translate_errors(url: str):
     except (ConnectionError, TimeoutError) as exc:
         msg = f"store {url} unavailable: {exc}; retry later"
         raise StoreUnavailable(msg) from exc
+    except (NotADirectoryError, IsADirectoryError) as exc:
+        msg = f"store {url} is not a usable folder: {exc.strerror or exc}"
+        raise LocalIOError(msg) from exc
+    except OSError as exc:
+        msg = f"store {url}: {exc.strerror or exc}"
+        raise LocalIOError(msg) from exc
+    except Exception as exc:
+        if "Credentials" in type(exc).__name__:  # botocore's NoCredentialsError and friends
+            msg = f"store {url}: no credentials found; provide them through the environment or a mounted file"
+            raise PermissionDenied(msg) from exc
+        raise

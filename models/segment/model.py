@@ -29,9 +29,9 @@ class SegmentParams:
     """k-means hyperparameters."""
 
     n_segments: int = param(4, "Number of segments to find.", ge=2, le=50)
-    n_init: int = param(4, "k-means restarts; the best run is kept.", ge=1)
-    max_iter: int = param(300, "Maximum k-means iterations per restart.", ge=1)
-    seed: int = param(0, "Random seed: the same seed and data give the same segments.")
+    n_init: int = param(4, "k-means restarts; the best run is kept.", ge=1, le=1000)
+    max_iter: int = param(300, "Maximum k-means iterations per restart.", ge=1, le=100_000)
+    seed: int = param(0, "Random seed: the same seed and data give the same segments.", ge=0, le=2**31 - 1)
 
 
 class Segment(ClusteringModel):

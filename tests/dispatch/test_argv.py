@@ -14,8 +14,8 @@ from dispatch.commandline import parse, specs_for
 from shared.errors import BadArgument, UsageError
 from shared.params import Spec
 
-# Text a command line can carry: anything but NUL and lone surrogates.
-TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=30)
+# Text a command line can carry: anything but NUL and lone surrogates, and not empty (an empty value is refused).
+TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), min_size=1, max_size=30)
 
 
 def values_for(spec: Spec) -> st.SearchStrategy:

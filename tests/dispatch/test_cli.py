@@ -81,7 +81,7 @@ def test_command_help_lists_hyperparameters_with_constraints(tmp_path):
     done = run("churn", "train", "--help", cwd=tmp_path)
     text = done.stdout + done.stderr
     assert "--n_estimators=N_ESTIMATORS" in text
-    assert "Boosting rounds. [int; >= 1; env MODELFLEET_CHURN_N_ESTIMATORS]" in text
+    assert "Boosting rounds. [int; >= 1 and <= 100000; env MODELFLEET_CHURN_N_ESTIMATORS]" in text
     assert "Default: 200" in text
 
 

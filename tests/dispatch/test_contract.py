@@ -16,6 +16,8 @@ CONFIGS = {
     "unknown-param.yaml": "train:\n  n_estimatorz: 3\n",
     "unknown-command.json": '{"fit": {"n_estimators": 3}}',
     "bad-value.toml": '[train]\nn_estimators = "abc"\n',
+    "bool-count.yaml": "train:\n  n_estimators: true\n",
+    "list-data.yaml": "train:\n  data: [1, 2]\n",
     "not-a-table.json": "[1, 2]",
     "config.ini": "[train]\n",
 }
@@ -26,6 +28,9 @@ TABLES = {
     "payment_method,churned\nC1,3,10,1,2,0,north,card,0\n",
     "empty.parquet": "",
     "notes.txt": "hello",
+    "yes-no.csv": "customer_id,tenure_months,monthly_spend,support_tickets_90d,logins_30d,discount_pct,plan,region,"
+    "payment_method,churned\n"
+    + "".join(f"C{i},3,10,1,2,0,basic,north,card,{'yes' if i % 2 else 'no'}\n" for i in range(9)),
 }
 
 # (arguments, extra environment, exit code, text the one stderr line must contain, needs churn's extra)
@@ -69,6 +74,17 @@ BAD = [
         "MODELFLEET_CHURN_N_ESTIMATORS must be int",
         True,
     ),
+    (["churn", "train", "--config=bool-count.yaml"], {}, 78, "train.n_estimators must be int; got True", True),
+    (["churn", "train", "--config=list-data.yaml"], {}, 78, "train.data must be Parquet or CSV path or URL", True),
+    (["churn", "train", "--store="], {}, 64, "--store must be a value; got an empty string", False),
+    (["churn", "sample", "--output="], {}, 64, "--output must be a value; got an empty string", False),
+    (["churn", "sample", "--output=out.txt"], {}, 64, "--output: cannot tell the format of 'out.txt'", True),
+    (["churn", "score", "--output=out.txt"], {}, 64, "--output: cannot tell the format of 'out.txt'", True),
+    (["churn", "train", "--as_of=0"], {}, 64, "--as_of must be date (YYYY-MM-DD); got '0'", False),
+    (["segment", "train", "--seed=-1"], {}, 64, "--seed must be int >= 0", False),
+    (["churn", "train", "--n_estimators=99999999999"], {}, 64, "--n_estimators must be int >= 1 and <= 100000", False),
+    (["churn", "train", "--store=foo://bar"], {}, 78, "cannot open 'foo://bar'", True),
+    (["churn", "train", "--data=yes-no.csv"], {}, 65, "label column 'churned' must be numeric", True),
     (["churn", "score"], {}, 66, "no trained version of 'churn'", True),
     (["churn", "train", "--data=nope.parquet"], {}, 66, "input not found: nope.parquet", True),
     (["churn", "train", "--data=junk.csv"], {}, 65, "column 'tenure_months' must be numeric", True),
@@ -107,6 +123,51 @@ def test_bad_invocation(workdir, args, env, code, expected, needs_churn):
     assert "Traceback" not in done.stderr
     assert "hunter22" not in done.stderr, "a secret was echoed"
     assert not (workdir / "store").exists(), "a failed command wrote to the store"
+
+
+@NEEDS_CHURN
+def test_a_store_that_is_a_file_fails_before_training(workdir):
+    """A store path that is not a folder exits 74 before any training work."""
+    (workdir / "afile").write_text("x")
+    done = run(["churn", "train", "--store=afile"], workdir)
+    assert done.returncode == 74
+    assert "is not a usable folder" in done.stderr
+    assert "training churn" not in done.stderr
+
+
+@NEEDS_CHURN
+def test_credentials_in_urls_never_reach_stdout_or_the_result_file(workdir):
+    """A user:password in a URL is masked in the printed result and in the result file."""
+    result = workdir / "result.json"
+    done = run(
+        ["churn", "sample", "--rows=3", "--output=memory://alice:s3cr3tpw@bucket/x.csv"],
+        workdir,
+        {"MODELFLEET_RESULT_PATH": str(result)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "s3cr3tpw" not in done.stdout + done.stderr + result.read_text()
+    assert json.loads(done.stdout)["output"] == "memory://***@bucket/x.csv"
+
+
+@NEEDS_CHURN
+def test_an_unwritable_result_file_is_a_one_line_io_error(workdir):
+    """If the result file cannot be written, exit 74 with one line, not a traceback."""
+    (workdir / "adir").mkdir()
+    done = run(
+        ["churn", "sample", "--rows=3", "--output=s.csv"], workdir, {"MODELFLEET_RESULT_PATH": str(workdir / "adir")}
+    )
+    assert done.returncode == 74
+    assert len(done.stderr.splitlines()) == 1
+    assert "cannot write the result file" in done.stderr
+
+
+@NEEDS_CHURN
+def test_short_aliases_from_the_help_work(workdir):
+    """Fire's help shows -l for --learning_rate; the parser accepts it."""
+    done = run(["churn", "train", "--dry_run", "-l=0.3", "--no-dry-run", "--dry-run"], workdir)
+    assert done.returncode == 2  # dry_run given twice: --no-dry-run and --dry-run are the same flag
+    done = run(["churn", "train", "--dry_run", "-l=0.3"], workdir)
+    assert json.loads(done.stdout)["params"]["learning_rate"] == 0.3
 
 
 def test_the_table_covers_every_documented_user_error_code():

@@ -20,16 +20,16 @@ def test_manifest_lists_every_parameter_of_every_command_as_the_code_declares_it
             specs = specs_for(cls, command)
             assert list(specs) == list(entry["parameters"])
             for pname, described in entry["parameters"].items():
-                assert specs[pname].describe(name) == described
+                assert specs[pname].describe(None if pname in ("store", "config", "dry_run") else name) == described
 
 
 def test_manifest_carries_constraints_env_and_exit_codes():
     """A tool can check bounds and find each environment variable and exit code without importing models."""
     manifest = build()
     n_estimators = manifest["models"]["churn"]["commands"]["train"]["parameters"]["n_estimators"]
-    assert n_estimators["constraints"] == {"ge": 1}
+    assert n_estimators["constraints"] == {"ge": 1, "le": 100_000}
     assert n_estimators["env"] == "MODELFLEET_CHURN_N_ESTIMATORS"
-    assert {"0", "2", "3", "64", "65", "66", "70", "74", "75", "77", "78"} == set(manifest["exit_codes"])
+    assert {"0", "2", "3", "64", "65", "66", "70", "74", "75", "77", "78", "143"} == set(manifest["exit_codes"])
 
 
 def test_manifest_command_prints_it_without_importing_model_libraries(tmp_path):

@@ -59,3 +59,20 @@ def test_fingerprint_depends_on_content_not_index(frame):
     """The data fingerprint changes with values, not with the index."""
     assert fingerprint(frame) == fingerprint(frame.set_axis([7, 8, 9]))
     assert fingerprint(frame) != fingerprint(frame.assign(k=[1, 2, 4]))
+
+
+def test_a_network_timeout_while_reading_is_transient(monkeypatch, frame):
+    """A timeout from the filesystem is exit 75 (retry later), not bad data."""
+    import fsspec
+
+    from shared.errors import StoreUnavailable
+
+    write_table(frame, "memory://flaky/t.csv")
+    fs = fsspec.filesystem("memory")
+
+    def timeout(*args, **kwargs):
+        raise TimeoutError("read timed out")
+
+    monkeypatch.setattr(type(fs), "open", timeout)
+    with pytest.raises(StoreUnavailable, match="retry later"):
+        read_table("memory://flaky/t.csv")

@@ -61,3 +61,12 @@ def test_input_frame_is_not_changed(schema, training):
     before = training.copy()
     schema.features(training)
     pd.testing.assert_frame_equal(before, training)
+
+
+def test_integer_levels_match_however_they_were_read():
+    """Codes learned as 1..3 match when a blank makes the scoring column float (1.0, 2.0, NaN)."""
+    schema = Schema.learn(pd.DataFrame({"a": [1, 2, 3], "k": [1, 2, 3]}), ("a",), ("k",))
+    scoring = pd.DataFrame({"a": [1.0, 2.0, 3.0], "k": [1.0, None, 3.0]})
+    features = schema.features(scoring)
+    assert [None if pd.isna(v) else v for v in features["k"]] == ["1", None, "3"]
+    assert schema.report(scoring)["unseen_levels"] == {}

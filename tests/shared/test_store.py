@@ -177,3 +177,35 @@ def test_store_comes_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("MODELFLEET_STORE", str(tmp_path / "env"))
     assert str(tmp_path / "env") == Store().url
     assert Store("memory://x").url == "memory://x"
+
+
+def test_a_manifest_must_match_the_folder_it_sits_in(any_store):
+    """A manifest copied to another version's folder, or claiming a ../ version, is refused."""
+    store = Store(any_store)
+    commit(store, "r1")
+    source = f"{store.root}/{MODEL}/versions/r1/{MANIFEST}"
+    manifest = json.loads(store.fs.cat_file(source))
+    manifest["version"] = "../../../evil"
+    store.fs.makedirs(f"{store.root}/{MODEL}/versions/r2", exist_ok=True)
+    store.fs.pipe_file(f"{store.root}/{MODEL}/versions/r2/{MANIFEST}", json.dumps(manifest).encode())
+    with pytest.raises(ArtifactRejected, match="sits in the folder of 'toy' version 'r2'"):
+        store.resolve(MODEL, "r2")
+
+
+@pytest.mark.parametrize("body", [b"5", b"[]", b'{"files": 1}', b"not json"])
+def test_a_malformed_manifest_is_rejected_not_a_crash(any_store, body):
+    """Whatever is in a manifest file, reading it gives ArtifactRejected (exit 3), never a TypeError."""
+    store = Store(any_store)
+    store.fs.makedirs(f"{store.root}/{MODEL}/versions/v1", exist_ok=True)
+    store.fs.pipe_file(f"{store.root}/{MODEL}/versions/v1/{MANIFEST}", body)
+    with pytest.raises(ArtifactRejected):
+        store.resolve(MODEL, "v1")
+
+
+def test_a_losing_attempt_leaves_no_files_behind(store_url):
+    """The attempt that finds the version already committed removes its own copy."""
+    store = Store(store_url)
+    commit(store, "v1")
+    commit(store, "v1")
+    version_dir = os.path.join(store_url, MODEL, "versions", "v1")
+    assert len(os.listdir(version_dir)) == 2  # one attempt folder and the manifest
