@@ -3,23 +3,93 @@
 Any installed distribution can add a model by declaring an entry point in that group. A model's extra
 (named like the model) lists what it needs; if that is not installed, the model is listed as
 unavailable and calling it says which extra to install.
+
+Entry points and extras are read straight from the ``*.dist-info`` folders on ``sys.path`` (the
+standard on-disk format that ``importlib.metadata`` also reads): ``importlib.metadata`` would pull in
+an e-mail parser for METADATA files, which alone made ``modelfleet --help`` 20% slower.
 """
 
-from __future__ import annotations
-
 import difflib
-import importlib.metadata
+import importlib
+import os
+import re
+import sys
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from shared.errors import ConfigError, UsageError
 
 GROUP = "modelfleet.models"
+_EXTRA = re.compile(r"""extra\s*==\s*["']([^"']+)["']""")
+_NAME = re.compile(r"\s*([A-Za-z0-9._-]+)")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One registered model: its name, ``module:attr``, and the distribution that registers it."""
+
+    name: str
+    target: str
+    dist: str
+    dist_path: str
+
+    def requires(self) -> list[tuple[str, str]]:
+        """The distribution's requirements as (package, extra) pairs; extra is '' for the base ones."""
+        found = []
+        try:
+            with open(os.path.join(self.dist_path, "METADATA"), encoding="utf-8") as handle:
+                for line in handle:
+                    if line in ("\n", "\r\n"):
+                        break  # the headers end at the first blank line
+                    if line.startswith("Requires-Dist:"):
+                        requirement, _, marker = line[len("Requires-Dist:") :].partition(";")
+                        extra = _EXTRA.search(marker)
+                        found.append((_NAME.match(requirement).group(1), extra.group(1) if extra else ""))
+        except OSError:
+            return []
+        return found
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()
 
 
 @cache
-def _entry_points() -> dict[str, importlib.metadata.EntryPoint]:
-    return {ep.name: ep for ep in importlib.metadata.entry_points(group=GROUP)}
+def _installed() -> dict[str, str]:
+    """Every installed distribution on sys.path: normalised name -> its dist-info folder."""
+    found: dict[str, str] = {}
+    for folder in sys.path:
+        try:
+            entries = os.scandir(folder or ".")
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                if entry.name.endswith((".dist-info", ".egg-info")) and entry.is_dir():
+                    name = entry.name.rsplit(".", 1)[0].split("-", 1)[0]
+                    found.setdefault(_normal(name), entry.path)  # the first on sys.path wins, as for imports
+    return found
+
+
+@cache
+def _entry_points() -> dict[str, Entry]:
+    entries: dict[str, Entry] = {}
+    for dist, path in _installed().items():
+        try:
+            with open(os.path.join(path, "entry_points.txt"), encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError:
+            continue
+        section = None
+        for line in text.splitlines():
+            line = line.strip()
+            if line.startswith("["):
+                section = line.strip("[]").strip()
+            elif section == GROUP and "=" in line:
+                name, _, target = line.partition("=")
+                entries.setdefault(name.strip(), Entry(name.strip(), target.strip(), dist, path))
+    return entries
 
 
 def names() -> list[str]:
@@ -29,24 +99,10 @@ def names() -> list[str]:
 
 def missing_requirements(name: str) -> list[str]:
     """Return the requirements of model ``name``'s extra that are not installed (empty when usable)."""
-    from packaging.requirements import Requirement
-
-    ep = _entry(name)
-    dist = ep.dist
-    missing = []
-    for text in (dist.requires or []) if dist else []:
-        requirement = Requirement(text)
-        marker = requirement.marker
-        if marker is None or marker.evaluate({"extra": ""}) or not marker.evaluate({"extra": name}):
-            continue  # not a requirement of this model's extra
-        try:
-            found = importlib.metadata.version(requirement.name)
-        except importlib.metadata.PackageNotFoundError:
-            missing.append(requirement.name)
-            continue
-        if not requirement.specifier.contains(found, prereleases=True):
-            missing.append(f"{requirement.name}{requirement.specifier} (found {found})")
-    return missing
+    installed = _installed()
+    return [
+        package for package, extra in _entry(name).requires() if extra == name and _normal(package) not in installed
+    ]
 
 
 def load(name: str, *, require: bool = True) -> type:
@@ -55,21 +111,24 @@ def load(name: str, *, require: bool = True) -> type:
     Raises UsageError for an unknown name (listing the known ones). With ``require``, also raises
     ConfigError if the model's extra is not installed, saying which one to install.
     """
-    ep = _entry(name)
+    entry = _entry(name)
     missing = missing_requirements(name)
     if missing and require:
-        raise ConfigError(_install_hint(ep, missing))
+        raise ConfigError(_install_hint(entry, missing))
+    module, _, attr = entry.target.partition(":")
     try:
-        return ep.load()
+        obj = importlib.import_module(module.strip())
+        for part in attr.strip().split("."):
+            obj = getattr(obj, part)
     except ImportError as exc:
-        raise ConfigError(_install_hint(ep, [exc.name or str(exc)])) from exc
+        raise ConfigError(_install_hint(entry, [exc.name or str(exc)])) from exc
+    return obj
 
 
-def _install_hint(ep: importlib.metadata.EntryPoint, missing: list[str]) -> str:
-    dist = ep.dist.name if ep.dist else "modelfleet"
+def _install_hint(entry: Entry, missing: list[str]) -> str:
     return (
-        f"model {ep.name!r} is not installed in this environment (missing: {', '.join(missing)}); "
-        f"install it with: pip install '{dist}[{ep.name}]'"
+        f"model {entry.name!r} is not installed in this environment (missing: {', '.join(missing)}); "
+        f"install it with: pip install '{entry.dist}[{entry.name}]'"
     )
 
 
@@ -96,7 +155,7 @@ def _summary(name: str) -> str:
     return doc.strip().split("\n", 1)[0]
 
 
-def _entry(name: str) -> importlib.metadata.EntryPoint:
+def _entry(name: str) -> Entry:
     entry_points = _entry_points()
     if name not in entry_points:
         raise UsageError(unknown("model", name, sorted(entry_points)))

@@ -17,7 +17,6 @@ and validates it against its annotation before any work starts. Fire shows their
 
 import dataclasses
 import datetime as dt
-import importlib.metadata
 import inspect
 import logging
 import os
@@ -25,13 +24,11 @@ import platform
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
-import annotated_types as at
-
 from shared import formats, params
 from shared.config import load as load_config
 from shared.data import check_output, fingerprint, read_columns, read_table, write_table
 from shared.errors import BadArgument, BadData, ConfigError
-from shared.params import Spec, TablePath
+from shared.params import Bounds, Spec, TablePath
 from shared.results import redact
 from shared.schema import Schema, require_columns
 from shared.store import Artifact, Store, check_version_id, new_version_id
@@ -89,7 +86,7 @@ class Model:
         *,
         run_id: str | None = None,
         as_of: dt.date | None = None,
-        valid_fraction: Annotated[float, at.Gt(0), at.Le(0.9)] = 0.2,
+        valid_fraction: Annotated[float, Bounds(gt=0, le=0.9)] = 0.2,
         **hyperparameters: Any,
     ):
         """Train on DATA and commit a new model version to the store.
@@ -154,7 +151,7 @@ class Model:
         version: str = "latest",
         as_of: dt.date | None = None,
         output: Annotated[str, params.Shown("Parquet or CSV path or URL")] | None = None,
-        max_unseen: Annotated[float, at.Ge(0), at.Le(1)] = 0.05,
+        max_unseen: Annotated[float, Bounds(ge=0, le=1)] = 0.05,
     ):
         """Score DATA with a stored model version and write the predictions.
 
@@ -199,7 +196,7 @@ class Model:
         data: TablePath | None = None,
         *,
         version: str = "latest",
-        max_unseen: Annotated[float, at.Ge(0), at.Le(1)] = 0.05,
+        max_unseen: Annotated[float, Bounds(ge=0, le=1)] = 0.05,
     ):
         """Measure a stored model version's metrics on labelled DATA.
 
@@ -260,8 +257,8 @@ class Model:
     def sample(
         self,
         *,
-        rows: Annotated[int, at.Ge(1)] = 5000,
-        seed: Annotated[int, at.Ge(0)] = 0,
+        rows: Annotated[int, Bounds(ge=1)] = 5000,
+        seed: Annotated[int, Bounds(ge=0)] = 0,
         output: Annotated[str, params.Shown("Parquet or CSV path or URL")] | None = None,
     ):
         """Write the model's synthetic data set: seeded, realistic, with a learnable signal.
@@ -542,6 +539,8 @@ def _summary(obj: Any) -> str:
 
 
 def _libraries(fmt: str) -> dict[str, str]:
+    import importlib.metadata  # only when a command runs: it is slow to import
+
     versions = {"python": platform.python_version()}
     for package in ("modelfleet", "numpy", "pandas", "pyarrow"):
         try:

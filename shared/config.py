@@ -11,7 +11,6 @@ Values from the file rank below command-line flags and environment variables, ab
 
 import json
 import os
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,7 @@ def load(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
         raise ConfigError(msg) from None
     try:
         data = _parse(text, suffix)
-    except ValueError as exc:  # JSON, TOML and YAML parse errors are all ValueErrors (or wrapped in one)
+    except ValueError as exc:  # JSON and TOML parse errors are ValueErrors; YAML's are wrapped in one
         first = " ".join(str(exc).split())[:200]
         msg = f"config file {path} is not valid {suffix.lstrip('.').upper()}: {first}"
         raise ConfigError(msg) from None
@@ -55,6 +54,8 @@ def _parse(text: str, suffix: str) -> Any:
     if suffix == ".json":
         return json.loads(text)
     if suffix == ".toml":
+        import tomllib
+
         return tomllib.loads(text)
     import yaml
 

@@ -9,7 +9,6 @@ Each format also says which library versions can read what another version wrote
 
 from __future__ import annotations
 
-import importlib.metadata
 from collections.abc import Iterable
 from typing import Any
 
@@ -72,6 +71,8 @@ def sniff(data: bytes, fmt: str) -> None:
 def libraries(fmt: str) -> dict[str, str]:
     """Return the versions of the libraries that a file of ``fmt`` depends on, for the manifest."""
     package, _ = _COMPATIBILITY[fmt]
+    import importlib.metadata  # only when a command runs: it is slow to import
+
     return {package: importlib.metadata.version(package)}
 
 
@@ -79,6 +80,8 @@ def check_compatible(fmt: str, recorded: dict[str, str], where: str) -> None:
     """Raise ArtifactRejected if the installed library cannot be trusted to read a file of ``fmt``."""
     if fmt not in ALLOWED:
         raise ArtifactRejected(f"{where}: {_not_allowed(fmt)}")
+    import importlib.metadata
+
     package, parts = _COMPATIBILITY[fmt]
     wrote = recorded.get(package)
     have = importlib.metadata.version(package)

@@ -20,8 +20,6 @@ import typing
 from functools import cache
 from typing import Annotated, Any, Literal, Union
 
-import annotated_types as at
-
 from shared.errors import BadArgument
 
 _META = "modelfleet"
@@ -32,6 +30,20 @@ class Shown:
     """A marker for ``Annotated``: the type name that help and the manifest show."""
 
     name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Bounds:
+    """Numeric bounds for ``Annotated``: ``Annotated[int, Bounds(ge=1)]``.
+
+    Our own small marker, so that declaring bounds costs nothing at import; it becomes an
+    ``annotated_types.Interval`` when pydantic validates a value.
+    """
+
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    lt: float | None = None
 
 
 # A table input or output: a Parquet or CSV path, or any fsspec URL. In Python, inputs may be DataFrames.
@@ -182,7 +194,7 @@ def hyperparameters(params_cls: type) -> list[Spec]:
         help_text, bounds = field.metadata.get(_META, ("", {}))
         annotation = hints[field.name]
         if bounds:
-            annotation = Annotated[annotation, at.Interval(**bounds)]
+            annotation = Annotated[annotation, Bounds(**bounds)]
         specs.append(Spec(field.name, annotation, field.default, help_text))
     return specs
 
@@ -220,7 +232,23 @@ def display_annotation(spec: Spec) -> Any:
 def _adapter(annotation: Any) -> Any:
     from pydantic import TypeAdapter
 
-    return TypeAdapter(annotation)
+    return TypeAdapter(_for_pydantic(annotation))
+
+
+def _for_pydantic(annotation: Any) -> Any:
+    """Replace our Bounds markers with the annotated-types constraints pydantic understands."""
+    import annotated_types
+
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is Annotated:
+        extras = [
+            annotated_types.Interval(**dataclasses.asdict(m)) if isinstance(m, Bounds) else m
+            for m in annotation.__metadata__
+        ]
+        return Annotated[(_for_pydantic(args[0]), *extras)]
+    if origin in (Union, types.UnionType):
+        return Union[tuple(_for_pydantic(a) for a in args)]  # noqa: UP007 - built at run time
+    return annotation
 
 
 def _strip(annotation: Any) -> Any:

@@ -3,16 +3,15 @@
 import datetime as dt
 from typing import Annotated, Literal
 
-import annotated_types as at
 import pytest
 
 from shared.boosted import BoostingParams
 from shared.errors import BadArgument
-from shared.params import Spec, hyperparameters
+from shared.params import Bounds, Spec, hyperparameters
 
 RUN_ID = Spec("run_id", str | None, None, "Run id.")
-ROWS = Spec("rows", Annotated[int, at.Ge(1)], 5000, "Rows.")
-RATE = Spec("learning_rate", Annotated[float, at.Gt(0), at.Le(1)], 0.1, "Rate.")
+ROWS = Spec("rows", Annotated[int, Bounds(ge=1)], 5000, "Rows.")
+RATE = Spec("learning_rate", Annotated[float, Bounds(gt=0, le=1)], 0.1, "Rate.")
 DAY = Spec("day", dt.date | None, None, "Day.")
 MODE = Spec("mode", Literal["fast", "exact"], "fast", "Mode.")
 COLUMNS = Spec("columns", list[str] | None, None, "Columns.")
