@@ -149,12 +149,7 @@ def check_rejects_missing_feature(model_cls: type[Model], workdir: Path) -> None
             (model.score, _unlabelled(model_cls, 5, 100)),
             (model.train, _sample(model_cls, 5, 100)),
         ):
-            try:
-                command(frame.drop(columns=[feature]))
-            except BadData as exc:
-                assert feature in str(exc), f"the error does not name the missing column {feature!r}: {exc}"
-            else:
-                raise AssertionError(f"{command.__name__} accepted a frame without {feature!r}")
+            _expect(BadData, functools.partial(command, frame.drop(columns=[feature])), feature)
 
 
 def check_matches_columns_by_name(model_cls: type[Model], workdir: Path) -> None:
@@ -174,9 +169,9 @@ def check_scoring_input_contract(model_cls: type[Model], workdir: Path) -> None:
     model, _ = _trained(model_cls, workdir)
     frame = _unlabelled(model_cls, seed=4, rows=200)
     if model_cls.label:
-        _expect_bad_data(lambda: model.score(frame.assign(**{model_cls.label: 0})), model_cls.label)
+        _expect(BadData, lambda: model.score(frame.assign(**{model_cls.label: 0})), model_cls.label)
     feature = (model_cls.numeric + model_cls.categorical)[0]
-    _expect_bad_data(lambda: model.score(frame.rename(columns={feature: feature.upper()})), feature.upper())
+    _expect(BadData, lambda: model.score(frame.rename(columns={feature: feature.upper()})), feature.upper())
     if model_cls.categorical:
         column = model_cls.categorical[0]
         novel = frame.copy()
@@ -184,16 +179,17 @@ def check_scoring_input_contract(model_cls: type[Model], workdir: Path) -> None:
         scored = model.score(novel, max_unseen=0.1)
         assert scored["unseen_levels"] == {column: 5}, f"unseen levels reported: {scored['unseen_levels']}"
         assert scored["predictions"][model_cls.prediction].notna().all(), "unseen levels must score as missing"
-        _expect_bad_data(lambda: model.score(novel, max_unseen=0.01), "never seen in training")
+        _expect(BadData, lambda: model.score(novel, max_unseen=0.01), "never seen in training")
 
 
-def _expect_bad_data(call: Callable[[], Any], text: str) -> None:
+def _expect(error: type[Exception], call: Callable[[], Any], text: str) -> None:
+    """Assert that ``call`` raises ``error`` with ``text`` in its message."""
     try:
         call()
-    except BadData as exc:
-        assert text in str(exc), f"the error does not mention {text!r}: {exc}"
+    except error as exc:
+        assert text in str(exc), f"the {error.__name__} does not mention {text!r}: {exc}"
     else:
-        raise AssertionError(f"expected BadData mentioning {text!r}")
+        raise AssertionError(f"expected {error.__name__} mentioning {text!r}")
 
 
 def check_describe(model_cls: type[Model], workdir: Path) -> None:
@@ -201,12 +197,7 @@ def check_describe(model_cls: type[Model], workdir: Path) -> None:
     model = model_cls(store=str(Path(workdir) / "store"))
     empty = model.describe()
     assert empty["versions"] == [] and empty["latest"] is None, "a new store should hold no versions"
-    try:
-        model.score(_sample(model_cls, rows=10))
-    except MissingInput:
-        pass
-    else:
-        raise AssertionError("scoring with no trained version should raise MissingInput")
+    _expect(MissingInput, lambda: model.score(_unlabelled(model_cls, 0, 10)), "train' first")
     _, trained = _trained(model_cls, workdir)
     described = model.describe()
     assert described["latest"] == trained["version"], "describe does not show the new version as latest"

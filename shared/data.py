@@ -56,23 +56,18 @@ def filesystem(url: str) -> tuple[Any, str]:
         raise ConfigError(msg) from exc
 
 
-def table_format(path: str) -> str:
-    """Return ``parquet`` or ``csv`` from a path's suffix, or raise BadData naming the suffix."""
+def table_format(path: str, error: type[Exception] = BadData, flag: str = "") -> str:
+    """Return ``parquet`` or ``csv`` from a path's suffix, or raise ``error`` naming the suffix (and the flag)."""
     suffix = Path(str(path).split("?")[0]).suffix.lower()
     if suffix not in FORMATS:
-        msg = f"cannot tell the format of {path!r}: expected a name ending in {', '.join(FORMATS)}"
-        raise BadData(msg)
+        msg = f"{flag}cannot tell the format of {path!r}: expected a name ending in {', '.join(FORMATS)}"
+        raise error(msg)
     return FORMATS[suffix]
 
 
 def check_output(path: str) -> str:
     """Check an output path before any work: a Parquet or CSV name; BadArgument (64) otherwise."""
-    try:
-        table_format(path)
-    except BadData as exc:
-        raise BadArgument(
-            str(exc).replace("cannot tell the format of", "--output: cannot tell the format of")
-        ) from None
+    table_format(path, BadArgument, "--output: ")
     return path
 
 
