@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 from shared import formats, params
 from shared.config import load as load_config
 from shared.data import check_output, fingerprint, read_columns, read_table, write_table
-from shared.errors import BadArgument, BadData, ConfigError
+from shared.errors import BadArgument, BadData, ConfigError, NothingToDo
 from shared.params import Bounds, Spec, TablePath
 from shared.results import redact
 from shared.schema import Schema, require_columns
@@ -373,11 +373,15 @@ class Model:
         if data is None:
             return self._sample_frame(self.sample_rows, seed)
         if _is_frame(data):
-            return data
-        if isinstance(data, str) or hasattr(data, "__fspath__"):
-            return read_table(data)
-        msg = f"--data must be a Parquet or CSV path or URL; got {data!r}"
-        raise BadArgument(msg)
+            frame = data
+        elif isinstance(data, str) or hasattr(data, "__fspath__"):
+            frame = read_table(data)
+        else:
+            msg = f"--data must be a Parquet or CSV path or URL; got {data!r}"
+            raise BadArgument(msg)
+        if len(frame) == 0:
+            raise NothingToDo(f"{_describe_source(data)} has no rows; nothing to do, nothing written")
+        return frame
 
     def _target(self, frame: "pd.DataFrame", what: str) -> "pd.Series | None":
         if self.label is None:

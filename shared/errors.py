@@ -10,6 +10,7 @@
     ├── StoreUnavailable         75  the store or network failed in a way worth retrying
     ├── PermissionDenied         77  the store or a path refused access
     ├── ConfigError              78  bad configuration, or a model whose extra is not installed
+    ├── NothingToDo              99  the input has no rows: nothing was done and nothing was written
     └── Terminated              143  SIGTERM arrived (e.g. the pod was deleted); nothing was committed
 
 Subclasses also derive from the builtin they resemble (``BadData`` is a ``ValueError``), so code that
@@ -79,6 +80,12 @@ class ConfigError(ModelfleetError):
     """The configuration is wrong, or the model's extra is not installed in this environment."""
 
     exit_code = 78
+
+
+class NothingToDo(ModelfleetError):
+    """The input has no rows, so there was nothing to do; nothing was written (Airflow: skip the task)."""
+
+    exit_code = 99
 
 
 class Terminated(ModelfleetError):

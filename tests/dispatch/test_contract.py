@@ -27,6 +27,8 @@ TABLES = {
     "no-plan.csv": "customer_id,tenure_months,monthly_spend,support_tickets_90d,logins_30d,discount_pct,region,"
     "payment_method,churned\nC1,3,10,1,2,0,north,card,0\n",
     "empty.parquet": "",
+    "header-only.csv": "customer_id,tenure_months,monthly_spend,support_tickets_90d,logins_30d,discount_pct,plan,"
+    "region,payment_method,churned\n",
     "notes.txt": "hello",
     "yes-no.csv": "customer_id,tenure_months,monthly_spend,support_tickets_90d,logins_30d,discount_pct,plan,region,"
     "payment_method,churned\n"
@@ -90,6 +92,7 @@ BAD = [
     (["churn", "train", "--data=junk.csv"], {}, 65, "column 'tenure_months' must be numeric", True),
     (["churn", "train", "--data=no-plan.csv"], {}, 65, "lacks required column(s) 'plan'", True),
     (["churn", "train", "--data=empty.parquet"], {}, 65, "cannot read empty.parquet as parquet", True),
+    (["churn", "train", "--data=header-only.csv"], {}, 99, "header-only.csv has no rows; nothing to do", True),
     (["churn", "train", "--data=notes.txt"], {}, 65, "cannot tell the format of 'notes.txt'", True),
 ]
 
