@@ -25,17 +25,16 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from shared import formats, params
-from shared.config import load as load_config
-from shared.data import check_output, fingerprint, read_columns, read_table, write_table
+from shared import shards as sharding
 from shared.errors import BadArgument, BadData, ConfigError, NothingToDo
-from shared.params import Bounds, Spec, TablePath
-from shared.results import redact
-from shared.schema import Schema, require_columns
-from shared.store import Artifact, Store, check_version_id, new_version_id
+from shared.params import Bounds, Check, Spec, TablePath
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the commands import these when they run, so that help and the manifest stay fast
     import numpy as np
     import pandas as pd
+
+    from shared.schema import Schema
+    from shared.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +52,7 @@ class Model:
     numeric: ClassVar[tuple[str, ...]] = ()
     categorical: ClassVar[tuple[str, ...]] = ()
     prediction: ClassVar[str] = "prediction"
+    prediction_dtype: ClassVar[str] = "float64"
     metrics: ClassVar[tuple[Callable[..., Any], ...]] = ()
     Params: ClassVar[type]
     format: ClassVar[str]
@@ -97,6 +97,10 @@ class Model:
             as_of: Date the training data describes (e.g. Airflow's ds), recorded with the version.
             valid_fraction: Share of rows held out to measure the metrics.
         """
+        from shared.data import fingerprint
+        from shared.schema import Schema
+        from shared.store import Artifact, Store, check_version_id, new_version_id
+
         cfg = self.Params(**hyperparameters)
         store = Store(self._store_url)
         version = check_version_id(run_id) if run_id is not None else new_version_id()
@@ -152,44 +156,75 @@ class Model:
         as_of: dt.date | None = None,
         output: Annotated[str, params.Shown("Parquet or CSV path or URL")] | None = None,
         max_unseen: Annotated[float, Bounds(ge=0, le=1)] = 0.05,
+        shard: Annotated[str, params.Shown("K/N"), Check(sharding.check)] | None = None,
+        shards: Annotated[int, Bounds(ge=1, le=1_000_000)] | None = None,
+        batch_rows: Annotated[int, Bounds(ge=1, le=100_000_000)] = 250_000,
     ):
-        """Score DATA with a stored model version and write the predictions.
+        """Score DATA with a stored model version and write the predictions, batch by batch.
 
         Args:
-            data: Table to score; it must not hold the label. Default: a fresh draw of the embedded sample.
+            data: Table to score: a Parquet or CSV file, or a folder or glob of them; no label column.
+                Default: a fresh draw of the embedded sample.
             version: Model version to use; 'latest' is the newest committed one.
             as_of: Date the scored data describes (e.g. Airflow's ds), added to each prediction.
             output: Where to write the predictions. Default: predictions/<version>.parquet in the store.
+                With a shard: a folder, which gets part-K-of-N.parquet.
             max_unseen: Largest share of rows with a category never seen in training; above it, exit 65.
+            shard: Score only shard K of N (K from 0): a contiguous slice by file, then row group.
+                Default: from JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX, else everything.
+            shards: Shard count, for a Kubernetes Indexed Job (JOB_COMPLETION_INDEX gives the index).
+            batch_rows: Rows read, scored and written at a time; memory grows with it.
         """
-        if output is not None:
+        from shared import scoring
+        from shared.data import check_output
+        from shared.schema import Schema, require_columns
+        from shared.store import Store
+
+        part = sharding.resolve(shard, shards)
+        if output is not None and part is None:
             check_output(output)
+        if output is not None and part is not None and _is_table_name(output):
+            msg = f"--output: with a shard, name a folder for the part files, not a table; got {output!r}"
+            raise BadArgument(msg)
         if self._dry_run:
             store = Store(self._store_url)
             manifest = store.resolve(self.name, _version(version))
             columns = Schema.from_dict(manifest["features"]).columns
-            target = output or self._default_output(store, manifest)
-            return self._plan("score", store, data, columns, version=manifest["version"], output=target)
+            target = self._output_target(output, part, store, manifest)
+            facts = {"version": manifest["version"], "output": target, "shard": str(part) if part else None}
+            return self._plan("score", store, data, columns, **facts)
         store, manifest, fitted = self._load(version)
-        frame = self._input(data, HOLDOUT_SEED)
-        if data is None and self.label:
-            frame = frame.drop(columns=[self.label])  # the embedded sample carries its label
-        elif self.label in frame.columns:
+        schema = Schema.from_dict(manifest["features"])
+        if _is_frame(data) and output is None and part is None:  # in Python: a frame in, a frame out
+            return self._score_frame(fitted, schema, manifest, data, as_of, max_unseen)
+        source = self._source(data)
+        if self.label in source.columns:
             msg = f"input to score holds the label column {self.label!r}; drop it, or use 'evaluate' to measure"
             raise BadData(msg)
-        schema = Schema.from_dict(manifest["features"])
-        features = schema.features(frame)
-        report = self._check_unseen(schema, frame, max_unseen)
-        predictions = self._frame_of(frame, self._predict(fitted, features))
-        if as_of is not None:
-            predictions["as_of"] = as_of
-        result = {"model": self.name, "version": manifest["version"], "rows": len(predictions), **report}
-        if output is None and _is_frame(data):
-            return {**result, "predictions": predictions}  # in Python: a frame in, a frame out
-        target = output if output is not None else self._default_output(store, manifest)
-        write_table(predictions, target)
-        log.info("wrote %d predictions to %s", len(predictions), target)
-        return {**result, "output": target}
+        require_columns(_Columns(source.columns), schema.columns, source.name)
+        chosen = [source.units[i] for i in sharding.assign([u.weight for u in source.units], part)]
+        target = self._output_target(output, part, store, manifest)
+        log.info(
+            "scoring %s%s with %s version %s",
+            source.name,
+            f" shard {part} ({len(chosen)} of {len(source.units)} units)" if part else "",
+            self.name,
+            manifest["version"],
+        )
+        done = scoring.stream(
+            self,
+            fitted,
+            schema,
+            source,
+            chosen,
+            target,
+            batch_rows=batch_rows,
+            as_of=as_of,
+            max_unseen=max_unseen,
+            empty_ok=part is not None,
+        )
+        shown = {"shard": str(part), "shard_source": part.source} if part else {}
+        return {"model": self.name, "version": manifest["version"], **done, "output": target, **shown}
 
     def evaluate(
         self,
@@ -205,6 +240,9 @@ class Model:
             version: Model version to evaluate; 'latest' is the newest committed one.
             max_unseen: Largest share of rows with a category never seen in training; above it, exit 65.
         """
+        from shared.schema import Schema
+        from shared.store import Store
+
         if self._dry_run:
             store = Store(self._store_url)
             manifest = store.resolve(self.name, _version(version))
@@ -220,6 +258,8 @@ class Model:
 
     def describe(self):
         """Show the model's features, metrics, stored versions, and each parameter's value and its source."""
+        from shared.store import Store
+
         store = Store(self._store_url)
         versions = store.versions(self.name)
         commands = {}
@@ -268,6 +308,8 @@ class Model:
             seed: Random seed; the same seed gives the same rows.
             output: Where to write it. Default: <model>-sample.parquet in the current folder.
         """
+        from shared.data import check_output, write_table
+
         target = check_output(output if output is not None else f"{self.name}-sample.parquet")
         if self._dry_run:
             return {"dry_run": True, "model": self.name, "command": "sample", "rows": rows, "output": target}
@@ -326,6 +368,8 @@ class Model:
         if self._config_path is None:
             return {}
         if self._config is None:
+            from shared.config import load as load_config
+
             self._config = load_config(self._config_path)
             unknown = sorted(set(self._config) - set(self.commands))
             if unknown:
@@ -341,23 +385,64 @@ class Model:
 
     # -- shared machinery ------------------------------------------------------------------------
 
-    def _check_unseen(self, schema: Schema, frame: "pd.DataFrame", max_unseen: float) -> dict[str, Any]:
+    def _check_unseen(self, schema: "Schema", frame: "pd.DataFrame", max_unseen: float) -> dict[str, Any]:
         """Report ignored columns and unseen levels; BadData if too many rows carry unseen levels."""
+        from shared.scoring import judge_unseen
+
         report = schema.report(frame, keep=(self.id_column, *([self.label] if self.label else [])))
-        share = report["rows_with_unseen_levels"] / len(frame)
-        if share > max_unseen:
-            counts = ", ".join(f"{k}: {v}" for k, v in report["unseen_levels"].items())
-            msg = (
-                f"{share:.1%} of rows have categories never seen in training ({counts}), above --max_unseen="
-                f"{max_unseen:g}; check the input, or raise --max_unseen to score them as missing"
-            )
-            raise BadData(msg)
+        judge_unseen(report, len(frame), max_unseen)
         if report["ignored_columns"]:
             log.info("ignoring columns the model does not use: %s", ", ".join(report["ignored_columns"]))
         return report
 
-    def _plan(self, command: str, store: Store, data: Any, columns: list[str], **facts: Any) -> dict[str, Any]:
+    def _score_frame(
+        self, fitted: Any, schema: "Schema", manifest: dict[str, Any], frame: "pd.DataFrame", as_of: Any, limit: float
+    ) -> dict[str, Any]:
+        """Score a whole in-memory frame and return the predictions as a frame."""
+        if self.label in frame.columns:
+            msg = f"input to score holds the label column {self.label!r}; drop it, or use 'evaluate' to measure"
+            raise BadData(msg)
+        if len(frame) == 0:
+            raise NothingToDo("in-memory DataFrame has no rows; nothing to do, nothing written")
+        features = schema.features(frame)
+        report = self._check_unseen(schema, frame, limit)
+        predictions = self._frame_of(frame, self._predict(fitted, features))
+        if as_of is not None:
+            predictions["as_of"] = as_of
+        return {
+            "model": self.name,
+            "version": manifest["version"],
+            "rows": len(predictions),
+            **report,
+            "predictions": predictions,
+        }
+
+    def _source(self, data: Any) -> Any:
+        """The input to stream: files named by ``data``, a caller's frame, or the embedded sample (no label)."""
+        import pyarrow as pa
+
+        from shared.stream import Input
+
+        if data is None:
+            frame = self._sample_frame(self.sample_rows, HOLDOUT_SEED)
+            frame = frame.drop(columns=[self.label]) if self.label else frame
+            return Input.of(pa.Table.from_pandas(frame, preserve_index=False), "the embedded sample")
+        if _is_frame(data):
+            return Input.of(pa.Table.from_pandas(data, preserve_index=False), "in-memory DataFrame")
+        return Input.open(data)
+
+    def _output_target(self, output: str | None, part: Any, store: "Store", manifest: dict[str, Any]) -> str:
+        """Where predictions go: ``--output`` or the store; with a shard, its part file in that folder."""
+        if part is None:
+            return output if output is not None else self._default_output(store, manifest)
+        folder = output if output is not None else f"{store.url}/{self.name}/predictions/{manifest['version']}"
+        return f"{folder.rstrip('/')}/{part.part_name}"
+
+    def _plan(self, command: str, store: "Store", data: Any, columns: list[str], **facts: Any) -> dict[str, Any]:
         """Check what a command would read and return what it would do, without doing it."""
+        from shared.data import read_columns
+        from shared.schema import require_columns
+
         if data is not None and not _is_frame(data):
             require_columns(_Columns(read_columns(data)), columns, f"--data {data}")
         source = _describe_source(data) if command == "train" else "embedded sample" if data is None else str(data)
@@ -375,6 +460,8 @@ class Model:
         if _is_frame(data):
             frame = data
         elif isinstance(data, str) or hasattr(data, "__fspath__"):
+            from shared.data import read_table
+
             frame = read_table(data)
         else:
             msg = f"--data must be a Parquet or CSV path or URL; got {data!r}"
@@ -384,6 +471,8 @@ class Model:
         return frame
 
     def _target(self, frame: "pd.DataFrame", what: str) -> "pd.Series | None":
+        from shared.schema import require_columns
+
         if self.label is None:
             return None
         require_columns(frame, [self.label], what)
@@ -405,8 +494,10 @@ class Model:
         reference, prediction = self._metric_inputs(fitted, features, target, predicted)
         return {metric.__name__: metric(reference, prediction) for metric in self.metrics}
 
-    def _load(self, version: str) -> tuple[Store, dict[str, Any], Any]:
+    def _load(self, version: str) -> tuple["Store", dict[str, Any], Any]:
         """Resolve a version and load its model file after integrity and compatibility checks."""
+        from shared.store import Store
+
         store = Store(self._store_url)
         manifest = store.resolve(self.name, _version(version))
         where = f"{self.name} version {manifest['version']}"
@@ -417,7 +508,7 @@ class Model:
             raise formats.ArtifactRejected(msg)
         return store, manifest, formats.load(data, fmt, trusted=self.trusted)
 
-    def _default_output(self, store: Store, manifest: dict[str, Any]) -> str:
+    def _default_output(self, store: "Store", manifest: dict[str, Any]) -> str:
         return f"{store.url}/{self.name}/predictions/{manifest['version']}.parquet"
 
     def _frame_of(self, frame: "pd.DataFrame", predicted: "np.ndarray") -> "pd.DataFrame":
@@ -426,7 +517,7 @@ class Model:
         columns = {self.id_column: frame[self.id_column].to_numpy()} if self.id_column in frame else {}
         return pd.DataFrame({**columns, self.prediction: predicted})
 
-    def _train_result(self, store: Store, manifest: dict[str, Any], already_committed: bool) -> dict[str, Any]:
+    def _train_result(self, store: "Store", manifest: dict[str, Any], already_committed: bool) -> dict[str, Any]:
         return {
             "model": self.name,
             "version": manifest["version"],
@@ -512,6 +603,8 @@ def _as_config(parse: Callable[..., Any], value: Any, where: str) -> Any:
 
 
 def _version(version: str) -> str:
+    from shared.store import check_version_id
+
     return "latest" if version == "latest" else check_version_id(version)
 
 
@@ -522,6 +615,12 @@ def _split(rows: int, valid_fraction: float, seed: int) -> tuple[Any, Any]:
     order = np.random.default_rng(seed).permutation(rows)
     n_valid = max(1, round(rows * valid_fraction))
     return np.sort(order[n_valid:]), np.sort(order[:n_valid])
+
+
+def _is_table_name(path: str) -> bool:
+    from shared.data import FORMATS
+
+    return os.path.splitext(path.split("?")[0])[1].lower() in FORMATS
 
 
 def _is_frame(data: Any) -> bool:
@@ -535,6 +634,8 @@ def _shown_value(value: Any) -> Any:
 def _describe_source(data: Any) -> str:
     if data is None:
         return f"embedded sample (seed {TRAIN_SEED})"
+    from shared.results import redact
+
     return "in-memory DataFrame" if _is_frame(data) else redact(str(data))
 
 

@@ -23,6 +23,7 @@ class ClusteringModel(Model):
 
     format = formats.SKOPS
     prediction: ClassVar[str] = "segment"
+    prediction_dtype: ClassVar[str] = "int32"  # cluster numbers, as scikit-learn returns them
     # skops loads plain scikit-learn estimators without being told; anything beyond them must be named
     # here, by the model's code, never taken from the file. numpy.dtype is data: the encoder's dtype.
     trusted: ClassVar[tuple[str, ...]] = ("numpy.dtype",)

@@ -19,6 +19,7 @@ from shared.errors import (
     ConfigError,
     LocalIOError,
     MissingInput,
+    ModelfleetError,
     PermissionDenied,
     StoreUnavailable,
 )
@@ -97,20 +98,30 @@ def _opened(path: str | os.PathLike):
     path = os.fspath(path)
     kind = table_format(path)
     fs, fs_path = filesystem(path)
-    try:
+    with reading(path, kind):
         if not fs.exists(fs_path):
             msg = f"input not found: {path}"
             raise MissingInput(msg)
         with fs.open(fs_path, "rb") as handle:
             yield handle, kind
+
+
+@contextlib.contextmanager
+def reading(path: str, kind: str):
+    """Map what can go wrong while reading ``path`` to MissingInput, PermissionDenied, StoreUnavailable or BadData."""
+    try:
+        yield
+    except FileNotFoundError as exc:
+        msg = f"input not found: {path}"
+        raise MissingInput(msg) from exc
     except PermissionError as exc:
         msg = f"permission denied reading {path}: {exc.strerror or exc}"
         raise PermissionDenied(msg) from exc
-    except (MissingInput, PermissionDenied):
-        raise
     except (ConnectionError, TimeoutError) as exc:
         msg = f"reading {path} failed: {_first_line(exc)}; retry later"
         raise StoreUnavailable(msg) from exc
+    except ModelfleetError:
+        raise
     except (ValueError, OSError) as exc:
         # pyarrow and pandas raise ValueError or OSError subclasses for files they cannot parse.
         msg = f"cannot read {path} as {kind}: {_first_line(exc)}"
@@ -120,6 +131,21 @@ def _opened(path: str | os.PathLike):
 def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> str:
     """Write ``frame`` atomically to a Parquet or CSV path or URL; return the path written."""
     path = os.fspath(path)
+    with atomic_output(path) as (handle, kind):
+        if kind == "parquet":
+            frame.to_parquet(handle, index=False)
+        else:
+            frame.to_csv(handle, index=False)
+    return path
+
+
+@contextlib.contextmanager
+def atomic_output(path: str):
+    """Yield a binary handle and the table format for ``path``; the file appears at ``path`` only on success.
+
+    The bytes go to a hidden temporary name beside the destination (readers of a folder skip names that
+    start with '.'), which is moved into place once complete and removed if anything fails.
+    """
     kind = table_format(path)
     fs, fs_path = filesystem(path)
     parent = fs._parent(fs_path)
@@ -127,11 +153,10 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> str:
     try:
         fs.makedirs(parent, exist_ok=True)
         with fs.open(tmp, "wb") as handle:
-            if kind == "parquet":
-                frame.to_parquet(handle, index=False)
-            else:
-                frame.to_csv(handle, index=False)
+            yield handle, kind
         fs.mv(tmp, fs_path)
+    except ModelfleetError:
+        raise
     except PermissionError as exc:
         msg = f"permission denied writing {path}: {exc.strerror or exc}"
         raise PermissionDenied(msg) from exc
@@ -142,7 +167,6 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> str:
         with contextlib.suppress(OSError):
             if fs.exists(tmp):
                 fs.rm(tmp)
-    return path
 
 
 def fingerprint(frame: pd.DataFrame) -> str:

@@ -46,6 +46,16 @@ class Bounds:
     lt: float | None = None
 
 
+@dataclasses.dataclass(frozen=True)
+class Check:
+    """A marker for ``Annotated``: ``fn(value)`` returns the value or raises ValueError saying what is wrong.
+
+    The message should read after the flag's name: ``must be K/N with 0 <= K < N``.
+    """
+
+    fn: typing.Callable[[Any], Any]
+
+
 # A table input or output: a Parquet or CSV path, or any fsspec URL. In Python, inputs may be DataFrames.
 TablePath = Annotated[str, Shown("Parquet or CSV path or URL")]
 _BOUNDS = (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
@@ -175,6 +185,9 @@ class Spec:
             return adapter.validate_strings(value) if strings else adapter.validate_python(value)
         except ValidationError as exc:
             error = exc.errors()[0]
+            if error["type"] == "value_error" and any(isinstance(m, Check) for m in _metadata(self.annotation)):
+                msg = f"{source} {error['ctx']['error']}; got {value!r}"
+                raise BadArgument(msg) from None
             expected = self.type_name() + (f" {self.constraint_text()}" if self.constraint_text() else "")
             detail = error["msg"][0].lower() + error["msg"][1:]
             msg = f"{source} must be {expected}: {detail}; got {value!r}"
@@ -238,11 +251,16 @@ def _adapter(annotation: Any) -> Any:
 def _for_pydantic(annotation: Any) -> Any:
     """Replace our Bounds markers with the annotated-types constraints pydantic understands."""
     import annotated_types
+    from pydantic import AfterValidator
 
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is Annotated:
         extras = [
-            annotated_types.Interval(**dataclasses.asdict(m)) if isinstance(m, Bounds) else m
+            annotated_types.Interval(**dataclasses.asdict(m))
+            if isinstance(m, Bounds)
+            else AfterValidator(m.fn)
+            if isinstance(m, Check)
+            else m
             for m in annotation.__metadata__
         ]
         return Annotated[(_for_pydantic(args[0]), *extras)]

@@ -31,7 +31,7 @@ class Schema:
     def learn(cls, frame: pd.DataFrame, numeric: tuple[str, ...], categorical: tuple[str, ...]) -> Schema:
         """Learn the levels of each categorical column from training data."""
         require_columns(frame, [*numeric, *categorical], "training data")
-        levels = {name: tuple(sorted(as_levels(frame[name]).dropna().unique())) for name in categorical}
+        levels = {name: tuple(sorted(_distinct_levels(frame[name]))) for name in categorical}
         return cls(tuple(numeric), levels)
 
     def to_dict(self) -> dict[str, Any]:
@@ -72,9 +72,8 @@ class Schema:
                     raise BadData(msg)
             out[name] = column.astype("float64")
         for name, levels in self.categorical.items():
-            text = as_levels(frame[name])
-            known = text.isin(levels)  # levels unseen in training become missing
-            out[name] = pd.Categorical(text.where(known).astype(object), categories=list(levels))
+            codes, _ = _codes(frame[name], levels)  # levels unseen in training become missing (-1)
+            out[name] = pd.Categorical.from_codes(codes, categories=list(levels))
         return pd.DataFrame(out, index=frame.index)
 
     def report(self, frame: pd.DataFrame, keep: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -83,8 +82,7 @@ class Schema:
 
         unseen, rows = {}, np.zeros(len(frame), dtype=bool)
         for name, levels in self.categorical.items():
-            column = frame[name]
-            new = (column.notna() & ~as_levels(column).isin(levels)).to_numpy()
+            _, new = _codes(frame[name], levels)
             if new.any():
                 unseen[name] = int(new.sum())
                 rows |= new
@@ -103,6 +101,27 @@ def as_levels(column: pd.Series) -> pd.Series:
         if (present == present.round()).all():
             return column.astype("Int64").astype("string")
     return column.astype("string")
+
+
+def _distinct_levels(column: pd.Series) -> list[str]:
+    import pandas as pd
+
+    _, uniques = pd.factorize(column)
+    return list(as_levels(pd.Series(uniques)).dropna().unique())
+
+
+def _codes(column: pd.Series, levels: tuple[str, ...]) -> tuple[Any, Any]:
+    """Map a column to positions in ``levels`` (-1 for missing or unseen) and flag the unseen values.
+
+    Only the column's distinct values are turned into text, so this stays fast on millions of rows.
+    """
+    import numpy as np
+    import pandas as pd
+
+    codes, uniques = pd.factorize(column)
+    known = pd.Index(levels, dtype=object).get_indexer(as_levels(pd.Series(uniques)).astype(object))
+    mapped = np.where(codes < 0, -1, known[codes] if len(known) else -1)
+    return mapped, (codes >= 0) & (mapped < 0)
 
 
 def require_columns(frame: Any, names: list[str], what: str) -> None:

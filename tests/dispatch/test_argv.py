@@ -23,6 +23,8 @@ def values_for(spec: Spec) -> st.SearchStrategy:
     base, bounds = spec.base, spec.constraints()
     if spec.choices():
         return st.sampled_from(spec.choices())
+    if spec.name == "shard":
+        return st.integers(1, 1000).flatmap(lambda n: st.integers(0, n - 1).map(lambda k: f"{k}/{n}"))
     if base is bool:
         return st.booleans()
     if base is int:
@@ -78,6 +80,8 @@ def test_argv_keeps_digit_strings_as_strings():
         (("churn", "fit", {}), UsageError, "unknown command for 'churn': 'fit'"),
         (("churn", "train", {"n_estimatorz": 3}), UsageError, "did you mean '--n_estimators'?"),
         (("churn", "train", {"n_estimators": "many"}), BadArgument, "--n_estimators must be int >= 1"),
+        (("churn", "score", {"shard": "4/4"}), BadArgument, "--shard must be K/N with 0 <= K < N"),
+        (("churn", "score", {"shard": "half"}), BadArgument, "--shard must be K/N"),
         (("churn", "train", {"as_of": "2024-02-30"}), BadArgument, "--as_of must be date"),
         (("churn", "train", {"api_key": "x"}), UsageError, "looks like a secret"),
         (("churn", "score", {"output": None}), BadArgument, "leave the flag out"),

@@ -29,7 +29,7 @@ def test_manifest_carries_constraints_env_and_exit_codes():
     n_estimators = manifest["models"]["churn"]["commands"]["train"]["parameters"]["n_estimators"]
     assert n_estimators["constraints"] == {"ge": 1, "le": 100_000}
     assert n_estimators["env"] == "MODELFLEET_CHURN_N_ESTIMATORS"
-    assert {"0", "2", "3", "64", "65", "66", "70", "74", "75", "77", "78", "143"} == set(manifest["exit_codes"])
+    assert {"0", "2", "3", "64", "65", "66", "70", "74", "75", "77", "78", "99", "143"} == set(manifest["exit_codes"])
 
 
 def test_manifest_command_prints_it_without_importing_model_libraries(tmp_path):

@@ -1,0 +1,111 @@
+"""Scoring in batches: read a slice of the input, predict it batch by batch, write each batch as it comes.
+
+Predictions of a row do not depend on the other rows of its batch, so streaming gives exactly what scoring
+the whole table at once gives. The output file appears only when every batch is written and the checks
+over the whole input (unseen levels, no rows at all) have passed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from shared.errors import BadData, NothingToDo
+from shared.progress import Throttle
+from shared.stream import Input, Unit, table_writer
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from shared.base import Model
+    from shared.schema import Schema
+
+log = logging.getLogger(__name__)
+
+
+def stream(
+    model: Model,
+    fitted: Any,
+    schema: Schema,
+    source: Input,
+    units: list[Unit],
+    target: str,
+    *,
+    batch_rows: int,
+    as_of: dt.date | None,
+    max_unseen: float,
+    empty_ok: bool,
+) -> dict[str, Any]:
+    """Score ``units`` of ``source`` into ``target``; return rows and the unseen-levels report.
+
+    With ``empty_ok`` (a shard), no rows writes an empty file; otherwise it is NothingToDo.
+    """
+    import pyarrow as pa
+
+    id_column = model.id_column if model.id_column in source.columns else None
+    columns = [*schema.columns, *([id_column] if id_column else [])]
+    types = {name: pa.float64() for name in schema.numeric} | {name: pa.string() for name in schema.categorical}
+    unseen: Counter[str] = Counter()
+    rows = unseen_rows = 0
+    throttle = Throttle()
+    with table_writer(target, lambda: output_schema(model, source, id_column, as_of)) as write:
+        for batch in source.batches(units, columns, batch_rows, types):
+            if batch.num_rows == 0:
+                continue
+            frame = batch.to_pandas()
+            report = schema.report(frame, keep=tuple(columns))
+            unseen.update(report["unseen_levels"])
+            unseen_rows += report["rows_with_unseen_levels"]
+            predicted = model._predict(fitted, schema.features(frame, source.name))
+            ids = batch.column(id_column) if id_column else None
+            write(predictions_table(model, ids, predicted, as_of))
+            rows += batch.num_rows
+            if throttle.due():
+                log.info("scored %d rows (%.0f rows/s)", rows, throttle.rate(rows))
+        if rows == 0 and not empty_ok:
+            raise NothingToDo(f"{source.name} has no rows; nothing to do, nothing written")
+        report = {"unseen_levels": dict(unseen), "rows_with_unseen_levels": unseen_rows}
+        judge_unseen(report, rows, max_unseen)
+    log.info("wrote %d predictions to %s (%.0f rows/s)", rows, target, throttle.rate(rows))
+    ignored = [c for c in source.columns if c not in {*schema.columns, model.id_column}]
+    return {"rows": rows, "ignored_columns": ignored, **report}
+
+
+def judge_unseen(report: dict[str, Any], rows: int, max_unseen: float) -> None:
+    """BadData if more than ``max_unseen`` of the rows carry categories never seen in training."""
+    share = report["rows_with_unseen_levels"] / rows if rows else 0.0
+    if share > max_unseen:
+        counts = ", ".join(f"{k}: {v}" for k, v in report["unseen_levels"].items())
+        msg = (
+            f"{share:.1%} of rows have categories never seen in training ({counts}), above --max_unseen="
+            f"{max_unseen:g}; check the input, or raise --max_unseen to score them as missing"
+        )
+        raise BadData(msg)
+
+
+def predictions_table(model: Model, ids: pa.Array | None, predicted: Any, as_of: dt.date | None) -> pa.Table:
+    """The output rows: the id column (as the input typed it), the prediction, and ``as_of`` if given."""
+    import pyarrow as pa
+
+    columns: dict[str, Any] = {} if ids is None else {model.id_column: ids}
+    columns[model.prediction] = pa.array(predicted, type=pa.from_numpy_dtype(model.prediction_dtype))
+    if as_of is not None:
+        columns["as_of"] = pa.array([as_of] * len(predicted), type=pa.date32())
+    return pa.table(columns)
+
+
+def output_schema(model: Model, source: Input, id_column: str | None, as_of: dt.date | None) -> pa.Schema:
+    """The columns an output with no rows has: the same as one with rows."""
+    import pyarrow as pa
+
+    fields = []
+    if id_column:
+        declared = source.schema_of([id_column])
+        known = declared is not None and id_column in declared.names
+        fields.append(pa.field(id_column, declared.field(id_column).type if known else pa.string()))
+    fields.append(pa.field(model.prediction, pa.from_numpy_dtype(model.prediction_dtype)))
+    if as_of is not None:
+        fields.append(pa.field("as_of", pa.date32()))
+    return pa.schema(fields)

@@ -1,0 +1,260 @@
+"""Streaming tables: an input cut into units and read as record batches; output written as batches come.
+
+An input is a Parquet or CSV file, a folder of them (every such file below it, in path order, skipping
+names that start with '.' or '_', such as _SUCCESS or a writer's temporary files), a glob pattern, or an
+in-memory table. Its units, in a fixed order, are the row groups of each Parquet file, each whole CSV file,
+or slices of an in-memory table; shards (:mod:`shared.shards`) are contiguous runs of units.
+
+Memory stays flat: one batch (at most one Parquet row group's columns, or one CSV block) is in memory at a
+time, and only the columns asked for are read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from shared.data import FORMATS, atomic_output, filesystem, reading, table_format
+from shared.errors import BadData, MissingInput
+from shared.schema import require_columns
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+IN_MEMORY_UNIT_ROWS = 1000  # an in-memory table (the embedded sample) is cut into units of this many rows
+CSV_BLOCK_BYTES = 8 << 20
+_GLOB = set("*?[")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One piece of the input: a Parquet row group, a whole CSV file, or a slice of an in-memory table."""
+
+    file: int  # position in Input.files; 0 for an in-memory table
+    group: int | None  # row group (Parquet) or slice number (in memory); None for a whole CSV file
+    rows: int | None  # unknown for CSV until read
+    weight: int  # what shards balance: rows, or bytes for CSV
+
+
+class Input:
+    """A table to stream; build it with :meth:`open` (path, folder, glob or URL) or :meth:`of` (in memory)."""
+
+    def __init__(self, name: str, kind: str, units: list[Unit], columns: list[str], **where: Any) -> None:
+        self.name, self.kind, self.units, self.columns = name, kind, units, columns
+        self._fs, self._files, self._table = where.get("fs"), where.get("files", []), where.get("table")
+
+    @classmethod
+    def open(cls, data: str) -> Input:
+        """List the files of ``data`` and their units, reading only Parquet footers and CSV headers."""
+        data = os.fspath(data)
+        fs, path = filesystem(data)
+        with reading(data, "input"):
+            files = _list_files(fs, path, data)
+            kinds = {table_format(f) for f in files}
+            if len(kinds) > 1:
+                msg = f"{data} mixes Parquet and CSV files; put one format in a folder"
+                raise BadData(msg)
+        kind = kinds.pop()
+        units, columns = [], []
+        for position, file in enumerate(files):
+            with reading(_shown(data, file, len(files)), kind):
+                if kind == "parquet":
+                    meta = _parquet(fs, file).metadata
+                    names = meta.schema.to_arrow_schema().names
+                    units += [
+                        Unit(position, g, meta.row_group(g).num_rows, meta.row_group(g).num_rows)
+                        for g in range(meta.num_row_groups)
+                    ]
+                else:
+                    names = _csv_header(fs, file)
+                    units.append(Unit(position, None, None, fs.size(file)))
+            columns = columns or names
+        return cls(data, kind, units, columns, fs=fs, files=files)
+
+    @classmethod
+    def of(cls, table: pa.Table, name: str) -> Input:
+        """An in-memory Arrow table, cut into units of ``IN_MEMORY_UNIT_ROWS`` rows."""
+        step = IN_MEMORY_UNIT_ROWS
+        units = [
+            Unit(0, i, min(step, table.num_rows - i * step), min(step, table.num_rows - i * step))
+            for i in range(-(-table.num_rows // step))
+        ]
+        return cls(name, "memory", units, list(table.column_names), table=table)
+
+    @property
+    def total_rows(self) -> int | None:
+        """Rows in the whole input, if known without reading it (not for CSV)."""
+        rows = [unit.rows for unit in self.units]
+        return None if None in rows else sum(rows)
+
+    def schema_of(self, names: list[str]) -> pa.Schema | None:
+        """The Arrow types of ``names`` as the first file declares them (None for CSV, typed only when read)."""
+        if self.kind == "memory":
+            return self._table.schema
+        if self.kind == "parquet" and self._files:
+            return _parquet(self._fs, self._files[0]).schema_arrow
+        return None
+
+    def batches(
+        self, units: list[Unit], columns: list[str], batch_rows: int, types: dict[str, pa.DataType] | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        """Yield record batches of ``columns`` from ``units``, in order; every file must hold every column.
+
+        ``types`` fixes CSV column types (otherwise CSV types are inferred from a file's first block).
+        """
+        if self.kind == "memory":
+            for unit in units:
+                start = unit.group * IN_MEMORY_UNIT_ROWS
+                yield from self._table.select(columns).slice(start, unit.rows).to_batches(max_chunksize=batch_rows)
+            return
+        for position, groups in _by_file(units):
+            file = self._files[position]
+            shown = _shown(self.name, file, len(self._files))
+            with reading(shown, self.kind):
+                if self.kind == "parquet":
+                    parquet = _parquet(self._fs, file)
+                    require_columns(_Names(parquet.schema_arrow.names), columns, shown)
+                    yield from parquet.iter_batches(batch_size=batch_rows, row_groups=groups, columns=columns)
+                else:
+                    require_columns(_Names(_csv_header(self._fs, file)), columns, shown)
+                    yield from _csv_batches(self._fs, file, columns, types or {})
+
+
+@contextlib.contextmanager
+def table_writer(path: str, empty: Callable[[], pa.Schema]) -> Iterator[Callable[[pa.Table], None]]:
+    """Yield ``write(table)`` that appends to a Parquet or CSV file at ``path``, committed atomically at the end.
+
+    Every table is cast to the first one's schema; with no table written, the file holds no rows and the
+    columns ``empty()`` gives. If anything fails, nothing appears at ``path``.
+    """
+    import pyarrow as pa
+
+    with atomic_output(path) as (handle, kind):
+        writer: Any = None
+
+        def write(table: pa.Table) -> None:
+            nonlocal writer
+            if writer is None:
+                writer = _writer(handle, kind, table.schema)
+            elif table.schema != writer.schema:
+                table = _cast(table, writer.schema, path)
+            writer.write_table(table)
+
+        try:
+            yield write
+            if writer is None:
+                write(pa.Table.from_batches([], schema=empty()))
+        finally:
+            if writer is not None:
+                writer.close()
+
+
+# -- internals -----------------------------------------------------------------------------------
+
+
+class _Names:
+    """Column names shaped like a frame, for ``require_columns``."""
+
+    def __init__(self, columns: list[str]) -> None:
+        self.columns = columns
+
+
+def _list_files(fs: Any, path: str, data: str) -> list[str]:
+    if _GLOB & set(path):
+        found = fs.glob(path)
+    elif fs.isdir(path):
+        found = fs.find(path)
+        if not found:
+            msg = f"input folder {data} holds no files; expected Parquet or CSV files ({', '.join(FORMATS)})"
+            raise MissingInput(msg)
+    elif fs.exists(path):
+        table_format(data)
+        return [path]
+    else:
+        msg = f"input not found: {data}"
+        raise MissingInput(msg)
+    files = sorted(f for f in found if _is_table(f, path))
+    if not files:
+        msg = f"no Parquet or CSV files ({', '.join(FORMATS)}) in {data}"
+        raise MissingInput(msg)
+    return files
+
+
+def _is_table(file: str, root: str) -> bool:
+    relative = file[len(root.rstrip("/")) :] if file.startswith(root.rstrip("/")) else file.rsplit("/", 1)[-1]
+    hidden = any(part.startswith((".", "_")) for part in relative.split("/") if part)
+    return not hidden and os.path.splitext(file)[1].lower() in FORMATS
+
+
+def _shown(data: str, file: str, count: int) -> str:
+    return data if count == 1 else f"{data} (file {file.rsplit('/', 1)[-1]})"
+
+
+def _by_file(units: list[Unit]) -> Iterator[tuple[int, list[int] | None]]:
+    """Group consecutive units of one file: (file position, its row groups, or None for a whole CSV)."""
+    current: int | None = None
+    groups: list[int] = []
+    for unit in units:
+        if unit.file != current and current is not None:
+            yield current, groups or None
+            groups = []
+        current = unit.file
+        if unit.group is not None:
+            groups.append(unit.group)
+    if current is not None:
+        yield current, groups or None
+
+
+def _parquet(fs: Any, file: str) -> Any:
+    import pyarrow.parquet as pq
+
+    local = type(fs).__name__ == "LocalFileSystem"
+    # Remote files are read range by range (no pre-buffering of whole row groups) to keep memory flat.
+    return pq.ParquetFile(file if local else fs.open(file, "rb"), pre_buffer=False)
+
+
+def _csv_header(fs: Any, file: str) -> list[str]:
+    import pyarrow.csv as pcsv
+
+    with fs.open(file, "rb") as handle:
+        reader = pcsv.open_csv(handle, read_options=pcsv.ReadOptions(block_size=1 << 16))
+        return list(reader.schema.names)
+
+
+def _csv_batches(fs: Any, file: str, columns: list[str], types: dict[str, pa.DataType]) -> Iterator[pa.RecordBatch]:
+    import pyarrow.csv as pcsv
+
+    convert = pcsv.ConvertOptions(
+        include_columns=columns, column_types={k: v for k, v in types.items() if k in columns}
+    )
+    with fs.open(file, "rb") as handle:
+        reader = pcsv.open_csv(
+            handle, read_options=pcsv.ReadOptions(block_size=CSV_BLOCK_BYTES), convert_options=convert
+        )
+        yield from reader
+
+
+def _writer(handle: Any, kind: str, schema: pa.Schema) -> Any:
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        return pq.ParquetWriter(handle, schema)
+    import pyarrow.csv as pcsv
+
+    return pcsv.CSVWriter(handle, schema)
+
+
+def _cast(table: pa.Table, schema: pa.Schema, path: str) -> pa.Table:
+    import pyarrow as pa
+
+    try:
+        return table.cast(schema)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError) as exc:
+        msg = (
+            f"cannot write {path}: the input's files disagree on column types ({schema} vs {table.schema}: "
+            f"{str(exc).splitlines()[0]}); make every file use the same types"
+        )
+        raise BadData(" ".join(msg.split())) from exc
