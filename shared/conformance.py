@@ -192,6 +192,44 @@ def _expect(error: type[Exception], call: Callable[[], Any], text: str) -> None:
         raise AssertionError(f"expected {error.__name__} mentioning {text!r}")
 
 
+def check_streams_and_shards_like_whole_file(model_cls: type[Model], workdir: Path) -> None:
+    """Streaming a folder of files (Parquet or CSV) in small batches gives exactly the whole-frame predictions,
+    and N shards' partitions, in part order, union to the unsharded output row for row, empty shards too."""
+    import pandas as pd
+
+    model, _ = _trained(model_cls, workdir)
+    frame = _unlabelled(model_cls, seed=9, rows=1200)
+    whole = model.score(frame)["predictions"]
+    inputs = {"parquet": Path(workdir) / "in-parquet", "csv": Path(workdir) / "in-csv"}
+    for folder in inputs.values():
+        folder.mkdir()
+    # 5 Parquet units (row groups of 300, 200 and 200 rows, an empty file), 2 CSV units (files)
+    for name, part, group in (("a", frame.iloc[:600], 300), ("b", frame.iloc[600:], 200), ("c", frame.iloc[:0], 10)):
+        part.to_parquet(inputs["parquet"] / f"{name}.parquet", index=False, row_group_size=group)
+    frame.iloc[:500].to_csv(inputs["csv"] / "a.csv", index=False)
+    frame.iloc[500:].to_csv(inputs["csv"] / "b.csv", index=False)
+    (inputs["parquet"] / "_SUCCESS").write_text("")  # markers and hidden files are not input
+    for kind, folder in inputs.items():
+        out = Path(workdir) / f"streamed-{kind}.parquet"
+        result = model.score(str(folder), output=str(out), batch_rows=64)
+        streamed = pd.read_parquet(out)
+        assert result["rows"] == len(frame), f"{kind}: {len(frame)} rows in, {result['rows']} scored"
+        assert streamed[model_cls.prediction].tolist() == whole[model_cls.prediction].tolist(), (
+            f"streaming {kind} in batches predicts differently from scoring the whole frame"
+        )
+        assert streamed[model_cls.id_column].astype(str).tolist() == whole[model_cls.id_column].astype(str).tolist()
+        for count in (1, 2, 3, 7):
+            parts = Path(workdir) / f"parts-{kind}-{count}"
+            results = [model.score(str(folder), output=str(parts), shard=f"{k}/{count}") for k in range(count)]
+            names = sorted(p.name for p in parts.iterdir())
+            assert names == [f"part-{k:05d}-of-{count:05d}.parquet" for k in range(count)], names
+            union = pd.concat([pd.read_parquet(parts / name) for name in names], ignore_index=True)
+            assert union.equals(streamed), f"{kind}: {count} shards do not union to the unsharded output"
+            assert sum(r["rows"] for r in results) == len(frame)
+            if count == 7:
+                assert any(r["rows"] == 0 for r in results), "7 shards over fewer units: some must be empty"
+
+
 def check_describe(model_cls: type[Model], workdir: Path) -> None:
     """describe lists parameters and stored versions, and says which version is latest."""
     model = model_cls(store=str(Path(workdir) / "store"))
@@ -234,6 +272,7 @@ ALL_CHECKS = (
     check_rejects_missing_feature,
     check_matches_columns_by_name,
     check_scoring_input_contract,
+    check_streams_and_shards_like_whole_file,
     check_describe,
     check_command_line,
 )

@@ -111,6 +111,8 @@ def reading(path: str, kind: str):
     """Map what can go wrong while reading ``path`` to MissingInput, PermissionDenied, StoreUnavailable or BadData."""
     try:
         yield
+    except ModelfleetError:
+        raise
     except FileNotFoundError as exc:
         msg = f"input not found: {path}"
         raise MissingInput(msg) from exc
@@ -120,8 +122,6 @@ def reading(path: str, kind: str):
     except (ConnectionError, TimeoutError) as exc:
         msg = f"reading {path} failed: {_first_line(exc)}; retry later"
         raise StoreUnavailable(msg) from exc
-    except ModelfleetError:
-        raise
     except (ValueError, OSError) as exc:
         # pyarrow and pandas raise ValueError or OSError subclasses for files they cannot parse.
         msg = f"cannot read {path} as {kind}: {_first_line(exc)}"

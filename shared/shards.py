@@ -118,6 +118,7 @@ def _from_env(variable: str, index: str, count: str, count_source: str) -> Shard
         msg = f"{variable}={index} is set but {count_source} is not; set it to the array size"
         raise ConfigError(msg)
     try:
-        return parse(f"{index}/{count}", f"{variable}={index} with {count_source}={count}: the shard")
+        shard = parse(f"{index}/{count}", f"{variable}={index} with {count_source}={count}: the shard")
     except BadArgument as exc:
         raise ConfigError(str(exc)) from None
+    return Shard(shard.index, shard.count, variable)

@@ -45,16 +45,30 @@ def test_usage_errors_exit_2_with_one_line_and_no_work(tmp_path, args, expected)
     assert list(tmp_path.iterdir()) == [], "a usage error must not start any work"
 
 
-@pytest.mark.parametrize("args", [["--help"], ["segment", "--help"], ["churn", "--help"], ["churn", "train", "-h"]])
-def test_help_imports_no_model_library(tmp_path, args):
-    """Help needs neither LightGBM, scikit-learn's ensembles, pandas nor pyarrow."""
-    code = (
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["--help"], 0),
+        (["segment", "--help"], 0),
+        (["churn", "--help"], 0),
+        (["churn", "train", "-h"], 0),
+        (["churn", "score", "--help"], 0),
+        (["manifest"], 0),
+        (["nosuch", "train"], 2),
+        (["churn", "train", "--n_estimators=abc"], 64),
+        (["churn", "score", "--shard=4/4"], 64),
+        (["churn", "score", "--max_unseen=2"], 64),
+    ],
+)
+def test_help_and_argument_errors_import_no_model_library(tmp_path, args, code):
+    """Help, the manifest and argument errors need neither LightGBM, scikit-learn, pandas nor pyarrow."""
+    script = (
         "import sys; from dispatch.cli import main; code = main(sys.argv[1:]);"
         "heavy = ['lightgbm', 'sklearn.ensemble', 'sklearn', 'pandas', 'pyarrow'];"
         "print(code, [m for m in heavy if m in sys.modules], file=sys.stderr)"
     )
-    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=tmp_path)
-    assert done.stderr.strip().splitlines()[-1] == "0 []"
+    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, cwd=tmp_path)
+    assert done.stderr.strip().splitlines()[-1] == f"{code} []"
 
 
 def test_root_help_lists_every_model_with_its_summary(tmp_path):

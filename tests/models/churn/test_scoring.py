@@ -1,0 +1,130 @@
+"""Streaming and sharded scoring through the real entry point: env-driven shards, retries, progress, exit codes."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from models.churn import Churn
+
+pytestmark = pytest.mark.slow
+
+
+def run(args, cwd, **env):
+    environ = {**os.environ, "MODELFLEET_STORE": str(cwd / "store"), **env}
+    return subprocess.run(
+        [sys.executable, "-m", "dispatch", *args], capture_output=True, text=True, cwd=cwd, env=environ
+    )
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    """A trained churn model and an unlabelled input of three Parquet files (eight row groups)."""
+    root = tmp_path_factory.mktemp("scoring")
+    Churn(store=str(root / "store")).train(n_estimators=20)
+    frame = Churn()._sample_frame(4000, 5).drop(columns=["churned"])
+    (root / "in").mkdir()
+    for i, (start, stop) in enumerate([(0, 1500), (1500, 3000), (3000, 4000)]):
+        frame.iloc[start:stop].to_parquet(root / "in" / f"{i}.parquet", index=False, row_group_size=500)
+    whole = run(["churn", "score", "--data=in", "--output=whole.parquet"], root)
+    assert whole.returncode == 0, whole.stderr
+    return root
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        [{"JOB_COMPLETION_INDEX": str(k), "MODELFLEET_CHURN_SHARDS": "3"} for k in range(3)],
+        [{"AWS_BATCH_JOB_ARRAY_INDEX": str(k), "AWS_BATCH_JOB_ARRAY_SIZE": "3"} for k in range(3)],
+    ],
+    ids=["kubernetes-indexed-job", "aws-batch-array"],
+)
+def test_orchestrator_environment_picks_the_shard(workdir, environ, tmp_path):
+    """Each pod of an Indexed Job or array job scores its own slice; the parts union to the whole."""
+    results = []
+    for env in environ:
+        done = run(["churn", "score", "--data=in", f"--output={tmp_path}"], workdir, **env)
+        assert done.returncode == 0, done.stderr
+        results.append(json.loads(done.stdout))
+    assert [r["shard"] for r in results] == ["0/3", "1/3", "2/3"]
+    assert {r["shard_source"] for r in results} == {next(iter(environ[0]))}
+    union = pd.concat([pd.read_parquet(r["output"]) for r in results], ignore_index=True)
+    assert union.equals(pd.read_parquet(workdir / "whole.parquet"))
+
+
+def test_a_retried_shard_replaces_its_part_with_the_same_rows(workdir, tmp_path):
+    """Running a shard twice (an Airflow retry) leaves one complete part file, identical to the first."""
+    for _ in range(2):
+        done = run(["churn", "score", "--data=in", f"--output={tmp_path}", "--shard=1/2"], workdir)
+        assert done.returncode == 0, done.stderr
+        first = pd.read_parquet(json.loads(done.stdout)["output"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["part-00001-of-00002.parquet"]
+    assert len(first) == 2000
+
+
+def test_a_failed_shard_leaves_nothing(workdir, tmp_path):
+    """A shard that fails its checks (unseen levels) writes no part and no temporary file."""
+    frame = pd.read_parquet(workdir / "in" / "0.parquet").assign(plan="platinum")
+    frame.to_parquet(tmp_path / "novel.parquet", index=False)
+    done = run(
+        ["churn", "score", f"--data={tmp_path / 'novel.parquet'}", f"--output={tmp_path / 'out'}", "--shard=0/1"],
+        workdir,
+    )
+    assert done.returncode == 65, done.stderr
+    assert "never seen in training" in done.stderr
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+def test_progress_goes_to_stderr_and_stdout_stays_one_json_object(workdir):
+    done = run(
+        ["churn", "score", "--data=in", "--output=p.parquet", "--batch_rows=500"],
+        workdir,
+        MODELFLEET_PROGRESS_SECONDS="0",
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["rows"] == 4000
+    assert "scored 500 rows" in done.stderr
+    assert "rows/s" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "code", "message"),
+    [
+        (["--shard=0/2", "--output=bad.parquet"], {}, 64, "with a shard, name a folder"),
+        (["--shards=2"], {}, 64, "needs this process's index"),
+        (["--shard=0/2", "--shards=3"], {}, 64, "give one count"),
+        ([], {"JOB_COMPLETION_INDEX": "0"}, 78, "shard count is not"),
+        ([], {"JOB_COMPLETION_INDEX": "5", "MODELFLEET_CHURN_SHARDS": "5"}, 78, "shard 5 of 5 does not exist"),
+        (["--data=in/nope", "--output=bad.parquet"], {}, 66, "input not found"),
+    ],
+)
+def test_bad_shard_settings_fail_before_any_work(workdir, args, env, code, message):
+    given = {arg.split("=")[0] for arg in args}
+    defaults = [flag for flag in ("--data=in", "--output=bad") if flag.split("=")[0] not in given]
+    done = run(["churn", "score", *defaults, *args], workdir, **env)
+    assert done.returncode == code, done.stderr
+    assert len(done.stderr.splitlines()) == 1
+    assert message in done.stderr
+    assert not (workdir / "bad").exists()
+    assert not (workdir / "bad.parquet").exists()
+
+
+def test_an_input_with_no_rows_is_nothing_to_do(workdir, tmp_path):
+    """Exit 99 (Airflow: skip), no output; as a shard, an empty part instead."""
+    pd.read_parquet(workdir / "in" / "0.parquet").iloc[:0].to_parquet(tmp_path / "empty.parquet", index=False)
+    done = run(["churn", "score", f"--data={tmp_path / 'empty.parquet'}", "--output=none.parquet"], workdir)
+    assert done.returncode == 99
+    assert "has no rows; nothing to do" in done.stderr
+    assert not (workdir / "none.parquet").exists()
+    done = run(
+        ["churn", "score", f"--data={tmp_path / 'empty.parquet'}", f"--output={tmp_path}/parts", "--shard=0/2"], workdir
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["rows"] == 0
+    assert list(pd.read_parquet(tmp_path / "parts" / "part-00000-of-00002.parquet").columns) == [
+        "customer_id",
+        "churn_probability",
+    ]
