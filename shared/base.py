@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 COMMANDS = ("train", "score", "evaluate", "describe", "sample")
 TRAIN_SEED = 0  # the embedded sample that `train` uses without --data
 HOLDOUT_SEED = 1  # a fresh draw that `score` and `evaluate` use without --data
+WATCH_ROWS = 10_000  # held-out rows that training progress lines measure the metric on
 _IMPL = "__modelfleet_command__"
 
 
@@ -97,7 +98,7 @@ class Model:
             as_of: Date the training data describes (e.g. Airflow's ds), recorded with the version.
             valid_fraction: Share of rows held out to measure the metrics.
         """
-        from shared.data import fingerprint
+        from shared.data import file_digest, fingerprint
         from shared.schema import Schema
         from shared.store import Artifact, Store, check_version_id, new_version_id
 
@@ -129,9 +130,10 @@ class Model:
             msg = f"training data has {len(frame)} rows; need at least 3 to train and measure"
             raise BadData(msg)
         log.info("training %s on %d rows (%d held out)", self.name, len(fit_rows), len(valid_rows))
-        fitted = self._fit(features.iloc[fit_rows], None if target is None else target.iloc[fit_rows], cfg)
-        held_out = features.iloc[valid_rows]
-        metrics = self._measure(fitted, held_out, None if target is None else target.iloc[valid_rows])
+        held_out, held_target = features.iloc[valid_rows], None if target is None else target.iloc[valid_rows]
+        watch = (held_out.iloc[:WATCH_ROWS], None if held_target is None else held_target.iloc[:WATCH_ROWS])
+        fitted = self._fit(features.iloc[fit_rows], None if target is None else target.iloc[fit_rows], cfg, watch)
+        metrics = self._measure(fitted, held_out, held_target)
 
         record = {
             "features": schema.to_dict(),
@@ -141,7 +143,16 @@ class Model:
             "metrics": metrics,
             "rows": {"train": len(fit_rows), "valid": len(valid_rows)},
             "as_of": as_of.isoformat() if as_of else None,
-            "data": {"source": _describe_source(data), "rows": len(frame), "sha256": fingerprint(frame)},
+            "data": {
+                "source": _describe_source(data),
+                "rows": len(frame),
+                # a file's identity is its bytes (sha256sum of it); a frame's, its content
+                **(
+                    {"sha256": fingerprint(frame), "of": "table"}
+                    if data is None or _is_frame(data)
+                    else {"sha256": file_digest(data), "of": "file"}
+                ),
+            },
             "libraries": _libraries(self.format),
         }
         artifact = Artifact(self._model_file, formats.dump(fitted, self.format), self.format)
@@ -323,7 +334,8 @@ class Model:
         """Return ``rows`` rows of realistic synthetic data drawn from ``rng``."""
         raise NotImplementedError
 
-    def _fit(self, features: "pd.DataFrame", target: "pd.Series | None", cfg: Any) -> Any:
+    def _fit(self, features: "pd.DataFrame", target: "pd.Series | None", cfg: Any, watch: Any = None) -> Any:
+        """Fit on ``features`` (and ``target``); ``watch`` is (features, target) of held-out rows for progress."""
         raise NotImplementedError
 
     def _predict(self, fitted: Any, features: "pd.DataFrame") -> "np.ndarray":

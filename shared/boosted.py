@@ -7,6 +7,8 @@ Models are stored in LightGBM's native text format.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -14,10 +16,13 @@ from shared import formats
 from shared.base import Model
 from shared.errors import BadData
 from shared.params import param
+from shared.progress import Throttle
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,7 @@ class BoostedTreesModel(Model):
     Params = BoostingParams
     format = formats.LIGHTGBM
 
-    def _fit(self, features: pd.DataFrame, target: pd.Series | None, cfg: BoostingParams) -> Any:
+    def _fit(self, features: pd.DataFrame, target: pd.Series | None, cfg: BoostingParams, watch: Any = None) -> Any:
         import lightgbm
 
         dataset = lightgbm.Dataset(
@@ -72,7 +77,27 @@ class BoostedTreesModel(Model):
             "force_col_wise": True,
             "verbose": -1,
         }
-        return lightgbm.train(booster_params, dataset, num_boost_round=cfg.n_estimators)
+        progress = self._progress(cfg.n_estimators, watch)
+        return lightgbm.train(booster_params, dataset, num_boost_round=cfg.n_estimators, callbacks=[progress])
+
+    def _progress(self, rounds: int, watch: tuple[pd.DataFrame, pd.Series] | None) -> Callable[[Any], None]:
+        """A LightGBM callback logging the round and the first metric on held-out rows, every few seconds."""
+        throttle = Throttle()
+        matrix = _matrix(watch[0]) if watch is not None and len(watch[0]) else None
+
+        def log_progress(env: Any) -> None:
+            done = env.iteration + 1
+            if not throttle.due() and done < rounds:
+                return
+            measured = ""
+            if matrix is not None and self.metrics:
+                metric = self.metrics[0]
+                predicted = env.model.predict(matrix, num_iteration=done)
+                value = metric(*self._metric_inputs(env.model, watch[0], watch[1], predicted))
+                measured = f", {metric.__name__} {value:.4f} on {len(matrix)} held-out rows"
+            log.info("round %d/%d (%.1f rounds/s)%s", done, rounds, throttle.rate(done), measured)
+
+        return log_progress
 
     def _check_target(self, target: pd.Series, what: str) -> None:
         super()._check_target(target, what)

@@ -32,7 +32,7 @@ class ClusteringModel(Model):
         """Return the unfitted scikit-learn clusterer."""
         raise NotImplementedError
 
-    def _fit(self, features: pd.DataFrame, target: Any, cfg: Any) -> Any:
+    def _fit(self, features: pd.DataFrame, target: Any, cfg: Any, watch: Any = None) -> Any:
         from sklearn.compose import ColumnTransformer
         from sklearn.impute import SimpleImputer
         from sklearn.pipeline import Pipeline, make_pipeline

@@ -169,6 +169,19 @@ def atomic_output(path: str):
                 fs.rm(tmp)
 
 
+def file_digest(path: str | os.PathLike) -> str:
+    """Return the sha256 of a file's bytes (what ``sha256sum`` prints): a read at disk speed, no parsing."""
+    import hashlib
+
+    path = os.fspath(path)
+    fs, fs_path = filesystem(path)
+    digest = hashlib.sha256()
+    with reading(path, "bytes"), fs.open(fs_path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def fingerprint(frame: pd.DataFrame) -> str:
     """Return a sha256 of a table's content, independent of its index: the data's identity in the store."""
     import hashlib

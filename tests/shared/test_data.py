@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from shared.data import fingerprint, read_table, write_table
+from shared.data import file_digest, fingerprint, read_table, write_table
 from shared.errors import BadData, MissingInput
 
 
@@ -76,3 +76,11 @@ def test_a_network_timeout_while_reading_is_transient(monkeypatch, frame):
     monkeypatch.setattr(type(fs), "open", timeout)
     with pytest.raises(StoreUnavailable, match="retry later"):
         read_table("memory://flaky/t.csv")
+
+
+def test_file_digest_is_sha256sum_of_the_bytes(frame, tmp_path):
+    """A trained version records its input file's sha256, the same number `sha256sum` prints."""
+    import hashlib
+
+    path = write_table(frame, tmp_path / "t.parquet")
+    assert file_digest(path) == hashlib.sha256((tmp_path / "t.parquet").read_bytes()).hexdigest()

@@ -128,3 +128,14 @@ def test_an_input_with_no_rows_is_nothing_to_do(workdir, tmp_path):
         "customer_id",
         "churn_probability",
     ]
+
+
+def test_training_progress_shows_rounds_and_metric_on_stderr(tmp_path):
+    """Long runs show progress (round, rounds/s, the first metric on held-out rows) on stderr, never stdout."""
+    done = run(["churn", "train", "--n_estimators=5"], tmp_path, MODELFLEET_PROGRESS_SECONDS="0")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["model"] == "churn"
+    rounds = [line for line in done.stderr.splitlines() if " round " in line]
+    assert [line.split(" round ")[1].split(" ")[0] for line in rounds] == [f"{i}/5" for i in range(1, 6)]
+    assert "auc 0." in rounds[-1]
+    assert "held-out rows" in rounds[-1]
