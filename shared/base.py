@@ -20,7 +20,6 @@ import datetime as dt
 import inspect
 import logging
 import os
-import platform
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
@@ -169,7 +168,7 @@ class Model:
         max_unseen: Annotated[float, Bounds(ge=0, le=1)] = 0.05,
         shard: Annotated[str, params.Shown("K/N"), Check(sharding.check)] | None = None,
         shards: Annotated[int, Bounds(ge=1, le=1_000_000)] | None = None,
-        batch_rows: Annotated[int, Bounds(ge=1, le=100_000_000)] = 250_000,
+        batch_rows: Annotated[int, Bounds(ge=1, le=100_000_000)] = 100_000,
     ):
         """Score DATA with a stored model version and write the predictions, batch by batch.
 
@@ -657,6 +656,7 @@ def _summary(obj: Any) -> str:
 
 def _libraries(fmt: str) -> dict[str, str]:
     import importlib.metadata  # only when a command runs: it is slow to import
+    import platform
 
     versions = {"python": platform.python_version()}
     for package in ("modelfleet", "numpy", "pandas", "pyarrow"):

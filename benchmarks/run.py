@@ -1,0 +1,263 @@
+"""modelfleet's benchmark suite: one table of ratios, each against a baseline measured side by side in this run.
+
+1. CLI start: `modelfleet --help`, `modelfleet churn --help` vs `python -c "import fire"`     target <= 1.5x
+2. Train: `modelfleet churn train` on 1M rows vs the same job written against LightGBM     target <= 1.05x
+3. Score throughput: streaming `score` vs read whole file, predict, write whole file        target >= 0.9x rows/s
+4. Score memory: peak RSS of streaming on 10M rows vs the whole-file baseline               target <= 0.25x
+   and streaming at 10M rows vs streaming at 1M rows                                        target <= 1.2x
+5. Shards: two shards side by side vs one unsharded run on this machine                     speed-up reported
+
+Every measurement runs the real entry point in a subprocess (peak RSS from the kernel's accounting of that
+process). Timed pairs run interleaved and report medians, because these machines are noisy. Data is
+generated once into --workdir and reused. Usage: python benchmarks/run.py [--quick] [--workdir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import startup
+
+HERE = Path(__file__).resolve().parent
+GROUP_ROWS = 100_000  # row groups of the scoring inputs: the unit a shard takes and a batch reads
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "modelfleet-bench")
+    parser.add_argument("--quick", action="store_true", help="10x fewer rows and fewer repeats: a smoke run")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each timed pair (median)")
+    args = parser.parse_args()
+    scale = 10 if args.quick else 1
+    repeats = 1 if args.quick else args.repeats
+    bench = Bench(args.workdir, train_rows=1_000_000 // scale, big_rows=10_000_000 // scale)
+    bench.prepare()
+    rows = [
+        *bench.startup(runs=5 if args.quick else 20),
+        bench.train(repeats),
+        bench.throughput(repeats),
+        *bench.memory(),
+        bench.shards(repeats),
+    ]
+    print(machine())
+    print("| # | measurement | modelfleet | baseline | ratio | target | holds |")
+    print("|---|---|---|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row[:-1]) + f" | {'yes' if row[-1] else 'NO'} |")
+    return 0 if all(row[-1] for row in rows) else 1
+
+
+class Bench:
+    """The data, the store and the runs; every path lives under ``workdir``."""
+
+    def __init__(self, workdir: Path, train_rows: int, big_rows: int) -> None:
+        self.dir = workdir
+        self.train_rows, self.big_rows = train_rows, big_rows
+        self.small_rows = big_rows // 10
+        self.env = {**startup.ENV, "MODELFLEET_STORE": str(workdir / "store"), "MODELFLEET_LOG_LEVEL": "WARNING"}
+        self.cli = shutil.which("modelfleet") or str(Path(sys.executable).with_name("modelfleet"))
+
+    def path(self, name: str) -> str:
+        return str(self.dir / name)
+
+    def prepare(self) -> None:
+        """Generate the training file and the scoring inputs (once), and commit the models scored."""
+        import pyarrow.parquet as pq
+
+        self.dir.mkdir(parents=True, exist_ok=True)
+        train = self.path(f"train-{self.train_rows}.parquet")
+        if not os.path.exists(train):
+            self.run_ok("churn", "sample", f"--rows={self.train_rows}", f"--output={train}")
+        for rows in (self.small_rows, self.big_rows):
+            target = self.path(f"score-{rows}.parquet")
+            if os.path.exists(target):
+                continue
+            block = pq.read_table(train).drop_columns(["churned"]).slice(0, min(rows, self.train_rows))
+            with pq.ParquetWriter(target + ".tmp", block.schema) as writer:
+                for _ in range(rows // block.num_rows):
+                    writer.write_table(block, row_group_size=GROUP_ROWS)
+            os.replace(target + ".tmp", target)
+        # the model that scoring runs use: 200 trees (the default), and a 20-tree one for the memory runs
+        self.run_ok("churn", "train", f"--data={train}", "--run_id=bench-default")
+        self.run_ok("churn", "train", f"--data={train}", "--run_id=bench-small", "--n_estimators=20")
+
+    def run_ok(self, *args: str) -> None:
+        done = subprocess.run([self.cli, *args], env=self.env, capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(f"modelfleet {' '.join(args)} failed ({done.returncode}): {done.stderr[-400:]}")
+
+    def measure(self, argv: list[str]) -> tuple[float, float]:
+        """Run ``argv``; return its wall seconds and its peak resident memory in MiB."""
+        with tempfile.TemporaryFile() as errors:
+            start = time.perf_counter()
+            proc = subprocess.Popen(argv, env=self.env, stdout=subprocess.DEVNULL, stderr=errors)
+            _, status, usage = os.wait4(proc.pid, 0)
+            seconds = time.perf_counter() - start
+            if os.waitstatus_to_exitcode(status):
+                errors.seek(0)
+                raise SystemExit(f"{' '.join(argv)} failed: {errors.read()[-400:].decode(errors='replace')}")
+        return seconds, usage.ru_maxrss / 1024
+
+    def paired(self, ours: list[str], baseline: list[str], repeats: int) -> tuple[float, float]:
+        """Median wall seconds of two commands run interleaved ``repeats`` times."""
+        times: tuple[list[float], list[float]] = ([], [])
+        for _ in range(repeats):
+            for samples, argv in zip(times, (ours, baseline), strict=True):
+                samples.append(self.measure(argv)[0])
+        return statistics.median(times[0]), statistics.median(times[1])
+
+    # -- the five measurements ---------------------------------------------------------------------
+
+    def startup(self, runs: int) -> list[tuple]:
+        medians = startup.medians(runs)
+        base = next(iter(medians.values()))
+        return [
+            (
+                "1",
+                f"start: `{name}`",
+                f"{t * 1000:.0f} ms",
+                f"{base * 1000:.0f} ms (import fire)",
+                f"{t / base:.2f}x",
+                "<= 1.5x",
+                t / base <= 1.5,
+            )
+            for name, t in list(medians.items())[1:]
+        ]
+
+    def train(self, repeats: int) -> tuple:
+        data = self.path(f"train-{self.train_rows}.parquet")
+        run_id = f"bench-{time.time_ns()}"
+        ours = [self.cli, "churn", "train", f"--data={data}", f"--run_id={run_id}"]
+        baseline = [
+            sys.executable,
+            str(HERE / "baselines" / "train_lightgbm.py"),
+            data,
+            self.path("baseline-model.txt"),
+        ]
+        times: tuple[list[float], list[float]] = ([], [])
+        for i in range(repeats):
+            ours[-1] = f"--run_id={run_id}-{i}"  # a new version each time, so every run trains
+            for samples, argv in zip(times, (ours, baseline), strict=True):
+                samples.append(self.measure(argv)[0])
+        t, b = statistics.median(times[0]), statistics.median(times[1])
+        return (
+            "2",
+            f"train {self.train_rows:,} rows, wall time",
+            f"{t:.1f} s",
+            f"{b:.1f} s (LightGBM by hand)",
+            f"{t / b:.3f}x",
+            "<= 1.05x",
+            t / b <= 1.05,
+        )
+
+    def throughput(self, repeats: int) -> tuple:
+        data, rows = self.path(f"score-{self.small_rows}.parquet"), self.small_rows
+        ours = self.score_argv(data, "bench-default", "--output=" + self.path("stream.parquet"))
+        baseline = [
+            sys.executable,
+            str(HERE / "baselines" / "score_whole_file.py"),
+            data,
+            "bench-default",
+            self.path("whole.parquet"),
+        ]
+        t, b = self.paired(ours, baseline, repeats)
+        return (
+            "3",
+            f"score {rows:,} rows, rows/s",
+            f"{rows / t:,.0f}/s",
+            f"{rows / b:,.0f}/s (whole file)",
+            f"{b / t:.2f}x",
+            ">= 0.9x",
+            b / t >= 0.9,
+        )
+
+    def memory(self) -> list[tuple]:
+        small, big = self.path(f"score-{self.small_rows}.parquet"), self.path(f"score-{self.big_rows}.parquet")
+        _, stream_small = self.measure(self.score_argv(small, "bench-small", "--output=" + self.path("m1.parquet")))
+        _, stream_big = self.measure(self.score_argv(big, "bench-small", "--output=" + self.path("m2.parquet")))
+        whole_argv = [
+            sys.executable,
+            str(HERE / "baselines" / "score_whole_file.py"),
+            big,
+            "bench-small",
+            self.path("m3.parquet"),
+        ]
+        _, whole_big = self.measure(whole_argv)
+        return [
+            (
+                "4a",
+                f"score {self.big_rows:,} rows, peak RSS",
+                f"{stream_big:,.0f} MiB",
+                f"{whole_big:,.0f} MiB (whole file)",
+                f"{stream_big / whole_big:.2f}x",
+                "<= 0.25x",
+                stream_big / whole_big <= 0.25,
+            ),
+            (
+                "4b",
+                f"streaming peak RSS, {self.big_rows:,} vs {self.small_rows:,} rows",
+                f"{stream_big:,.0f} MiB",
+                f"{stream_small:,.0f} MiB",
+                f"{stream_big / stream_small:.2f}x",
+                "<= 1.2x",
+                stream_big / stream_small <= 1.2,
+            ),
+        ]
+
+    def shards(self, repeats: int) -> tuple:
+        data, rows = self.path(f"score-{self.small_rows}.parquet"), self.small_rows
+        whole = self.score_argv(data, "bench-default", "--output=" + self.path("unsharded.parquet"))
+        parts = [
+            self.score_argv(data, "bench-default", "--output=" + self.path("parts"), f"--shard={k}/2") for k in range(2)
+        ]
+        single, side_by_side = [], []
+        for _ in range(repeats):
+            single.append(self.measure(whole)[0])
+            start = time.perf_counter()
+            procs = [subprocess.Popen(argv, env=self.env, stdout=subprocess.DEVNULL) for argv in parts]
+            if any(p.wait() for p in procs):
+                raise SystemExit("a shard failed")
+            side_by_side.append(time.perf_counter() - start)
+        t, b = statistics.median(side_by_side), statistics.median(single)
+        return (
+            "5",
+            f"score {rows:,} rows as 2 shards side by side",
+            f"{t:.1f} s",
+            f"{b:.1f} s (unsharded)",
+            f"{b / t:.2f}x speed-up",
+            "reported",
+            True,
+        )
+
+    def score_argv(self, data: str, version: str, *extra: str) -> list[str]:
+        return [self.cli, "churn", "score", f"--data={data}", f"--version={version}", *extra]
+
+
+def machine() -> str:
+    """One line naming the machine the table was measured on."""
+    import lightgbm
+
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"Measured on {os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}, LightGBM {lightgbm.__version__}\n"
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
