@@ -261,8 +261,8 @@ class Model:
         _, manifest, fitted = self._load(version)
         frame = self._input(data, HOLDOUT_SEED)
         schema = Schema.from_dict(manifest["features"])
-        features = schema.features(frame)
-        report = self._check_unseen(schema, frame, max_unseen)
+        features, unseen = schema.prepare(frame)
+        report = self._check_unseen(schema, frame, max_unseen, unseen)
         metrics = self._measure(fitted, features, self._target(frame, "evaluation data"))
         return {"model": self.name, "version": manifest["version"], "rows": len(frame), "metrics": metrics, **report}
 
@@ -396,11 +396,11 @@ class Model:
 
     # -- shared machinery ------------------------------------------------------------------------
 
-    def _check_unseen(self, schema: "Schema", frame: "pd.DataFrame", max_unseen: float) -> dict[str, Any]:
+    def _check_unseen(self, schema: "Schema", frame: "pd.DataFrame", max_unseen: float, unseen: Any) -> dict[str, Any]:
         """Report ignored columns and unseen levels; BadData if too many rows carry unseen levels."""
         from shared.scoring import judge_unseen
 
-        report = schema.report(frame, keep=(self.id_column, *([self.label] if self.label else [])))
+        report = schema.report(frame, keep=(self.id_column, *([self.label] if self.label else [])), unseen=unseen)
         judge_unseen(report, len(frame), max_unseen)
         if report["ignored_columns"]:
             log.info("ignoring columns the model does not use: %s", ", ".join(report["ignored_columns"]))
@@ -415,8 +415,8 @@ class Model:
             raise BadData(msg)
         if len(frame) == 0:
             raise NothingToDo("in-memory DataFrame has no rows; nothing to do, nothing written")
-        features = schema.features(frame)
-        report = self._check_unseen(schema, frame, limit)
+        features, unseen = schema.prepare(frame)
+        report = self._check_unseen(schema, frame, limit, unseen)
         predictions = self._frame_of(frame, self._predict(fitted, features))
         if as_of is not None:
             predictions["as_of"] = as_of

@@ -52,6 +52,10 @@ class Schema:
         Numeric columns become float64; categorical columns become pandas categoricals over the training
         levels, so a level never seen in training becomes missing.
         """
+        return self.prepare(frame, what)[0]
+
+    def prepare(self, frame: pd.DataFrame, what: str = "input") -> tuple[pd.DataFrame, dict[str, Any]]:
+        """Return :meth:`features` and, per categorical column, a boolean mask of its levels unseen in training."""
         import pandas as pd
 
         require_columns(frame, self.columns, what)
@@ -71,23 +75,30 @@ class Schema:
                     msg = f"column {name!r} must be numeric; {int(bad.sum())} value(s) are not, e.g. {example!r}"
                     raise BadData(msg)
             out[name] = column.astype("float64")
+        unseen = {}
         for name, levels in self.categorical.items():
-            codes, _ = _codes(frame[name], levels)  # levels unseen in training become missing (-1)
+            codes, unseen[name] = _codes(frame[name], levels)  # levels unseen in training become missing (-1)
             out[name] = pd.Categorical.from_codes(codes, categories=list(levels))
-        return pd.DataFrame(out, index=frame.index)
+        return pd.DataFrame(out, index=frame.index), unseen
 
-    def report(self, frame: pd.DataFrame, keep: tuple[str, ...] = ()) -> dict[str, Any]:
-        """What scoring ``frame`` leaves aside: columns it ignores and categorical levels unseen in training."""
-        import numpy as np
+    def report(self, frame: pd.DataFrame, keep: tuple[str, ...] = (), unseen: dict[str, Any] | None = None) -> dict:
+        """What scoring ``frame`` leaves aside: columns it ignores and categorical levels unseen in training.
 
-        unseen, rows = {}, np.zeros(len(frame), dtype=bool)
-        for name, levels in self.categorical.items():
-            _, new = _codes(frame[name], levels)
-            if new.any():
-                unseen[name] = int(new.sum())
-                rows |= new
+        ``unseen`` is the masks :meth:`prepare` returned for ``frame``, if it ran already.
+        """
+        if unseen is None:
+            unseen = {name: _codes(frame[name], levels)[1] for name, levels in self.categorical.items()}
         ignored = [c for c in frame.columns if c not in set(self.columns) | set(keep)]
-        return {"ignored_columns": ignored, "unseen_levels": unseen, "rows_with_unseen_levels": int(rows.sum())}
+        return {"ignored_columns": ignored, **count_unseen(unseen)}
+
+
+def count_unseen(masks: dict[str, Any]) -> dict[str, Any]:
+    """Per column, how many values were unseen in training, and how many rows carry at least one."""
+    import numpy as np
+
+    counts = {name: int(mask.sum()) for name, mask in masks.items() if mask.any()}
+    rows = int(np.logical_or.reduce(list(masks.values())).sum()) if masks else 0
+    return {"unseen_levels": counts, "rows_with_unseen_levels": rows}
 
 
 def as_levels(column: pd.Series) -> pd.Series:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from shared.errors import BadData, NothingToDo
 from shared.progress import Throttle
+from shared.schema import count_unseen
 from shared.stream import Input, Unit, table_writer
 
 if TYPE_CHECKING:
@@ -54,11 +55,11 @@ def stream(
         for batch in source.batches(units, columns, batch_rows, types):
             if batch.num_rows == 0:
                 continue
-            frame = batch.to_pandas()
-            report = schema.report(frame, keep=tuple(columns))
-            unseen.update(report["unseen_levels"])
-            unseen_rows += report["rows_with_unseen_levels"]
-            predicted = model._predict(fitted, schema.features(frame, source.name))
+            features, masks = schema.prepare(batch.to_pandas(), source.name)
+            counted = count_unseen(masks)
+            unseen.update(counted["unseen_levels"])
+            unseen_rows += counted["rows_with_unseen_levels"]
+            predicted = model._predict(fitted, features)
             ids = batch.column(id_column) if id_column else None
             write(predictions_table(model, ids, predicted, as_of))
             rows += batch.num_rows
