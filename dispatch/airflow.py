@@ -1,0 +1,201 @@
+"""Airflow tasks that run one modelfleet command each, in its own pod, for DAG authors.
+
+::
+
+    from dispatch.airflow import RUN_VERSION, pod_task
+
+    train = pod_task("churn_train", "churn", "train", image=IMAGE, run_id=RUN_VERSION, as_of="{{ ds }}")
+    score = pod_task(
+        "churn_score", "churn", "score", image=IMAGE, shards=4,
+        version="{{ ti.xcom_pull(task_ids='churn_train')['version'] }}",
+    )
+    train >> score
+
+``pod_task`` checks the call like ``dispatch.argv`` when Airflow parses the DAG file, so a wrong flag or
+value is an import error with the dispatcher's message. Jinja templates are checked as far as a parse can:
+flag name, syntax, the names they use, and for values Airflow knows from the run alone (``ds``, ``ts_nodash``
+...), the type, by rendering them for a sample run. Values known only when the task runs (XCom, params,
+Variables) are checked by the command line when the pod starts (exit 64 before any work).
+
+Needs ``pip install 'modelfleet[airflow]'``. Airflow is imported when ``pod_task`` is called, never by
+``import dispatch``.
+"""
+
+import contextlib
+import difflib
+from collections.abc import Mapping
+from typing import Any
+
+from dispatch import registry
+from dispatch.commandline import argv, specs_for
+from shared.errors import BadArgument, NothingToDo, UsageError
+
+# The version id a training run commits: ``<dag_id>__<ts_nodash>``, one per DAG and logical date, so a retry
+# or a cleared run commits nothing new. Airflow's run ids may hold characters a version id refuses (and
+# ':' and '+' make awkward object keys); this holds none. It needs a run with a logical date.
+RUN_VERSION = "{{ dag.dag_id }}__{{ ts_nodash }}"
+UID = 10001  # the image's user (Dockerfile APP_UID and APP_GID)
+SKIP_EXIT_CODES = (NothingToDo.exit_code,)  # 99: the input has no rows; the task is skipped, not failed
+SCRATCH = "/tmp"  # noqa: S108 - an emptyDir mounted there: the only writable path besides the store
+_OWN = ("task_id", "image", "cmds", "arguments")  # set from pod_task's own arguments, never from pod_args
+_MARKS = ("{{", "{%", "{#")
+
+
+def pod_task(
+    task_id: str,
+    model: str,
+    command: str,
+    *,
+    image: str,
+    shards: int | None = None,
+    pod_args: Mapping[str, Any] | None = None,
+    **params: Any,
+) -> Any:
+    """Return a KubernetesPodOperator running ``modelfleet MODEL COMMAND --param=value ...`` in ``image``.
+
+    With ``shards=N``, return its mapped form: N tasks, one per ``--shard=K/N`` (K = 0 ... N-1). The pod
+    runs as the image's non-root user with a read-only root filesystem, no privilege escalation, no
+    capabilities, and an emptyDir at /tmp; its JSON result is pushed to XCom; exit 99 (no input rows)
+    skips the task. ``pod_args`` are more KubernetesPodOperator arguments (namespace, env_from,
+    container_resources ...); they win over these defaults, and its volumes and mounts are added to /tmp's.
+    """
+    from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+
+    extra = dict(pod_args or {})
+    taken = [key for key in _OWN if key in extra]
+    if taken:
+        msg = f"pod_args may not set {', '.join(taken)}: pod_task sets them from its own arguments"
+        raise UsageError(msg)
+    tokens, templates = _tokens(model, command, params)
+    if "shard" in params and shards is not None:
+        msg = f"give either shards={shards} or shard={params['shard']!r} to pod_task, not both"
+        raise UsageError(msg)
+    defaults = _defaults()
+    kwargs = {**defaults, **extra, "task_id": task_id, "image": image, "cmds": ["modelfleet"]}
+    for key in ("volumes", "volume_mounts"):
+        kwargs[key] = [*defaults[key], *extra.get(key, [])]
+    if shards is None:
+        task = KubernetesPodOperator(arguments=tokens, **kwargs)
+    else:
+        kwargs.setdefault("map_index_template", "{{ task.arguments[-1] | replace('--', '') }}")
+        arguments = [tokens + argv(model, command, shard=shard)[2:] for shard in _shards(shards)]
+        task = KubernetesPodOperator.partial(**kwargs).expand(arguments=arguments)
+    _check_templates(task, model, command, templates)
+    return task
+
+
+def _tokens(model: str, command: str, params: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
+    """The argument list, checked like ``dispatch.argv``; templated values are kept as written."""
+    tokens = argv(model, command)
+    templates = {}
+    for name, value in params.items():
+        if isinstance(value, str) and any(mark in value for mark in _MARKS):
+            with contextlib.suppress(BadArgument):  # its value is checked below, rendered for a sample run
+                argv(model, command, **{name: value})  # the flag's name, checked as the dispatcher does
+            templates[name] = value
+            tokens.append(f"--{name}={value}")
+        else:
+            tokens += argv(model, command, **{name: value})[2:]
+    return tokens, templates
+
+
+def _shards(count: Any) -> list[str]:
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        msg = f"shards must be a whole number >= 1 (the number of mapped tasks); got {count!r}"
+        raise BadArgument(msg)
+    return [f"{index}/{count}" for index in range(count)]
+
+
+def _defaults() -> dict[str, Any]:
+    """The pod settings every modelfleet task gets: XCom, skip on 99, and a restricted security context."""
+    from kubernetes.client import models as k8s
+
+    container = k8s.V1SecurityContext(
+        allow_privilege_escalation=False,
+        read_only_root_filesystem=True,
+        capabilities=k8s.V1Capabilities(drop=["ALL"]),
+    )
+    return {
+        "do_xcom_push": True,  # the command writes its JSON result to /airflow/xcom/return.json
+        "skip_on_exit_code": list(SKIP_EXIT_CODES),
+        "security_context": k8s.V1PodSecurityContext(
+            run_as_non_root=True,
+            run_as_user=UID,
+            run_as_group=UID,
+            fs_group=UID,
+            seccomp_profile=k8s.V1SeccompProfile(type="RuntimeDefault"),
+        ),
+        "container_security_context": container,
+        "xcom_sidecar_container_security_context": container,
+        "volumes": [k8s.V1Volume(name="scratch", empty_dir=k8s.V1EmptyDirVolumeSource())],
+        "volume_mounts": [k8s.V1VolumeMount(name="scratch", mount_path=SCRATCH)],
+    }
+
+
+def _check_templates(task: Any, model: str, command: str, templates: dict[str, str]) -> None:
+    """Check each templated value as far as a parse can: syntax, names, and the type for a sample run."""
+    import jinja2
+    import jinja2.meta
+    from airflow.sdk import Context
+
+    dag = task.get_dag()
+    env = task.get_template_env(dag)
+    specs = specs_for(registry.load(model, require=False), command)
+    known = set(Context.__annotations__) | set(env.globals)
+    for name, text in templates.items():
+        try:
+            used = jinja2.meta.find_undeclared_variables(env.parse(text))
+        except jinja2.TemplateSyntaxError as exc:
+            msg = f"--{name}: the template {text!r} is not valid Jinja: {exc.message}"
+            raise BadArgument(msg) from None
+        unknown = sorted(used - known)
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            msg = f"--{name}: the template {text!r} uses {unknown[0]!r}{hint}, which Airflow does not define"
+            raise BadArgument(msg)
+        rendered = _render_for_sample_run(env, name, text, dag)
+        if rendered is not None:
+            specs[name].from_text(rendered, f"--{name} (the template {text!r} for a sample run)")
+
+
+def _render_for_sample_run(env: Any, name: str, text: str, dag: Any) -> str | None:
+    """Render ``text`` for a sample scheduled run; None if it uses values only a real run has (XCom ...)."""
+    import jinja2
+    import pendulum
+
+    run_time: list[str] = []
+
+    class RunTimeValue(jinja2.ChainableUndefined):
+        """A value known only when the task runs: XCom, params, Variables, the dag_run."""
+
+        unsafe_callable = alters_data = False  # lets the sandbox call it: ti.xcom_pull(...)
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            run_time.append(self._undefined_name or "")
+
+        def __call__(self, *args: Any, **kwargs: Any) -> "RunTimeValue":
+            return self
+
+    start = pendulum.datetime(2024, 10, 10, tz="UTC")
+    sample = {
+        "ds": start.strftime("%Y-%m-%d"),
+        "ds_nodash": start.strftime("%Y%m%d"),
+        "ts": start.isoformat(),
+        "ts_nodash": start.strftime("%Y%m%dT%H%M%S"),
+        "ts_nodash_with_tz": start.isoformat().replace("-", "").replace(":", ""),
+        "logical_date": start,
+        "data_interval_start": start,
+        "data_interval_end": start.add(days=1),
+        "run_id": f"scheduled__{start.isoformat()}",
+        **({"dag": dag} if dag is not None else {}),
+    }
+    try:
+        rendered = env.overlay(undefined=RunTimeValue).from_string(text).render(sample)
+    except Exception as exc:  # noqa: BLE001 - whatever the template raises, Airflow would meet it too
+        if run_time:
+            return None  # it computes with a value only a real run has: the pod checks it
+        msg = f"--{name}: the template {text!r} fails for a sample run: {type(exc).__name__}: {exc}"
+        raise BadArgument(msg) from None
+    return None if run_time else str(rendered)

@@ -1,0 +1,191 @@
+"""The example DAG run end to end by Airflow (``dag.test()``), each pod replaced by a local process.
+
+The stand-in for ``KubernetesPodOperator.execute`` builds the pod the operator would start (the operator's
+own ``build_pod_request_obj``, templates rendered), runs that pod's command line against the installed
+``modelfleet`` entry point, and returns the result the command wrote (as the XCom sidecar reads
+/airflow/xcom/return.json), so that Airflow pushes it to XCom. Exit codes in ``skip_on_exit_code`` skip the
+task, as the operator does; any other failure fails it without the DAG's retries, so that a broken test fails
+at once. The store that the ConfigMap gives the pods in a cluster is a local folder here. Everything else is
+Airflow's: parsing, scheduling, mapping, templates, XCom."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pendulum
+import pytest
+from airflow.models.xcom import XComModel
+from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+from airflow.utils.session import create_session
+
+from dispatch.airflow import UID
+
+BIN = str(Path(sys.executable).parent)  # the installed `modelfleet` entry point, as in the image
+# dag.test() runs each task through Airflow's execution API in-process, with starlette's TestClient, which
+# warns about its own HTTP transport (and this suite turns warnings into errors).
+pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient` is deprecated")
+DAY = pendulum.datetime(2024, 10, 10, tz="UTC")
+SHARDS = 4
+
+
+@dataclass
+class Run:
+    """What one DAG run did, read back from Airflow's metadata database and from the stand-in pods."""
+
+    state: str
+    states: dict[tuple[str, int], str] = field(default_factory=dict)
+    results: dict[tuple[str, int], dict] = field(default_factory=dict)  # each task's XCom return_value
+    pods: dict[tuple[str, int], Any] = field(default_factory=dict)  # the V1Pod each task would start
+    labels: dict[tuple[str, int], str | None] = field(default_factory=dict)  # the mapped tasks' names
+
+    def arguments(self, key: tuple[str, int]) -> list[str]:
+        """The arguments of the pod's modelfleet container, as rendered for the run."""
+        return base(self.pods[key]).args
+
+
+def base(pod) -> Any:
+    """The pod's main container: the one running modelfleet (the other one is the XCom sidecar)."""
+    return next(c for c in pod.spec.containers if c.name == KubernetesPodOperator.BASE_CONTAINER_NAME)
+
+
+def run(dag, day, store: Path, scratch: Path, environ: dict[str, str] | None = None) -> Run:
+    """Run ``dag`` for logical date ``day`` with ``dag.test()``, pods run locally against ``store``."""
+    pods: dict[tuple[str, int], Any] = {}
+
+    def execute(self, context):
+        key = (self.task_id, context["ti"].map_index)
+        pods[key] = pod = self.build_pod_request_obj(context, dry_run=True)  # as the operator would start it
+        container = base(pod)
+        result = scratch / f"{self.task_id}.{key[1]}.json"
+        env = {name: value for name, value in os.environ.items() if not name.startswith("MODELFLEET_")}
+        env |= {"MODELFLEET_STORE": str(store), "MODELFLEET_RESULT_PATH": str(result), **(environ or {})}
+        command = [shutil.which(container.command[0], path=BIN), *container.command[1:], *container.args]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        if done.returncode in self.skip_on_exit_code:
+            raise AirflowSkipException(f"exit code {done.returncode}: {done.stderr.strip()}")
+        if done.returncode:  # fails at once: a retry would only make the test wait for the same failure
+            raise AirflowFailException(f"exit code {done.returncode}: {done.stderr.strip()}")
+        return json.loads(result.read_text())
+
+    scratch.mkdir(parents=True, exist_ok=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(KubernetesPodOperator, "execute", execute)
+        dag_run = dag.test(logical_date=day)
+    done = Run(state=dag_run.state, pods=pods)
+    with create_session() as session:
+        for ti in dag_run.get_task_instances(session=session):
+            done.states[(ti.task_id, ti.map_index)] = ti.state
+            done.labels[(ti.task_id, ti.map_index)] = ti.rendered_map_index
+        query = XComModel.get_many(run_id=dag_run.run_id, dag_ids=dag.dag_id, key="return_value")
+        for row in session.scalars(query):
+            done.results[(row.task_id, row.map_index)] = XComModel.deserialize_value(row)
+    return done
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    return tmp_path_factory.mktemp("store")
+
+
+@pytest.fixture(scope="module")
+def daily_run(daily, store, tmp_path_factory):
+    return run(daily, DAY, store, tmp_path_factory.mktemp("pods"))
+
+
+def test_every_task_succeeds_and_churn_score_runs_once_per_shard(daily_run):
+    assert daily_run.state == "success"
+    expected = {("churn_train", -1), ("ltv_train", -1), ("ltv_score", -1)}
+    expected |= {("churn_score", k) for k in range(SHARDS)}
+    assert daily_run.states == dict.fromkeys(expected, "success")
+    assert {daily_run.labels[("churn_score", k)] for k in range(SHARDS)} == {
+        f"shard={k}/{SHARDS}" for k in range(SHARDS)
+    }
+
+
+@pytest.mark.parametrize(("train", "score"), [("churn_train", "churn_score"), ("ltv_train", "ltv_score")])
+def test_the_version_train_commits_reaches_score_through_xcom(daily_run, train, score):
+    version = daily_run.results[(train, -1)]["version"]
+    assert version == "modelfleet_daily__20241010T000000"  # <dag_id>__<ts_nodash> of the run
+    scores = [key for key in daily_run.results if key[0] == score]
+    assert scores
+    for key in scores:
+        assert f"--version={version}" in daily_run.arguments(key)  # pulled from train's XCom when rendered
+        assert daily_run.results[key]["version"] == version  # and scored with
+
+
+def test_the_shards_score_every_row_once(daily_run, store, tmp_path):
+    version = daily_run.results[("churn_train", -1)]["version"]
+    shards = [daily_run.results[("churn_score", k)] for k in range(SHARDS)]
+    assert [shard["shard"] for shard in shards] == [f"{k}/{SHARDS}" for k in range(SHARDS)]
+    whole = tmp_path / "whole.parquet"
+    subprocess.run(
+        [
+            shutil.which("modelfleet", path=BIN),
+            "churn",
+            "score",
+            f"--version={version}",
+            f"--output={whole}",
+            f"--store={store}",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    parts = [pd.read_parquet(shard["output"]) for shard in shards]
+    assert [len(part) for part in parts] == [shard["rows"] for shard in shards]
+    assert sum(shard["rows"] for shard in shards) == len(pd.read_parquet(whole))
+    ids = pd.concat(parts)["customer_id"]
+    assert ids.is_unique
+    assert sorted(ids) == sorted(pd.read_parquet(whole)["customer_id"])
+
+
+def test_every_rendered_argument_list_fits_the_manifest(daily_run, problems):
+    assert len(daily_run.pods) == 3 + SHARDS
+    for key in daily_run.pods:
+        assert problems(daily_run.arguments(key)) == [], key
+
+
+def test_every_pod_runs_modelfleet_as_the_images_user_with_a_read_only_root(daily_run):
+    for key, pod in daily_run.pods.items():
+        assert base(pod).image == "registry.example.com/modelfleet:0.1.0"
+        assert base(pod).command == ["modelfleet"]
+        assert (pod.spec.security_context.run_as_non_root, pod.spec.security_context.run_as_user) == (True, UID)
+        assert pod.spec.security_context.seccomp_profile.type == "RuntimeDefault"
+        for container in pod.spec.containers:  # modelfleet and the XCom sidecar
+            assert container.security_context.read_only_root_filesystem is True, key
+            assert container.security_context.allow_privilege_escalation is False, key
+            assert container.security_context.capabilities.drop == ["ALL"], key
+        scratch = {volume.name for volume in pod.spec.volumes if volume.empty_dir is not None}
+        assert {m.mount_path for m in base(pod).volume_mounts if m.name in scratch} == {"/tmp", "/airflow/xcom"}
+
+
+def test_every_pod_gets_the_settings_of_the_dags_default_args(daily_run):
+    for key, pod in daily_run.pods.items():  # mapped or not
+        assert pod.metadata.namespace == "modelfleet", key
+        assert pod.spec.service_account_name == "modelfleet", key
+        assert [source.config_map_ref.name for source in base(pod).env_from] == ["modelfleet"], key
+    assert base(daily_run.pods[("churn_train", -1)]).resources.requests == {"cpu": "2", "memory": "4Gi"}
+
+
+def test_a_rerun_of_the_same_day_commits_nothing_new(daily, daily_run, store, tmp_path):
+    again = run(daily, DAY, store, tmp_path)
+    for train in ("churn_train", "ltv_train"):
+        assert again.results[(train, -1)]["version"] == daily_run.results[(train, -1)]["version"]
+        assert again.results[(train, -1)]["already_committed"] is True
+
+
+def test_an_empty_input_skips_its_chain_and_leaves_the_other_alone(daily, tmp_path):
+    empty = tmp_path / "customers.parquet"
+    pd.DataFrame({"customer_id": pd.Series([], dtype="int64")}).to_parquet(empty)
+    day = DAY.add(days=1)
+    done = run(daily, day, tmp_path / "store", tmp_path / "pods", {"MODELFLEET_CHURN_DATA": str(empty)})
+    assert done.state == "success"
+    assert done.states[("churn_train", -1)] == "skipped"  # exit 99: the input has no rows
+    assert {state for key, state in done.states.items() if key[0] == "churn_score"} == {"skipped"}  # nothing to score
+    assert done.states[("ltv_train", -1)] == done.states[("ltv_score", -1)] == "success"
