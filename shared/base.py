@@ -23,7 +23,7 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
-from shared import formats, params
+from shared import formats, params, versions
 from shared import shards as sharding
 from shared.errors import BadArgument, BadData, ConfigError, NothingToDo
 from shared.params import Bounds, Check, Spec, TablePath
@@ -84,7 +84,7 @@ class Model:
         self,
         data: TablePath | None = None,
         *,
-        run_id: str | None = None,
+        run_id: Annotated[str, params.Shown("version id"), Check(versions.check_run_id)] | None = None,
         as_of: dt.date | None = None,
         valid_fraction: Annotated[float, Bounds(gt=0, le=0.9)] = 0.2,
         **hyperparameters: Any,
@@ -121,7 +121,7 @@ class Model:
             log.info("%s version %s is already committed; nothing to do", self.name, version)
             return self._train_result(store, store.resolve(self.name, version), already_committed=True)
 
-        frame = self._input(data, TRAIN_SEED)
+        frame = self._input(data, TRAIN_SEED, [*self.numeric, *self.categorical, *([self.label] if self.label else [])])
         schema = Schema.learn(frame, self.numeric, self.categorical)
         features, target = schema.features(frame, "training data"), self._target(frame, "training data")
         fit_rows, valid_rows = _split(len(frame), valid_fraction, getattr(cfg, "seed", 0))
@@ -162,7 +162,7 @@ class Model:
         self,
         data: TablePath | None = None,
         *,
-        version: str = "latest",
+        version: Annotated[str, params.Shown("version id or 'latest'"), Check(versions.check_version)] = "latest",
         as_of: dt.date | None = None,
         output: Annotated[str, params.Shown("Parquet or CSV path or URL")] | None = None,
         max_unseen: Annotated[float, Bounds(ge=0, le=1)] = 0.05,
@@ -240,7 +240,7 @@ class Model:
         self,
         data: TablePath | None = None,
         *,
-        version: str = "latest",
+        version: Annotated[str, params.Shown("version id or 'latest'"), Check(versions.check_version)] = "latest",
         max_unseen: Annotated[float, Bounds(ge=0, le=1)] = 0.05,
     ):
         """Measure a stored model version's metrics on labelled DATA.
@@ -464,8 +464,8 @@ class Model:
 
         return self._make_sample(rows, np.random.default_rng(seed))
 
-    def _input(self, data: Any, seed: int) -> "pd.DataFrame":
-        """Return the input table: the caller's frame (never changed), a file, or the embedded sample."""
+    def _input(self, data: Any, seed: int, columns: list[str] | None = None) -> "pd.DataFrame":
+        """Return the input: the caller's frame (never changed), a file (only ``columns`` of it), or the sample."""
         if data is None:
             return self._sample_frame(self.sample_rows, seed)
         if _is_frame(data):
@@ -473,7 +473,7 @@ class Model:
         elif isinstance(data, str) or hasattr(data, "__fspath__"):
             from shared.data import read_table
 
-            frame = read_table(data)
+            frame = read_table(data, columns)
         else:
             msg = f"--data must be a Parquet or CSV path or URL; got {data!r}"
             raise BadArgument(msg)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from shared import formats
+from shared import cpus, formats
 from shared.base import Model
 from shared.errors import BadData
 from shared.params import param
@@ -40,7 +40,9 @@ class BoostingParams:
     colsample_bytree: float = param(0.8, "Share of features sampled for each tree.", gt=0, le=1)
     reg_lambda: float = param(0.0, "L2 regularisation of leaf values.", ge=0)
     seed: int = param(0, "Random seed: the same seed and data give the same model.", ge=0, le=2**31 - 1)
-    num_threads: int = param(0, "CPU threads to use; 0 uses every core.", ge=0, le=1024)
+    num_threads: int = param(
+        0, "CPU threads to use; 0 uses every CPU this container may use (its CPU limit).", ge=0, le=1024
+    )
 
 
 class BoostedTreesModel(Model):
@@ -72,7 +74,7 @@ class BoostedTreesModel(Model):
             "feature_fraction": cfg.colsample_bytree,
             "lambda_l2": cfg.reg_lambda,
             "seed": cfg.seed,
-            "num_threads": cfg.num_threads,
+            "num_threads": cfg.num_threads or cpus.available(),
             "deterministic": True,
             "force_col_wise": True,
             "verbose": -1,
@@ -107,7 +109,7 @@ class BoostedTreesModel(Model):
             raise BadData(msg)
 
     def _predict(self, booster: Any, features: pd.DataFrame) -> np.ndarray:
-        return booster.predict(_matrix(features))
+        return booster.predict(_matrix(features), num_threads=cpus.available())
 
 
 def _matrix(features: pd.DataFrame) -> np.ndarray:

@@ -17,7 +17,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -33,12 +32,12 @@ from shared.errors import (
     StoreUnavailable,
 )
 from shared.formats import ALLOWED as ALLOWED_FORMATS
+from shared.versions import VERSION_ID, check_version_id
 
 DEFAULT_STORE = "./modelfleet-store"
 STORE_ENV = "MODELFLEET_STORE"
 MANIFEST = "manifest.json"
 SCHEMA_VERSION = 1
-_VERSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+-]{0,127}")
 
 
 @dataclass(frozen=True)
@@ -54,17 +53,6 @@ def new_version_id() -> str:
     """Return a fresh version id that sorts by time: ``20261125T041500Z-1a2b3c4d``."""
     now = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     return f"{now}-{uuid.uuid4().hex[:8]}"
-
-
-def check_version_id(version: str) -> str:
-    """Return ``version`` if it is a safe version id, else raise BadArgument saying what is allowed."""
-    if not isinstance(version, str) or not _VERSION_ID.fullmatch(version) or ".." in version:
-        msg = (
-            f"bad version id {version!r}: expected 1-128 characters of letters, digits and . _ : + -,"
-            " starting with a letter or digit"
-        )
-        raise BadArgument(msg)
-    return version
 
 
 class Store:
@@ -233,7 +221,7 @@ class Store:
         if not isinstance(manifest, dict) or not required <= set(manifest):
             msg = f"manifest {path} is not a modelfleet manifest: it needs the keys {sorted(required)}"
             raise ArtifactRejected(msg)
-        if manifest["model"] != model or manifest["version"] != version or not _VERSION_ID.fullmatch(version):
+        if manifest["model"] != model or manifest["version"] != version or not VERSION_ID.fullmatch(version):
             msg = (
                 f"manifest {path} claims to be {manifest['model']!r} version {manifest['version']!r}, "
                 f"but it sits in the folder of {model!r} version {version!r}; refusing it"

@@ -13,6 +13,7 @@ from dispatch import registry
 from dispatch.commandline import parse, specs_for
 from shared.errors import BadArgument, UsageError
 from shared.params import Spec
+from shared.versions import VERSION_ID
 
 # Text a command line can carry: anything but NUL and lone surrogates, and not empty (an empty value is refused).
 TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), min_size=1, max_size=30)
@@ -23,6 +24,9 @@ def values_for(spec: Spec) -> st.SearchStrategy:
     base, bounds = spec.base, spec.constraints()
     if spec.choices():
         return st.sampled_from(spec.choices())
+    if spec.name in ("run_id", "version"):
+        ids = st.from_regex(VERSION_ID, fullmatch=True).filter(lambda v: ".." not in v)
+        return ids | st.just("latest") if spec.name == "version" else ids
     if spec.name == "shard":
         return st.integers(1, 1000).flatmap(lambda n: st.integers(0, n - 1).map(lambda k: f"{k}/{n}"))
     if base is bool:
@@ -82,6 +86,7 @@ def test_argv_keeps_digit_strings_as_strings():
         (("churn", "train", {"n_estimators": "many"}), BadArgument, "--n_estimators must be int >= 1"),
         (("churn", "score", {"shard": "4/4"}), BadArgument, "--shard must be K/N with 0 <= K < N"),
         (("churn", "score", {"shard": "half"}), BadArgument, "--shard must be K/N"),
+        (("churn", "train", {"run_id": "2024/10/10"}), BadArgument, "--run_id must be a version id"),
         (("churn", "train", {"as_of": "2024-02-30"}), BadArgument, "--as_of must be date"),
         (("churn", "train", {"api_key": "x"}), UsageError, "looks like a secret"),
         (("churn", "score", {"output": None}), BadArgument, "leave the flag out"),

@@ -84,3 +84,10 @@ def test_file_digest_is_sha256sum_of_the_bytes(frame, tmp_path):
 
     path = write_table(frame, tmp_path / "t.parquet")
     assert file_digest(path) == hashlib.sha256((tmp_path / "t.parquet").read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("name", ["t.parquet", "t.csv"])
+def test_read_only_the_columns_asked_for_that_exist(frame, tmp_path, name):
+    """Training reads only its columns; one the table lacks is left for the caller to name."""
+    path = write_table(frame, tmp_path / name)
+    assert list(read_table(path, columns=["k", "x", "missing"]).columns) == ["x", "k"]
