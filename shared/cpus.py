@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import math
 import os
-from pathlib import Path
 
-CGROUP_V2 = Path("/sys/fs/cgroup/cpu.max")
-CGROUP_V1 = (Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"), Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us"))
+CGROUP_V2 = "/sys/fs/cgroup/cpu.max"
+CGROUP_V1 = ("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "/sys/fs/cgroup/cpu/cpu.cfs_period_us")
 
 
 def available() -> int:
@@ -28,10 +27,15 @@ def available() -> int:
 def _quota() -> float | None:
     """The CPU quota of this container (cgroup v2, else v1) in CPUs, or None if unlimited or unknown."""
     try:
-        if CGROUP_V2.exists():
-            limit, period = CGROUP_V2.read_text().split()[:2]
+        if os.path.exists(CGROUP_V2):
+            limit, period = _read(CGROUP_V2).split()[:2]
             return None if limit == "max" else int(limit) / int(period)
-        quota, period = (int(path.read_text()) for path in CGROUP_V1)
+        quota, period = (int(_read(path)) for path in CGROUP_V1)
         return None if quota <= 0 else quota / period
     except (OSError, ValueError):
         return None
+
+
+def _read(path: str) -> str:
+    with open(path) as handle:
+        return handle.read()

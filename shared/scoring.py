@@ -55,7 +55,7 @@ def stream(
         for batch in source.batches(units, columns, batch_rows, types):
             if batch.num_rows == 0:
                 continue
-            features, masks = schema.prepare(batch.to_pandas(), source.name)
+            features, masks = schema.prepare(batch.select(schema.columns).to_pandas(), source.name)
             counted = count_unseen(masks)
             unseen.update(counted["unseen_levels"])
             unseen_rows += counted["rows_with_unseen_levels"]
