@@ -130,7 +130,8 @@ class Model:
             raise BadData(msg)
         log.info("training %s on %d rows (%d held out)", self.name, len(fit_rows), len(valid_rows))
         held_out, held_target = features.iloc[valid_rows], None if target is None else target.iloc[valid_rows]
-        watch = (held_out.iloc[:WATCH_ROWS], None if held_target is None else held_target.iloc[:WATCH_ROWS])
+        watched = _watched(len(valid_rows), getattr(cfg, "seed", 0))
+        watch = (held_out.iloc[watched], None if held_target is None else held_target.iloc[watched])
         fitted = self._fit(features.iloc[fit_rows], None if target is None else target.iloc[fit_rows], cfg, watch)
         metrics = self._measure(fitted, held_out, held_target)
 
@@ -207,7 +208,7 @@ class Model:
         schema = Schema.from_dict(manifest["features"])
         if _is_frame(data) and output is None and part is None:  # in Python: a frame in, a frame out
             return self._score_frame(fitted, schema, manifest, data, as_of, max_unseen)
-        source = self._source(data)
+        source = self._source(data, [*schema.columns, self.id_column, *([self.label] if self.label else [])])
         if self.label in source.columns:
             msg = f"input to score holds the label column {self.label!r}; drop it, or use 'evaluate' to measure"
             raise BadData(msg)
@@ -428,19 +429,27 @@ class Model:
             "predictions": predictions,
         }
 
-    def _source(self, data: Any) -> Any:
-        """The input to stream: files named by ``data``, a caller's frame, or the embedded sample (no label)."""
+    def _source(self, data: Any, needed: list[str]) -> Any:
+        """The input to stream: files named by ``data``, a caller's frame, or the embedded sample (no label).
+
+        Of an in-memory frame only the ``needed`` columns are converted (the others are only reported).
+        """
         import pyarrow as pa
 
         from shared.stream import Input
 
-        if data is None:
-            frame = self._sample_frame(self.sample_rows, HOLDOUT_SEED)
-            frame = frame.drop(columns=[self.label]) if self.label else frame
-            return Input.of(pa.Table.from_pandas(frame, preserve_index=False), "the embedded sample")
-        if _is_frame(data):
-            return Input.of(pa.Table.from_pandas(data, preserve_index=False), "in-memory DataFrame")
-        return Input.open(data)
+        if data is not None and not _is_frame(data):
+            return Input.open(data)
+        frame = self._sample_frame(self.sample_rows, HOLDOUT_SEED) if data is None else data
+        if data is None and self.label:
+            frame = frame.drop(columns=[self.label])
+        name = "the embedded sample" if data is None else "in-memory DataFrame"
+        try:
+            table = pa.Table.from_pandas(frame[[c for c in frame.columns if c in needed]], preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            msg = f"{name}: {str(exc).splitlines()[0]}"
+            raise BadData(msg) from exc
+        return Input.of(table, name, columns=[str(c) for c in frame.columns])
 
     def _output_target(self, output: str | None, part: Any, store: "Store", manifest: dict[str, Any]) -> str:
         """Where predictions go: ``--output`` or the store; with a shard, its part file in that folder."""
@@ -455,7 +464,13 @@ class Model:
         from shared.schema import require_columns
 
         if data is not None and not _is_frame(data):
-            require_columns(_Columns(read_columns(data)), columns, f"--data {data}")
+            if command == "score":  # a file, a folder or a glob, as the real run reads it
+                from shared.stream import Input
+
+                have = Input.open(data).columns
+            else:
+                have = read_columns(data)
+            require_columns(_Columns(have), columns, f"--data {data}")
         source = _describe_source(data) if command == "train" else "embedded sample" if data is None else str(data)
         return {"dry_run": True, "model": self.name, "command": command, "store": store.url, "data": source, **facts}
 
@@ -471,8 +486,11 @@ class Model:
         if _is_frame(data):
             frame = data
         elif isinstance(data, str) or hasattr(data, "__fspath__"):
-            from shared.data import read_table
+            from shared.data import read_columns, read_table
+            from shared.schema import require_columns
 
+            if columns is not None:  # named against the whole header, with near misses, before reading part
+                require_columns(_Columns(read_columns(data)), columns, "training data")
             frame = read_table(data, columns)
         else:
             msg = f"--data must be a Parquet or CSV path or URL; got {data!r}"
@@ -626,6 +644,13 @@ def _split(rows: int, valid_fraction: float, seed: int) -> tuple[Any, Any]:
     order = np.random.default_rng(seed).permutation(rows)
     n_valid = max(1, round(rows * valid_fraction))
     return np.sort(order[n_valid:]), np.sort(order[:n_valid])
+
+
+def _watched(rows: int, seed: int) -> Any:
+    """A random sample of at most WATCH_ROWS held-out positions, in order: what progress lines measure on."""
+    import numpy as np
+
+    return np.sort(np.random.default_rng(seed).permutation(rows)[:WATCH_ROWS])
 
 
 def _is_table_name(path: str) -> bool:

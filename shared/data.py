@@ -29,6 +29,16 @@ if TYPE_CHECKING:
 
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 OPTIONS_ENV = "MODELFLEET_STORAGE_OPTIONS"
+# Network failures of the remote filesystems' own libraries (botocore, aiohttp), which are not builtin
+# ConnectionErrors: worth a retry (exit 75), not an internal error.
+NETWORK_ERRORS = {
+    "EndpointConnectionError",
+    "ConnectTimeoutError",
+    "ReadTimeoutError",
+    "ConnectionClosedError",
+    "ClientConnectionError",
+    "ServerDisconnectedError",
+}
 
 
 def filesystem(url: str) -> tuple[Any, str]:
@@ -134,7 +144,12 @@ def reading(path: str, kind: str):
     except (ConnectionError, TimeoutError) as exc:
         msg = f"reading {path} failed: {_first_line(exc)}; retry later"
         raise StoreUnavailable(msg) from exc
-    except (ValueError, OSError) as exc:
+    except Exception as exc:
+        if {cls.__name__ for cls in type(exc).__mro__} & NETWORK_ERRORS:
+            msg = f"reading {path} failed: {_first_line(exc)}; retry later"
+            raise StoreUnavailable(msg) from exc
+        if not isinstance(exc, (ValueError, OSError)):
+            raise
         # pyarrow and pandas raise ValueError or OSError subclasses for files they cannot parse.
         msg = f"cannot read {path} as {kind}: {_first_line(exc)}"
         raise BadData(msg) from exc
@@ -163,6 +178,9 @@ def atomic_output(path: str):
     parent = fs._parent(fs_path)
     tmp = f"{parent}/.{Path(fs_path).name}.{uuid.uuid4().hex}.tmp"
     try:
+        if fs.isdir(fs_path):
+            msg = f"cannot write {path}: it is a folder; name a file (or remove the folder)"
+            raise LocalIOError(msg)
         fs.makedirs(parent, exist_ok=True)
         with fs.open(tmp, "wb") as handle:
             yield handle, kind

@@ -48,6 +48,8 @@ def stream(
     id_column = model.id_column if model.id_column in source.columns else None
     columns = [*schema.columns, *([id_column] if id_column else [])]
     types = {name: pa.float64() for name in schema.numeric} | {name: pa.string() for name in schema.categorical}
+    if id_column:
+        types[id_column] = pa.string()  # a CSV's ids are text: never guessed block by block
     unseen: Counter[str] = Counter()
     rows = unseen_rows = 0
     throttle = Throttle()

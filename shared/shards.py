@@ -86,6 +86,9 @@ def resolve(flag: str | None, count: int | None, environ: Mapping[str, str] = os
         return _from_env(K8S_INDEX, environ[K8S_INDEX], str(count), "--shards")
     if BATCH_INDEX in environ:
         size = environ.get(BATCH_SIZE, "" if count is None else str(count))
+        if count is not None and size != str(count):
+            msg = f"{BATCH_SIZE}={size} but --shards={count}; give one count (or leave --shards out)"
+            raise ConfigError(msg)
         return _from_env(BATCH_INDEX, environ[BATCH_INDEX], size, BATCH_SIZE)
     if count is not None:
         msg = f"--shards={count} needs this process's index: give --shard=K/{count}, or run as an Indexed Job"

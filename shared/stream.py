@@ -26,6 +26,28 @@ if TYPE_CHECKING:
 
 IN_MEMORY_UNIT_ROWS = 1000  # an in-memory table (the embedded sample) is cut into units of this many rows
 CSV_BLOCK_BYTES = 8 << 20
+# The texts pandas reads as missing in a CSV (its default na_values), so streamed and whole reads agree.
+NULL_TEXT = [
+    "",
+    "#N/A",
+    "#N/A N/A",
+    "#NA",
+    "-1.#IND",
+    "-1.#QNAN",
+    "-NaN",
+    "-nan",
+    "1.#IND",
+    "1.#QNAN",
+    "<NA>",
+    "N/A",
+    "NA",
+    "NULL",
+    "NaN",
+    "None",
+    "n/a",
+    "nan",
+    "null",
+]
 _GLOB = set("*?[")
 
 
@@ -62,7 +84,8 @@ class Input:
         for position, file in enumerate(files):
             with reading(_shown(data, file, len(files)), kind):
                 if kind == "parquet":
-                    meta = _parquet(fs, file).metadata
+                    with _parquet(fs, file) as parquet:
+                        meta = parquet.metadata
                     names = meta.schema.to_arrow_schema().names
                     units += [
                         Unit(position, g, meta.row_group(g).num_rows, meta.row_group(g).num_rows)
@@ -75,14 +98,17 @@ class Input:
         return cls(data, kind, units, columns, fs=fs, files=files)
 
     @classmethod
-    def of(cls, table: pa.Table, name: str) -> Input:
-        """An in-memory Arrow table, cut into units of ``IN_MEMORY_UNIT_ROWS`` rows."""
+    def of(cls, table: pa.Table, name: str, columns: list[str] | None = None) -> Input:
+        """An in-memory Arrow table, cut into units of ``IN_MEMORY_UNIT_ROWS`` rows.
+
+        ``columns`` are the names the caller's table had (reported), if more than ``table`` holds.
+        """
         step = IN_MEMORY_UNIT_ROWS
         units = [
             Unit(0, i, min(step, table.num_rows - i * step), min(step, table.num_rows - i * step))
             for i in range(-(-table.num_rows // step))
         ]
-        return cls(name, "memory", units, list(table.column_names), table=table)
+        return cls(name, "memory", units, columns or list(table.column_names), table=table)
 
     @property
     def total_rows(self) -> int | None:
@@ -95,7 +121,8 @@ class Input:
         if self.kind == "memory":
             return self._table.schema
         if self.kind == "parquet" and self._files:
-            return _parquet(self._fs, self._files[0]).schema_arrow
+            with _parquet(self._fs, self._files[0]) as parquet:
+                return parquet.schema_arrow
         return None
 
     def batches(
@@ -115,12 +142,12 @@ class Input:
             shown = _shown(self.name, file, len(self._files))
             with reading(shown, self.kind):
                 if self.kind == "parquet":
-                    parquet = _parquet(self._fs, file)
-                    require_columns(_Names(parquet.schema_arrow.names), columns, shown)
-                    yield from parquet.iter_batches(batch_size=batch_rows, row_groups=groups, columns=columns)
+                    with _parquet(self._fs, file) as parquet:
+                        require_columns(_Names(parquet.schema_arrow.names), columns, shown)
+                        yield from parquet.iter_batches(batch_size=batch_rows, row_groups=groups, columns=columns)
                 else:
                     require_columns(_Names(_csv_header(self._fs, file)), columns, shown)
-                    yield from _csv_batches(self._fs, file, columns, types or {})
+                    yield from _csv_batches(self._fs, file, columns, types or {}, batch_rows)
 
 
 @contextlib.contextmanager
@@ -134,13 +161,15 @@ def table_writer(path: str, empty: Callable[[], pa.Schema]) -> Iterator[Callable
 
     with atomic_output(path) as (handle, kind):
         writer: Any = None
+        schema: pa.Schema | None = None
 
         def write(table: pa.Table) -> None:
-            nonlocal writer
+            nonlocal writer, schema
             if writer is None:
-                writer = _writer(handle, kind, table.schema)
-            elif table.schema != writer.schema:
-                table = _cast(table, writer.schema, path)
+                schema = table.schema
+                writer = _writer(handle, kind, schema)
+            elif table.schema != schema:
+                table = _cast(table, schema, path)
             writer.write_table(table)
 
         try:
@@ -163,16 +192,16 @@ class _Names:
 
 
 def _list_files(fs: Any, path: str, data: str) -> list[str]:
-    if _GLOB & set(path):
+    if fs.isfile(path):
+        table_format(data)
+        return [path]
+    if _GLOB & set(path) and not data.startswith(("http://", "https://")):  # a URL's query is not a pattern
         found = fs.glob(path)
     elif fs.isdir(path):
         found = fs.find(path)
         if not found:
             msg = f"input folder {data} holds no files; expected Parquet or CSV files ({', '.join(FORMATS)})"
             raise MissingInput(msg)
-    elif fs.exists(path):
-        table_format(data)
-        return [path]
     else:
         msg = f"input not found: {data}"
         raise MissingInput(msg)
@@ -208,12 +237,22 @@ def _by_file(units: list[Unit]) -> Iterator[tuple[int, list[int] | None]]:
         yield current, groups or None
 
 
-def _parquet(fs: Any, file: str) -> Any:
+@contextlib.contextmanager
+def _parquet(fs: Any, file: str) -> Iterator[Any]:
+    """Open a Parquet file for reading, and close it (and its remote handle) after."""
     import pyarrow.parquet as pq
 
-    local = type(fs).__name__ == "LocalFileSystem"
-    # Remote files are read range by range (no pre-buffering of whole row groups) to keep memory flat.
-    return pq.ParquetFile(file if local else fs.open(file, "rb"), pre_buffer=False)
+    with contextlib.ExitStack() as stack:
+        if type(fs).__name__ == "LocalFileSystem":
+            source: Any = file
+        else:
+            # Remote files are read range by range: no read-ahead cache and no pre-buffering of whole row
+            # groups, so memory stays flat however many files an input has.
+            try:
+                source = stack.enter_context(fs.open(file, "rb", cache_type="none"))
+            except TypeError:  # a filesystem without read caches
+                source = stack.enter_context(fs.open(file, "rb"))
+        yield stack.enter_context(pq.ParquetFile(source, pre_buffer=False))
 
 
 def _csv_header(fs: Any, file: str) -> list[str]:
@@ -224,17 +263,26 @@ def _csv_header(fs: Any, file: str) -> list[str]:
         return list(reader.schema.names)
 
 
-def _csv_batches(fs: Any, file: str, columns: list[str], types: dict[str, pa.DataType]) -> Iterator[pa.RecordBatch]:
+def _csv_batches(
+    fs: Any, file: str, columns: list[str], types: dict[str, pa.DataType], batch_rows: int
+) -> Iterator[pa.RecordBatch]:
     import pyarrow.csv as pcsv
 
     convert = pcsv.ConvertOptions(
-        include_columns=columns, column_types={k: v for k, v in types.items() if k in columns}
+        include_columns=columns,
+        column_types={k: v for k, v in types.items() if k in columns},
+        null_values=NULL_TEXT,  # what pandas reads as missing, so a CSV streams as it reads whole
+        strings_can_be_null=True,
     )
     with fs.open(file, "rb") as handle:
-        reader = pcsv.open_csv(
-            handle, read_options=pcsv.ReadOptions(block_size=CSV_BLOCK_BYTES), convert_options=convert
-        )
-        yield from reader
+        options = pcsv.ReadOptions(block_size=CSV_BLOCK_BYTES)
+        for block in pcsv.open_csv(handle, read_options=options, convert_options=convert):
+            yield from _rechunk(block, batch_rows)
+
+
+def _rechunk(batch: pa.RecordBatch, rows: int) -> Iterator[pa.RecordBatch]:
+    for start in range(0, batch.num_rows, rows):
+        yield batch.slice(start, rows)
 
 
 def _writer(handle: Any, kind: str, schema: pa.Schema) -> Any:

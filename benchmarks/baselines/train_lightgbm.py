@@ -32,7 +32,7 @@ PARAMS = {
 
 
 def main(data: str, out: str) -> None:
-    frame = pd.read_parquet(data)
+    frame = pd.read_parquet(data, columns=[*NUMERIC, *CATEGORICAL, "churned"])
     for name in CATEGORICAL:
         frame[name] = frame[name].astype("category")
     order = np.random.default_rng(0).permutation(len(frame))

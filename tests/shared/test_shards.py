@@ -43,6 +43,7 @@ def test_shard_comes_from_the_flag_then_the_orchestrator(flag, count, environ, e
         (None, None, {"JOB_COMPLETION_INDEX": "0"}, ConfigError, "set --shards=N"),
         (None, 3, {"JOB_COMPLETION_INDEX": "3"}, ConfigError, "shard 3 of 3 does not exist"),
         (None, None, {"AWS_BATCH_JOB_ARRAY_INDEX": "1"}, ConfigError, "AWS_BATCH_JOB_ARRAY_SIZE is not"),
+        (None, 4, {"AWS_BATCH_JOB_ARRAY_INDEX": "1", "AWS_BATCH_JOB_ARRAY_SIZE": "8"}, ConfigError, "one count"),
         ("1/4", 3, {}, BadArgument, "give one count"),
         (None, 3, {}, BadArgument, "needs this process's index"),
     ],

@@ -139,3 +139,62 @@ def test_training_progress_shows_rounds_and_metric_on_stderr(tmp_path):
     assert [line.split(" round ")[1].split(" ")[0] for line in rounds] == [f"{i}/5" for i in range(1, 6)]
     assert "auc 0." in rounds[-1]
     assert "held-out rows" in rounds[-1]
+
+
+def test_csv_streams_blanks_as_missing_ids_as_text_and_writes_csv(workdir, tmp_path):
+    """A CSV with blanks in a category and ids that turn from digits to text streams like a whole read,
+    in many blocks and batches, to a CSV output."""
+    frame = pd.read_parquet(workdir / "in" / "0.parquet")
+    frame["plan"] = frame["plan"].where(frame.index % 10 != 0, None)  # 10% blank: missing, not unseen
+    frame["customer_id"] = [str(i) if i < 1000 else f"X{i}" for i in range(len(frame))]
+    frame.to_csv(tmp_path / "in.csv", index=False)
+    whole = Churn(store=str(workdir / "store")).score(pd.read_csv(tmp_path / "in.csv"))
+    out = tmp_path / "out.csv"
+    done = run(["churn", "score", f"--data={tmp_path / 'in.csv'}", f"--output={out}", "--batch_rows=100"], workdir)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["rows_with_unseen_levels"] == 0
+    streamed = pd.read_csv(out, dtype={"customer_id": str})
+    assert streamed["customer_id"].tolist() == frame["customer_id"].tolist()
+    assert (
+        streamed["churn_probability"].round(12).tolist() == whole["predictions"]["churn_probability"].round(12).tolist()
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["--data=in", "--output=outdir.parquet"], 74, "it is a folder"),
+        (["--data=in", "--dry_run"], 0, '"dry_run":true'),
+        (["--data=in/*.parquet", "--dry_run"], 0, '"dry_run":true'),
+    ],
+)
+def test_output_folders_and_dry_runs_of_folders(workdir, args, code, message):
+    (workdir / "outdir.parquet").mkdir(exist_ok=True)
+    done = run(["churn", "score", *args], workdir)
+    assert done.returncode == code, done.stderr
+    assert message in done.stderr + done.stdout
+
+
+def test_a_file_name_with_brackets_is_a_file_not_a_pattern(workdir, tmp_path):
+    target = tmp_path / "cust[2024-10-10].parquet"
+    pd.read_parquet(workdir / "in" / "2.parquet").to_parquet(target, index=False)
+    done = run(["churn", "score", f"--data={target}", f"--output={tmp_path / 'o.parquet'}"], workdir)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["rows"] == 1000
+
+
+def test_a_frame_with_odd_extra_columns_scores_to_a_file(workdir, tmp_path):
+    """Extra columns of a caller's frame are reported, never converted."""
+    frame = pd.read_parquet(workdir / "in" / "2.parquet").assign(notes=[1, "a"] * 500)
+    result = Churn(store=str(workdir / "store")).score(frame, output=str(tmp_path / "o.parquet"))
+    assert result["rows"] == 1000
+    assert result["ignored_columns"] == ["notes"]
+
+
+def test_training_names_a_case_changed_column(tmp_path):
+    frame = Churn()._sample_frame(200, 0).rename(columns={"region": "Region"})
+    frame.to_parquet(tmp_path / "t.parquet", index=False)
+    done = run(["churn", "train", f"--data={tmp_path / 't.parquet'}"], tmp_path)
+    assert done.returncode == 65
+    assert "'region' (found 'Region': names are case-sensitive)" in done.stderr
