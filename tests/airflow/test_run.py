@@ -26,6 +26,7 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from airflow.utils.session import create_session
 
 from dispatch.airflow import UID
+from models.churn import Churn
 
 BIN = str(Path(sys.executable).parent)  # the installed `modelfleet` entry point, as in the image
 # dag.test() runs each task through Airflow's execution API in-process, with starlette's TestClient, which
@@ -182,7 +183,7 @@ def test_a_rerun_of_the_same_day_commits_nothing_new(daily, daily_run, store, tm
 
 def test_an_empty_input_skips_its_chain_and_leaves_the_other_alone(daily, tmp_path):
     empty = tmp_path / "customers.parquet"
-    pd.DataFrame({"customer_id": pd.Series([], dtype="int64")}).to_parquet(empty)
+    Churn()._sample_frame(10, 0).iloc[:0].to_parquet(empty)  # an empty daily partition: the columns, no rows
     day = DAY.add(days=1)
     done = run(daily, day, tmp_path / "store", tmp_path / "pods", {"MODELFLEET_CHURN_DATA": str(empty)})
     assert done.state == "success"
