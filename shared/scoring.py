@@ -105,7 +105,7 @@ def output_schema(model: Model, source: Input, id_column: str | None, as_of: dt.
 
     fields = []
     if id_column:
-        declared = source.schema_of([id_column])
+        declared = source.declared_schema()
         known = declared is not None and id_column in declared.names
         fields.append(pa.field(id_column, declared.field(id_column).type if known else pa.string()))
     fields.append(pa.field(model.prediction, pa.from_numpy_dtype(model.prediction_dtype)))

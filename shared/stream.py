@@ -116,8 +116,8 @@ class Input:
         rows = [unit.rows for unit in self.units]
         return None if None in rows else sum(rows)
 
-    def schema_of(self, names: list[str]) -> pa.Schema | None:
-        """The Arrow types of ``names`` as the first file declares them (None for CSV, typed only when read)."""
+    def declared_schema(self) -> pa.Schema | None:
+        """The Arrow types the input declares before it is read (its first file's; None for CSV, typed when read)."""
         if self.kind == "memory":
             return self._table.schema
         if self.kind == "parquet" and self._files:
