@@ -209,9 +209,7 @@ class Model:
         if _is_frame(data) and output is None and part is None:  # in Python: a frame in, a frame out
             return self._score_frame(fitted, schema, manifest, data, as_of, max_unseen)
         source = self._source(data, [*schema.columns, self.id_column, *([self.label] if self.label else [])])
-        if self.label in source.columns:
-            msg = f"input to score holds the label column {self.label!r}; drop it, or use 'evaluate' to measure"
-            raise BadData(msg)
+        self._refuse_label(source.columns)
         require_columns(_Columns(source.columns), schema.columns, source.name)
         chosen = [source.units[i] for i in sharding.assign([u.weight for u in source.units], part)]
         target = self._output_target(output, part, store, manifest)
@@ -407,13 +405,17 @@ class Model:
             log.info("ignoring columns the model does not use: %s", ", ".join(report["ignored_columns"]))
         return report
 
+    def _refuse_label(self, columns: Any) -> None:
+        """BadData if an input to score holds the label: scoring labelled data is what 'evaluate' is for."""
+        if self.label in columns:
+            msg = f"input to score holds the label column {self.label!r}; drop it, or use 'evaluate' to measure"
+            raise BadData(msg)
+
     def _score_frame(
         self, fitted: Any, schema: "Schema", manifest: dict[str, Any], frame: "pd.DataFrame", as_of: Any, limit: float
     ) -> dict[str, Any]:
         """Score a whole in-memory frame and return the predictions as a frame."""
-        if self.label in frame.columns:
-            msg = f"input to score holds the label column {self.label!r}; drop it, or use 'evaluate' to measure"
-            raise BadData(msg)
+        self._refuse_label(frame.columns)
         if len(frame) == 0:
             raise NothingToDo("in-memory DataFrame has no rows; nothing to do, nothing written")
         features, unseen = schema.prepare(frame)

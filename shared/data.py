@@ -141,11 +141,9 @@ def reading(path: str, kind: str):
     except PermissionError as exc:
         msg = f"permission denied reading {path}: {exc.strerror or exc}"
         raise PermissionDenied(msg) from exc
-    except (ConnectionError, TimeoutError) as exc:
-        msg = f"reading {path} failed: {_first_line(exc)}; retry later"
-        raise StoreUnavailable(msg) from exc
     except Exception as exc:
-        if {cls.__name__ for cls in type(exc).__mro__} & NETWORK_ERRORS:
+        names = {cls.__name__ for cls in type(exc).__mro__}
+        if isinstance(exc, (ConnectionError, TimeoutError)) or names & NETWORK_ERRORS:
             msg = f"reading {path} failed: {_first_line(exc)}; retry later"
             raise StoreUnavailable(msg) from exc
         if not isinstance(exc, (ValueError, OSError)):
