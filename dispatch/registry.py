@@ -4,6 +4,11 @@ Any installed distribution can add a model by declaring an entry point in that g
 (named like the model) lists what it needs; if that is not installed, the model is listed as
 unavailable and calling it says which extra to install.
 
+A model's name is its registered name: the class an entry point names must have that ``name``
+(``shared.base.Model`` sets it to the lowercased class name unless the class declares one), and no two
+distributions may register the same name. Either mistake makes the model unusable (ConfigError, exit 78)
+with a message saying what to change; help still lists it, as unavailable, with that message.
+
 Entry points and extras are read straight from the ``*.dist-info`` folders on ``sys.path`` (the
 standard on-disk format that ``importlib.metadata`` also reads): ``importlib.metadata`` would pull in
 an e-mail parser for METADATA files, which alone made ``modelfleet --help`` 20% slower.
@@ -73,8 +78,9 @@ def _installed() -> dict[str, str]:
 
 
 @cache
-def _entry_points() -> dict[str, Entry]:
-    entries: dict[str, Entry] = {}
+def _entry_points() -> dict[str, tuple[Entry, ...]]:
+    """Every registration in the group: model name -> one Entry per distribution that registers it."""
+    entries: dict[str, dict[str, Entry]] = {}
     for dist, path in _installed().items():
         try:
             with open(os.path.join(path, "entry_points.txt"), encoding="utf-8") as handle:
@@ -88,8 +94,9 @@ def _entry_points() -> dict[str, Entry]:
                 section = line.strip("[]").strip()
             elif section == GROUP and "=" in line:
                 name, _, target = line.partition("=")
-                entries.setdefault(name.strip(), Entry(name.strip(), target.strip(), dist, path))
-    return entries
+                by_dist = entries.setdefault(name.strip(), {})
+                by_dist.setdefault(dist, Entry(name.strip(), target.strip(), dist, path))
+    return {name: tuple(by_dist.values()) for name, by_dist in entries.items()}
 
 
 def names() -> list[str]:
@@ -108,8 +115,10 @@ def missing_requirements(name: str) -> list[str]:
 def load(name: str, *, require: bool = True) -> type:
     """Import and return the class of model ``name``.
 
-    Raises UsageError for an unknown name (listing the known ones). With ``require``, also raises
-    ConfigError if the model's extra is not installed, saying which one to install.
+    Raises UsageError for an unknown name (listing the known ones). Raises ConfigError if two
+    distributions register the name, or if the entry point does not name a model class whose ``name``
+    is the registered one; with ``require``, also if the model's extra is not installed, saying which
+    one to install.
     """
     entry = _entry(name)
     missing = missing_requirements(name)
@@ -118,11 +127,37 @@ def load(name: str, *, require: bool = True) -> type:
     module, _, attr = entry.target.partition(":")
     try:
         obj = importlib.import_module(module.strip())
-        for part in attr.strip().split("."):
-            obj = getattr(obj, part)
     except ImportError as exc:
         raise ConfigError(_install_hint(entry, [exc.name or str(exc)])) from exc
+    where = module.strip()
+    for part in filter(None, attr.strip().split(".")):
+        if not hasattr(obj, part):
+            raise ConfigError(_not_a_model(entry, f"{where!r} has no attribute {part!r}"))
+        obj, where = getattr(obj, part), f"{where}.{part}"
+    if not isinstance(obj, type):
+        raise ConfigError(_not_a_model(entry, f"it is {_kind(obj)}, not a class"))
+    declared = getattr(obj, "name", None)
+    if not isinstance(declared, str):
+        raise ConfigError(_not_a_model(entry, "the class has no 'name' attribute (derive it from shared.base.Model)"))
+    if declared != entry.name:
+        msg = (
+            f"model class {entry.target!r} has name {declared!r} but distribution {entry.dist!r} registers it as "
+            f'{entry.name!r}; set name = "{entry.name}" in the class, or register it as {declared!r}'
+        )
+        raise ConfigError(msg)
     return obj
+
+
+def _not_a_model(entry: Entry, why: str) -> str:
+    return (
+        f"entry point {entry.name!r} = {entry.target!r} of distribution {entry.dist!r} does not name a model "
+        f"class: {why}; point it at the model's class in the {GROUP!r} group"
+    )
+
+
+def _kind(obj: Any) -> str:
+    kind = type(obj).__name__
+    return f"an {kind}" if kind[:1].lower() in "aeiou" else f"a {kind}"
 
 
 def _install_hint(entry: Entry, missing: list[str]) -> str:
@@ -159,7 +194,15 @@ def _entry(name: str) -> Entry:
     entry_points = _entry_points()
     if name not in entry_points:
         raise UsageError(unknown("model", name, sorted(entry_points)))
-    return entry_points[name]
+    registered = entry_points[name]
+    if len(registered) > 1:
+        by = " and ".join(f"{entry.dist!r} ({entry.target})" for entry in registered)
+        msg = (
+            f"model {name!r} is registered by {len(registered)} distributions in the {GROUP!r} group: {by}; "
+            f"uninstall one of them, or rename one entry point"
+        )
+        raise ConfigError(msg)
+    return registered[0]
 
 
 def unknown(kind: str, given: str, choices: list[str]) -> str:
