@@ -21,11 +21,11 @@ import inspect
 import logging
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, NamedTuple
 
 from shared import formats, params, versions
 from shared import shards as sharding
-from shared.errors import BadArgument, BadData, ConfigError, NothingToDo
+from shared.errors import BadArgument, BadData, ConfigError, ModelDefinitionError, NothingToDo
 from shared.params import Bounds, Check, Spec, TablePath
 
 if TYPE_CHECKING:  # the commands import these when they run, so that help and the manifest stay fast
@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # the commands import these when they run, so that help and t
     import pandas as pd
 
     from shared.schema import Schema
+    from shared.split import Split
     from shared.store import Store
 
 log = logging.getLogger(__name__)
@@ -59,11 +60,15 @@ class Model:
     trusted: ClassVar[tuple[str, ...]] = ()
     sample_rows: ClassVar[int] = 5000
     commands: ClassVar[tuple[str, ...]] = COMMANDS
+    # Each field of ``Params`` -> the estimator's argument it sets. Every field must be here: a hyperparameter
+    # that is validated and shown in help but never reaches the estimator would be a silent wrong result.
+    estimator_params: ClassVar[dict[str, str]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.name = cls.__dict__.get("name", cls.__name__.lower())
         if hasattr(cls, "Params"):
+            _check_params_reach_estimator(cls)
             for command in cls.commands:
                 setattr(cls, command, _command(cls, command))
 
@@ -87,6 +92,8 @@ class Model:
         run_id: Annotated[str, params.Shown("version id"), Check(versions.check_run_id)] | None = None,
         as_of: dt.date | None = None,
         valid_fraction: Annotated[float, Bounds(gt=0, le=0.9)] = 0.2,
+        split_seed: Annotated[int, Bounds(ge=0, le=2**32 - 1)] = 0,
+        holdout_output: Annotated[str, params.Shown("Parquet or CSV path or URL")] | None = None,
         **hyperparameters: Any,
     ):
         """Train on DATA and commit a new model version to the store.
@@ -95,13 +102,17 @@ class Model:
             data: Table to train on. Default: the model's embedded sample.
             run_id: Version id to commit, e.g. the Airflow run id; retrying the same id changes nothing.
             as_of: Date the training data describes (e.g. Airflow's ds), recorded with the version.
-            valid_fraction: Share of rows held out to measure the metrics.
+            valid_fraction: Share of rows held out (at random) to measure the metrics.
+            split_seed: Seed of the held-out rows' draw; the same data and seed hold out the same rows.
+            holdout_output: Also write the held-out rows here, to measure the stored version on them.
         """
-        from shared.data import file_digest, fingerprint
-        from shared.schema import Schema
+        from shared.data import check_output, file_digest, fingerprint, write_table
         from shared.store import Artifact, Store, check_version_id, new_version_id
 
         cfg = self.Params(**hyperparameters)
+        if holdout_output is not None:
+            check_output(holdout_output, "--holdout_output")
+            _refuse_overwrite(holdout_output, data, "--holdout_output")
         store = Store(self._store_url)
         version = check_version_id(run_id) if run_id is not None else new_version_id()
         store.check_writable()
@@ -119,29 +130,26 @@ class Model:
             )
         if committed:
             log.info("%s version %s is already committed; nothing to do", self.name, version)
+            if holdout_output is not None:
+                log.warning("--holdout_output not written: the version was committed by an earlier run")
             return self._train_result(store, store.resolve(self.name, version), already_committed=True)
 
-        frame = self._input(data, TRAIN_SEED, [*self.numeric, *self.categorical, *([self.label] if self.label else [])])
-        schema = Schema.learn(frame, self.numeric, self.categorical)
-        features, target = schema.features(frame, "training data"), self._target(frame, "training data")
-        fit_rows, valid_rows = _split(len(frame), valid_fraction, getattr(cfg, "seed", 0))
-        if len(fit_rows) < 2 or len(valid_rows) < 1:
-            msg = f"training data has {len(frame)} rows; need at least 3 to train and measure"
-            raise BadData(msg)
-        log.info("training %s on %d rows (%d held out)", self.name, len(fit_rows), len(valid_rows))
-        held_out, held_target = features.iloc[valid_rows], None if target is None else target.iloc[valid_rows]
-        watched = _watched(len(valid_rows), getattr(cfg, "seed", 0))
-        watch = (held_out.iloc[watched], None if held_target is None else held_target.iloc[watched])
-        fitted = self._fit(features.iloc[fit_rows], None if target is None else target.iloc[fit_rows], cfg, watch)
-        metrics = self._measure(fitted, held_out, held_target)
+        needed = [*self.numeric, *self.categorical, *([self.label] if self.label else [])]
+        frame = self._input(data, TRAIN_SEED, needed, optional=[self.id_column])
+        trained = self._fit_held_out(frame, cfg, valid_fraction, split_seed)
+        if holdout_output is not None:
+            kept = [c for c in frame.columns if c in {*needed, self.id_column}]
+            write_table(frame.iloc[trained.split.valid][kept], holdout_output)
+            log.info("wrote the %d held-out rows to %s", len(trained.split.valid), holdout_output)
 
         record = {
-            "features": schema.to_dict(),
+            "features": trained.schema.to_manifest(),
             "label": self.label,
             "prediction": self.prediction,
             "params": dataclasses.asdict(cfg),
-            "metrics": metrics,
-            "rows": {"train": len(fit_rows), "valid": len(valid_rows)},
+            "metrics": trained.metrics,
+            "split": trained.split.to_manifest(),
+            "rows": {"train": len(trained.split.fit), "valid": len(trained.split.valid)},
             "as_of": as_of.isoformat() if as_of else None,
             "data": {
                 "source": _describe_source(data),
@@ -155,9 +163,10 @@ class Model:
             },
             "libraries": _libraries(self.format),
         }
-        artifact = Artifact(self._model_file, formats.dump(fitted, self.format), self.format)
+        artifact = Artifact(self._model_file, formats.dump(trained.fitted, self.format), self.format)
         manifest = store.commit(self.name, version, [artifact], record)
-        return self._train_result(store, manifest, already_committed=manifest.get("already_committed", False))
+        result = self._train_result(store, manifest, already_committed=manifest.get("already_committed", False))
+        return result | ({"holdout_output": holdout_output} if holdout_output is not None else {})
 
     def score(
         self,
@@ -200,12 +209,13 @@ class Model:
         if self._dry_run:
             store = Store(self._store_url)
             manifest = store.resolve(self.name, _version(version))
-            columns = Schema.from_dict(manifest["features"]).columns
+            columns = Schema.from_manifest(
+                manifest.get("features"), f"{self.name} version {manifest['version']}"
+            ).columns
             target = self._output_target(output, part, store, manifest)
             facts = {"version": manifest["version"], "output": target, "shard": str(part) if part else None}
             return self._plan("score", store, data, columns, **facts)
-        store, manifest, fitted = self._load(version)
-        schema = Schema.from_dict(manifest["features"])
+        store, manifest, schema, fitted = self._load(version)
         if _is_frame(data) and output is None and part is None:  # in Python: a frame in, a frame out
             return self._score_frame(fitted, schema, manifest, data, as_of, max_unseen)
         source = self._source(data, [*schema.columns, self.id_column, *([self.label] if self.label else [])])
@@ -255,11 +265,13 @@ class Model:
         if self._dry_run:
             store = Store(self._store_url)
             manifest = store.resolve(self.name, _version(version))
-            columns = Schema.from_dict(manifest["features"]).columns + ([self.label] if self.label else [])
+            columns = Schema.from_manifest(
+                manifest.get("features"), f"{self.name} version {manifest['version']}"
+            ).columns
+            columns += [self.label] if self.label else []
             return self._plan("evaluate", store, data, columns, version=manifest["version"])
-        _, manifest, fitted = self._load(version)
+        _, manifest, schema, fitted = self._load(version)
         frame = self._input(data, HOLDOUT_SEED)
-        schema = Schema.from_dict(manifest["features"])
         features, unseen = schema.prepare(frame)
         report = self._check_unseen(schema, frame, max_unseen, unseen)
         metrics = self._measure(fitted, features, self._target(frame, "evaluation data"))
@@ -337,6 +349,19 @@ class Model:
         raise NotImplementedError
 
     def _predict(self, fitted: Any, features: "pd.DataFrame") -> "np.ndarray":
+        raise NotImplementedError
+
+    def _estimator_kwargs(self, cfg: Any) -> dict[str, Any]:
+        """The estimator's arguments: each hyperparameter under the name ``estimator_params`` maps it to."""
+        return {to: getattr(cfg, field) for field, to in self.estimator_params.items()}
+
+    def _estimator_settings(self, fitted: Any) -> dict[str, Any]:
+        """The settings a loaded model file records, by the estimator's names (to check hyperparameters reach it)."""
+        raise NotImplementedError
+
+    def _recorded_features(self, fitted: Any) -> tuple[list[str], list[str] | None]:
+        """The feature names a loaded model file records, in its order, and those it treats as categorical
+        (None if the file does not say): what the manifest's schema is checked against at load."""
         raise NotImplementedError
 
     def _metric_inputs(self, fitted: Any, features: "pd.DataFrame", target: Any, predicted: Any) -> tuple:
@@ -481,8 +506,11 @@ class Model:
 
         return self._make_sample(rows, np.random.default_rng(seed))
 
-    def _input(self, data: Any, seed: int, columns: list[str] | None = None) -> "pd.DataFrame":
-        """Return the input: the caller's frame (never changed), a file (only ``columns`` of it), or the sample."""
+    def _input(
+        self, data: Any, seed: int, columns: list[str] | None = None, optional: list[str] = ()
+    ) -> "pd.DataFrame":
+        """Return the input: the caller's frame (never changed), a file (only ``columns`` of it, and those of
+        ``optional`` it has), or the sample."""
         if data is None:
             return self._sample_frame(self.sample_rows, seed)
         if _is_frame(data):
@@ -492,7 +520,9 @@ class Model:
             from shared.schema import require_columns
 
             if columns is not None:  # named against the whole header, with near misses, before reading part
-                require_columns(_Columns(read_columns(data)), columns, "training data")
+                header = read_columns(data)
+                require_columns(_Columns(header), columns, "training data")
+                columns = [*columns, *[c for c in optional if c in header and c not in columns]]
             frame = read_table(data, columns)
         else:
             msg = f"--data must be a Parquet or CSV path or URL; got {data!r}"
@@ -525,19 +555,52 @@ class Model:
         reference, prediction = self._metric_inputs(fitted, features, target, predicted)
         return {metric.__name__: metric(reference, prediction) for metric in self.metrics}
 
-    def _load(self, version: str) -> tuple["Store", dict[str, Any], Any]:
-        """Resolve a version and load its model file after integrity and compatibility checks."""
+    def _load(self, version: str) -> tuple["Store", dict[str, Any], "Schema", Any]:
+        """Resolve a version and load its model file after integrity and compatibility checks.
+
+        The schema comes back checked against the model file: the features the file itself records, in its
+        order, must be the manifest's (ArtifactRejected otherwise), so the model always reads the columns it
+        was trained on.
+        """
+        from shared.schema import Schema
         from shared.store import Store
 
         store = Store(self._store_url)
         manifest = store.resolve(self.name, _version(version))
         where = f"{self.name} version {manifest['version']}"
+        schema = Schema.from_manifest(manifest.get("features"), where)
         data, fmt = store.read(manifest, self._model_file)
         formats.check_compatible(fmt, manifest.get("libraries", {}), where)
         if fmt != self.format:
             msg = f"{where} is stored as {fmt!r}; {self.name} reads only {self.format!r}"
             raise formats.ArtifactRejected(msg)
-        return store, manifest, formats.load(data, fmt, trusted=self.trusted)
+        fitted = formats.load(data, fmt, trusted=self.trusted)
+        recorded, categorical = self._recorded_features(fitted)
+        return store, manifest, schema.aligned(recorded, categorical, where), fitted
+
+    def _fit_held_out(self, frame: "pd.DataFrame", cfg: Any, valid_fraction: float, split_seed: int) -> "Trained":
+        """Hold rows out, learn the schema and fit on the fit rows only, and measure on the held-out rows.
+
+        Categorical levels come from the fit rows alone, so a held-out level they lack counts as unseen, as
+        it will at scoring time.
+        """
+        from shared.schema import Schema, require_columns
+        from shared.split import random_split
+
+        require_columns(frame, [*self.numeric, *self.categorical], "training data")
+        split = random_split(len(frame), valid_fraction, split_seed)
+        schema = Schema.learn(frame.iloc[split.fit], self.numeric, self.categorical)
+        features, target = schema.features(frame, "training data"), self._target(frame, "training data")
+        if len(split.fit) < 2 or len(split.valid) < 1:
+            msg = f"training data has {len(frame)} rows; need at least 3 to train and measure"
+            raise BadData(msg)
+        log.info("training %s on %d rows (%d held out)", self.name, len(split.fit), len(split.valid))
+        held_out, held_target = features.iloc[split.valid], None if target is None else target.iloc[split.valid]
+        watched = _watched(len(split.valid), split_seed)
+        watch = (held_out.iloc[watched], None if held_target is None else held_target.iloc[watched])
+        fit_target = None if target is None else target.iloc[split.fit]
+        fitted = self._fit(features.iloc[split.fit], fit_target, cfg, watch)
+        return Trained(schema, split, fitted, self._measure(fitted, held_out, held_target))
 
     def _default_output(self, store: "Store", manifest: dict[str, Any]) -> str:
         return f"{store.url}/{self.name}/predictions/{manifest['version']}.parquet"
@@ -546,7 +609,7 @@ class Model:
         import pandas as pd
 
         columns = {self.id_column: frame[self.id_column].to_numpy()} if self.id_column in frame else {}
-        return pd.DataFrame({**columns, self.prediction: predicted})
+        return pd.DataFrame({**columns, self.prediction: predicted}, index=frame.index)  # the caller's index
 
     def _train_result(self, store: "Store", manifest: dict[str, Any], already_committed: bool) -> dict[str, Any]:
         return {
@@ -555,9 +618,25 @@ class Model:
             "metrics": manifest.get("metrics", {}),
             "rows": manifest.get("rows", {}),
             "store": store.url,
+            "split": manifest.get("split"),
             "as_of": manifest.get("as_of"),
             "already_committed": already_committed,
         }
+
+
+def _check_params_reach_estimator(cls: type[Model]) -> None:
+    """ModelDefinitionError unless every field of ``cls.Params`` is mapped to an estimator argument."""
+    fields = [f.name for f in dataclasses.fields(cls.Params)]
+    unmapped = [name for name in fields if name not in cls.estimator_params]
+    unknown = sorted(set(cls.estimator_params) - set(fields))
+    if unmapped or unknown:
+        problem = f"hyperparameter(s) {unmapped} never reach the estimator" if unmapped else ""
+        problem += ("; " if unmapped and unknown else "") + (f"{unknown} are not fields of Params" if unknown else "")
+        msg = (
+            f"model class {cls.__qualname__}: {problem}; map every field of {cls.Params.__name__} to the "
+            f"estimator argument it sets in {cls.__name__}.estimator_params, or drop it from Params"
+        )
+        raise ModelDefinitionError(msg)
 
 
 def command_specs(cls: type[Model], command: str) -> list[Spec]:
@@ -618,6 +697,15 @@ def _command(cls: type[Model], command: str) -> Callable[..., dict[str, Any]]:
     return run
 
 
+class Trained(NamedTuple):
+    """What fitting on a split gives: the schema, the split, the fitted model and its held-out metrics."""
+
+    schema: "Schema"
+    split: "Split"
+    fitted: Any
+    metrics: dict[str, Any]
+
+
 class _Columns:
     """The column names of a table not yet read, shaped like a frame for ``require_columns``."""
 
@@ -633,19 +721,20 @@ def _as_config(parse: Callable[..., Any], value: Any, where: str) -> Any:
         raise ConfigError(str(exc)) from None
 
 
+def _refuse_overwrite(output: str, data: Any, flag: str) -> None:
+    """BadArgument if ``output`` names the input file ``data``, or a path inside the input folder."""
+    if data is None or _is_frame(data) or "://" in str(output) or "://" in str(data):
+        return
+    source, target = os.path.realpath(os.fspath(data)), os.path.realpath(output)
+    if target == source or target.startswith(source.rstrip(os.sep) + os.sep):
+        msg = f"{flag}={output!r} would overwrite the input {os.fspath(data)!r}; name another path"
+        raise BadArgument(msg)
+
+
 def _version(version: str) -> str:
     from shared.store import check_version_id
 
     return "latest" if version == "latest" else check_version_id(version)
-
-
-def _split(rows: int, valid_fraction: float, seed: int) -> tuple[Any, Any]:
-    """Split row positions into a fit part and a held-out part, the same way for the same seed."""
-    import numpy as np
-
-    order = np.random.default_rng(seed).permutation(rows)
-    n_valid = max(1, round(rows * valid_fraction))
-    return np.sort(order[n_valid:]), np.sort(order[:n_valid])
 
 
 def _watched(rows: int, seed: int) -> Any:

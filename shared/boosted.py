@@ -7,6 +7,7 @@ Models are stored in LightGBM's native text format.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from shared import cpus, formats
 from shared.base import Model
-from shared.errors import BadData
+from shared.errors import BadArgument, BadData
 from shared.params import param
 from shared.progress import Throttle
 
@@ -50,7 +51,25 @@ class BoostedTreesModel(Model):
 
     objective: ClassVar[str] = "binary"
     Params = BoostingParams
+    # Each hyperparameter, by the name LightGBM records it under in the model file.
+    estimator_params: ClassVar[dict[str, str]] = {
+        "n_estimators": "num_iterations",
+        "boosting": "boosting",
+        "learning_rate": "learning_rate",
+        "num_leaves": "num_leaves",
+        "min_child_samples": "min_data_in_leaf",
+        "subsample": "bagging_fraction",
+        "colsample_bytree": "feature_fraction",
+        "reg_lambda": "lambda_l2",
+        "seed": "seed",
+        "num_threads": "num_threads",
+    }
     format = formats.LIGHTGBM
+
+    def _estimator_kwargs(self, cfg: Any) -> dict[str, Any]:
+        settings = super()._estimator_kwargs(cfg)
+        settings["num_threads"] = settings["num_threads"] or cpus.available()
+        return settings
 
     def _fit(self, features: pd.DataFrame, target: pd.Series | None, cfg: BoostingParams, watch: Any = None) -> Any:
         import lightgbm
@@ -63,24 +82,38 @@ class BoostedTreesModel(Model):
             params={"verbose": -1},
             free_raw_data=True,
         )
-        booster_params = {
+        booster_params = self._estimator_kwargs(cfg)
+        rounds = booster_params.pop("num_iterations")  # given as num_boost_round: LightGBM warns about both
+        booster_params |= {
             "objective": self.objective,
-            "boosting": cfg.boosting,
-            "learning_rate": cfg.learning_rate,
-            "num_leaves": cfg.num_leaves,
-            "min_data_in_leaf": cfg.min_child_samples,
-            "bagging_fraction": cfg.subsample,
-            "bagging_freq": 1 if cfg.subsample < 1 else 0,
-            "feature_fraction": cfg.colsample_bytree,
-            "lambda_l2": cfg.reg_lambda,
-            "seed": cfg.seed,
-            "num_threads": cfg.num_threads or cpus.available(),
+            "bagging_freq": 1 if booster_params.get("bagging_fraction", 1) < 1 else 0,
             "deterministic": True,
             "force_col_wise": True,
             "verbose": -1,
         }
-        progress = self._progress(cfg.n_estimators, watch)
-        return lightgbm.train(booster_params, dataset, num_boost_round=cfg.n_estimators, callbacks=[progress])
+        progress = self._progress(rounds, watch)
+        try:
+            return lightgbm.train(booster_params, dataset, num_boost_round=rounds, callbacks=[progress])
+        except lightgbm.basic.LightGBMError as exc:
+            changed = {k: v for k, v in dataclasses.asdict(cfg).items() if v != getattr(type(cfg)(), k)}
+            msg = (
+                f"LightGBM cannot train with these hyperparameters ({str(exc).strip().splitlines()[0]}); "
+                f"hyperparameters set: {changed or 'none, all defaults'}"
+            )
+            raise BadArgument(msg) from None
+
+    def _recorded_features(self, booster: Any) -> tuple[list[str], list[str] | None]:
+        names = list(booster.feature_name())
+        positions = booster.params.get("categorical_feature", [])
+        if isinstance(positions, str):
+            positions = [p for p in positions.split(",") if p.strip()]
+        try:
+            return names, [names[int(p)] for p in positions]
+        except (ValueError, IndexError):
+            return names, None  # the file names its categoricals in a way we do not read: names alone decide
+
+    def _estimator_settings(self, booster: Any) -> dict[str, Any]:
+        return dict(booster.params)
 
     def _progress(self, rounds: int, watch: tuple[pd.DataFrame, pd.Series] | None) -> Callable[[Any], None]:
         """A LightGBM callback logging the round and the first metric on held-out rows, every few seconds."""

@@ -28,9 +28,16 @@ class ClusteringModel(Model):
     # here, by the model's code, never taken from the file. numpy.dtype is data: the encoder's dtype.
     trusted: ClassVar[tuple[str, ...]] = ("numpy.dtype",)
 
+    # The scikit-learn clusterer, as "module:Class"; it gets each hyperparameter by the name ``estimator_params``
+    # maps it to, so that every declared hyperparameter reaches it.
+    estimator: ClassVar[str]
+
     def _estimator(self, cfg: Any) -> Any:
-        """Return the unfitted scikit-learn clusterer."""
-        raise NotImplementedError
+        """Return the unfitted scikit-learn clusterer, built from the hyperparameters."""
+        import importlib
+
+        module, _, name = self.estimator.partition(":")
+        return getattr(importlib.import_module(module), name)(**self._estimator_kwargs(cfg))
 
     def _fit(self, features: pd.DataFrame, target: Any, cfg: Any, watch: Any = None) -> Any:
         from sklearn.compose import ColumnTransformer
@@ -57,6 +64,14 @@ class ClusteringModel(Model):
 
     def _predict(self, pipeline: Any, features: pd.DataFrame) -> np.ndarray:
         return pipeline.predict(_for_encoder(features))
+
+    def _recorded_features(self, pipeline: Any) -> tuple[list[str], list[str] | None]:
+        names = getattr(pipeline, "feature_names_in_", None)
+        columns = {name: list(cols) for name, _, cols in getattr(pipeline[0], "transformers_", [])}
+        return (None if names is None else list(names)), columns.get("categorical")
+
+    def _estimator_settings(self, pipeline: Any) -> dict[str, Any]:
+        return pipeline[-1].get_params()
 
     def _metric_inputs(self, pipeline: Any, features: pd.DataFrame, target: Any, predicted: Any) -> tuple:
         return pipeline[:-1].transform(_for_encoder(features)), predicted

@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from shared import params
-from shared.base import TRAIN_SEED, Model, _split
-from shared.errors import BadData, MissingInput
+from shared.base import TRAIN_SEED, Model
+from shared.errors import BadArgument, BadData, MissingInput
 from shared.results import to_json
-from shared.schema import Schema
 
 ROWS = 1500  # small enough to train in about a second, large enough for a learnable signal
+EXAMPLES = 6  # generated cases per property check: each one trains a model
 
 
 def checks(model_cls: type[Model]) -> list[Callable[[Path], None]]:
@@ -99,13 +99,21 @@ def check_trains_on_own_sample(model_cls: type[Model], workdir: Path) -> None:
 
 
 def check_scores_every_row(model_cls: type[Model], workdir: Path) -> None:
-    """Scoring a frame returns one finite prediction per row, keyed by the id column, in input order."""
+    """Scoring a frame returns one finite prediction per row, keyed by the id column, in input order, indexed
+    like the input frame (an id kept as the index stays the index)."""
+    import numpy as np
+
     model, _ = _trained(model_cls, workdir)
     frame = _unlabelled(model_cls, seed=7, rows=300)
+    frame.index = np.random.default_rng(7).permutation(len(frame)) * 3 + 1000  # not 0..n-1
     predictions = model.score(frame)["predictions"]
     assert len(predictions) == len(frame), f"{len(frame)} rows in, {len(predictions)} predictions out"
     assert list(predictions[model_cls.id_column]) == list(frame[model_cls.id_column]), "ids out of order"
     assert predictions[model_cls.prediction].notna().all(), "some predictions are missing"
+    assert predictions.index.equals(frame.index), "predictions are not indexed like the input frame"
+    by_id = model.score(frame.set_index(model_cls.id_column))["predictions"]
+    assert by_id.index.equals(frame.set_index(model_cls.id_column).index), "an id kept as the index was lost"
+    assert by_id[model_cls.prediction].tolist() == predictions[model_cls.prediction].tolist()
 
 
 def check_evaluates(model_cls: type[Model], workdir: Path) -> None:
@@ -117,18 +125,158 @@ def check_evaluates(model_cls: type[Model], workdir: Path) -> None:
 
 
 def check_artifact_round_trip(model_cls: type[Model], workdir: Path) -> None:
-    """The stored model predicts exactly what the freshly fitted model predicts."""
-    model, _ = _trained(model_cls, workdir)
+    """The stored version, scored through `score` on inputs with shuffled columns (a frame, Parquet and CSV),
+    predicts exactly what the in-memory fitted model predicts on its own training-order features."""
+    _round_trips(model_cls, Path(workdir), {})
+
+
+def check_held_out_rows_reproduce_train_metrics(model_cls: type[Model], workdir: Path) -> None:
+    """`evaluate` of the stored version on the rows `train --holdout_output` wrote (Parquet or CSV) gives
+    exactly the metrics `train` reported, on as many rows as it reported held out."""
+    model = model_cls(store=str(Path(workdir) / "store"))
+    for kind in ("parquet", "csv"):
+        held = Path(workdir) / f"held-out.{kind}"
+        trained = model.train(_sample(model_cls), run_id=f"held-out-{kind}", holdout_output=str(held))
+        evaluated = model.evaluate(str(held), version=trained["version"])
+        assert evaluated["rows"] == trained["rows"]["valid"], (
+            f"train held out {trained['rows']['valid']} rows, --holdout_output holds {evaluated['rows']}"
+        )
+        _same_metrics(trained["metrics"], evaluated["metrics"], f"evaluate on the held-out rows ({kind})")
+
+
+def check_declaration_order_never_matters(model_cls: type[Model], workdir: Path) -> None:
+    """A subclass that declares the same columns in another order (generated) round-trips exactly: stored
+    predictions equal the fitted model's, and its held-out rows reproduce its train metrics."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    runs = iter(range(10**6))
+
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(st.permutations(model_cls.numeric), st.permutations(model_cls.categorical))
+    def round_trips(numeric: list[str], categorical: list[str]) -> None:
+        body = {"numeric": tuple(numeric), "categorical": tuple(categorical), "name": model_cls.name}
+        reordered = type(model_cls.__name__, (model_cls,), {**body, "__doc__": model_cls.__doc__})
+        folder = Path(workdir) / f"order-{next(runs)}"
+        folder.mkdir()
+        _round_trips(reordered, folder, {})
+        check_held_out_rows_reproduce_train_metrics(reordered, folder)
+
+    round_trips()
+
+
+def check_hyperparameters_reach_estimator(model_cls: type[Model], workdir: Path) -> None:
+    """Every hyperparameter, at generated values within its bounds, is what the stored model file records."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    specs = params.hyperparameters(model_cls.Params)
+    runs = iter(range(10**6))
+
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(st.fixed_dictionaries({spec.name: _values(spec) for spec in specs}))
+    def reaches(values: dict[str, Any]) -> None:
+        model = model_cls(store=str(Path(workdir) / f"store-{next(runs)}"))
+        try:
+            model.train(_sample(model_cls, rows=400), **values)
+        except BadArgument:
+            return  # values the estimator itself cannot train with are refused with exit 64: that is allowed
+        _, _, _, loaded = model._load("latest")
+        recorded = model._estimator_settings(loaded)
+        for name, expected in model._estimator_kwargs(model.Params(**values)).items():
+            assert name in recorded, f"the stored model records no {name!r}; hyperparameters {values}"
+            got = recorded[name]
+            same = math.isclose(got, expected, rel_tol=1e-5) if isinstance(expected, float) else got == expected
+            assert same, f"hyperparameter for {name!r} was {expected!r}, the stored model records {got!r}"
+
+    reaches()
+
+
+def _values(spec: params.Spec) -> Any:
+    """A hypothesis strategy of valid values of a hyperparameter, kept small enough to train fast."""
+    from hypothesis import strategies as st
+
+    if spec.choices():
+        return st.sampled_from(spec.choices())
+    bounds = spec.constraints()
+    if spec.base is int:
+        low = int(bounds.get("ge", bounds.get("gt", 0) + 1))
+        high = int(bounds.get("le", bounds.get("lt", 10**9) - 1))
+        return st.integers(low, min(high, low + 50))
+    if spec.base is float:
+        low, high = bounds.get("ge", bounds.get("gt", 0.0)), min(bounds.get("le", bounds.get("lt", 10.0)), 10.0)
+        exclude = {"exclude_min": "gt" in bounds, "exclude_max": "lt" in bounds}
+        return st.floats(low, high, **exclude, allow_nan=False, allow_subnormal=False)
+    return st.just(spec.default)
+
+
+def _round_trips(model_cls: type[Model], workdir: Path, hyperparameters: dict[str, Any]) -> None:
+    """Train, then score the stored version three ways with shuffled columns; each must equal the fitted model."""
+    import numpy as np
+    import pandas as pd
+
+    model = model_cls(store=str(workdir / "store"))
     frame = _sample(model_cls)
-    schema = Schema.learn(frame, model_cls.numeric, model_cls.categorical)
-    features = schema.features(frame)
-    target = frame[model_cls.label] if model_cls.label else None
-    cfg = model_cls.Params()
-    fit_rows, _ = _split(len(frame), 0.2, getattr(cfg, "seed", 0))
-    fitted = model._fit(features.iloc[fit_rows], None if target is None else target.iloc[fit_rows], cfg)
-    _, _, loaded = model._load("latest")
-    fresh, stored = model._predict(fitted, features), model._predict(loaded, features)
-    assert (fresh == stored).all(), "the model loaded from the store predicts differently from the fitted one"
+    model.train(frame, **hyperparameters)
+    in_memory = model._fit_held_out(frame, model.Params(**hyperparameters), 0.2, 0)
+    scoring = _unlabelled(model_cls, seed=11, rows=400)
+    expected = model._predict(in_memory.fitted, in_memory.schema.features(scoring))
+    order = np.random.default_rng(len(workdir.name)).permutation(len(scoring.columns))
+    shuffled = scoring[[scoring.columns[i] for i in order]]
+    shuffled.to_parquet(workdir / "shuffled.parquet", index=False)
+    shuffled.to_csv(workdir / "shuffled.csv", index=False)
+    got = {"a frame": model.score(shuffled)["predictions"][model_cls.prediction].to_numpy()}
+    for kind in ("parquet", "csv"):
+        out = workdir / f"scored-{kind}.parquet"
+        model.score(str(workdir / f"shuffled.{kind}"), output=str(out))
+        got[kind] = pd.read_parquet(out)[model_cls.prediction].to_numpy()
+    for how, predicted in got.items():
+        assert np.array_equal(predicted, expected), (
+            f"the stored version scoring {how} with columns {list(shuffled.columns)} predicts differently from "
+            f"the fitted model; first differences at rows {np.flatnonzero(predicted != expected)[:5].tolist()}"
+        )
+
+
+def _same_metrics(expected: dict[str, Any], got: dict[str, Any], what: str, tol: float = 1e-9) -> None:
+    """Assert two metric results are equal (numbers to ``tol``, nested dicts key by key)."""
+    assert list(got) == list(expected), f"{what}: metrics {list(got)}, train reported {list(expected)}"
+    for name, value in expected.items():
+        if isinstance(value, dict):
+            assert got[name] == value, f"{what}: {name} is {got[name]}, train reported {value}"
+        else:
+            assert math.isclose(got[name], value, rel_tol=tol, abs_tol=tol), (
+                f"{what}: {name} is {got[name]!r}, train reported {value!r}"
+            )
+
+
+def check_reads_versions_of_the_previous_release(model_cls: type[Model], workdir: Path) -> None:
+    """A version whose manifest predates ordered feature lists (schema 1: features as a mapping, written with
+    sorted keys) scores exactly as before, in its model file's order, with a notice; no retraining needed."""
+    import logging
+
+    model, trained = _trained(model_cls, workdir)
+    frame = _unlabelled(model_cls, seed=12, rows=300)
+    before = model.score(frame)["predictions"]
+    path = Path(workdir) / "store" / model.name / "versions" / trained["version"] / "manifest.json"
+    manifest = json.loads(path.read_text())
+    features = manifest.pop("features")
+    manifest.pop("split")
+    manifest["schema_version"] = 1
+    manifest["features"] = {
+        "numeric": [f["name"] for f in features if f["kind"] == "numeric"],
+        "categorical": {f["name"]: f["levels"] for f in features if f["kind"] == "categorical"},
+    }
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=True))  # as the previous release wrote it
+    notices: list[str] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda record: notices.append(record.getMessage())
+    logging.getLogger("shared").addHandler(handler)
+    try:
+        after = model.score(frame)["predictions"]
+    finally:
+        logging.getLogger("shared").removeHandler(handler)
+    assert after.equals(before), "a version of the previous release scores differently once its manifest is old"
+    assert any("predates" in notice for notice in notices), f"no notice that the manifest is old: {notices}"
 
 
 def check_deterministic(model_cls: type[Model], workdir: Path) -> None:
@@ -247,9 +395,12 @@ def check_describe(model_cls: type[Model], workdir: Path) -> None:
 
 def check_command_line(model_cls: type[Model], workdir: Path) -> None:
     """train, score, evaluate and describe run through `modelfleet` and `python -m dispatch` (if registered)."""
-    registered = {ep.name for ep in importlib.metadata.entry_points(group="modelfleet.models")}
-    if model_cls.name not in registered:
-        return  # not registered as an entry point: the library checks above are all that apply
+    registered = {ep.name: ep.value for ep in importlib.metadata.entry_points(group="modelfleet.models")}
+    target = f"{model_cls.__module__.removesuffix('.model')}:{model_cls.__qualname__}"
+    assert model_cls.name in registered, (
+        f"{model_cls.__name__} (name {model_cls.name!r}) is not registered under its name; registered: "
+        f'{registered}. Add `{model_cls.name} = "{target}"` under [project.entry-points."modelfleet.models"]'
+    )
     script = Path(sys.executable).with_name("modelfleet")
     env = {**os.environ, "MODELFLEET_STORE": str(Path(workdir) / "store")}
     for run, entry in enumerate(([str(script)], [sys.executable, "-m", "dispatch"])):
@@ -268,6 +419,10 @@ ALL_CHECKS = (
     check_scores_every_row,
     check_evaluates,
     check_artifact_round_trip,
+    check_held_out_rows_reproduce_train_metrics,
+    check_declaration_order_never_matters,
+    check_hyperparameters_reach_estimator,
+    check_reads_versions_of_the_previous_release,
     check_deterministic,
     check_rejects_missing_feature,
     check_matches_columns_by_name,

@@ -76,9 +76,9 @@ def table_format(path: str, error: type[Exception] = BadData, flag: str = "") ->
     return FORMATS[suffix]
 
 
-def check_output(path: str) -> str:
+def check_output(path: str, flag: str = "--output") -> str:
     """Check an output path before any work: a Parquet or CSV name; BadArgument (64) otherwise."""
-    table_format(path, BadArgument, "--output: ")
+    table_format(path, BadArgument, f"{flag}: ")
     return path
 
 

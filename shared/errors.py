@@ -10,6 +10,7 @@
     ├── StoreUnavailable         75  the store or network failed in a way worth retrying
     ├── PermissionDenied         77  the store or a path refused access
     ├── ConfigError              78  bad configuration, or a model whose extra is not installed
+    │   └── ModelDefinitionError 78  a model class breaks the model contract (found when it is defined)
     ├── NothingToDo              99  the input has no rows: nothing was done and nothing was written
     └── Terminated              143  SIGTERM arrived (e.g. the pod was deleted); nothing was committed
 
@@ -80,6 +81,10 @@ class ConfigError(ModelfleetError):
     """The configuration is wrong, or the model's extra is not installed in this environment."""
 
     exit_code = 78
+
+
+class ModelDefinitionError(ConfigError, TypeError):
+    """A model class breaks the model contract, e.g. a hyperparameter that never reaches its estimator."""
 
 
 class NothingToDo(ModelfleetError):

@@ -1,50 +1,136 @@
-"""The feature schema: which columns a model reads, their kinds, and the categorical levels seen in training.
+"""The feature schema: which columns a model reads, in which order, their kinds, and the categorical levels.
 
-The schema is learned at training time, stored in the version's manifest and applied at scoring time, so
-columns are always matched by name (never position) and categories always map to the training levels.
+The schema is learned at training time and stored in the version's manifest as an ordered list, one entry
+per feature (name, kind, levels): the model sees its features by position, so their order is data, never a
+mapping's key order. At load it is checked against the order the model file itself records, then applied
+at scoring time, so columns are always matched by name and categories always map to the training levels.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
 
-from shared.errors import BadData
+from shared.errors import ArtifactRejected, BadData
 
 if TYPE_CHECKING:
     import pandas as pd
 
+log = logging.getLogger(__name__)
+
+NUMERIC, CATEGORICAL = "numeric", "categorical"
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One feature column: its name, its kind, and for a categorical the levels seen in training (in code order)."""
+
+    name: str
+    kind: Literal["numeric", "categorical"]
+    levels: tuple[str, ...] = ()
+
+    def to_manifest(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            **({"levels": list(self.levels)} if self.kind == CATEGORICAL else {}),
+        }
+
 
 @dataclass(frozen=True)
 class Schema:
-    """Feature columns in model order: numeric ones, then categorical ones with their levels."""
+    """Feature columns in the order the model sees them."""
 
-    numeric: tuple[str, ...]
-    categorical: dict[str, tuple[str, ...]]
+    entries: tuple[Feature, ...]
+    # A manifest from before ordered feature lists: its order is not known until the model file says it.
+    legacy: bool = field(default=False, compare=False)
 
     @property
     def columns(self) -> list[str]:
         """All feature names, in the order the model sees them."""
-        return [*self.numeric, *self.categorical]
+        return [f.name for f in self.entries]
+
+    @property
+    def numeric(self) -> tuple[str, ...]:
+        """The numeric feature names, in model order."""
+        return tuple(f.name for f in self.entries if f.kind == NUMERIC)
+
+    @property
+    def categorical(self) -> dict[str, tuple[str, ...]]:
+        """The categorical feature names, in model order, with their levels."""
+        return {f.name: f.levels for f in self.entries if f.kind == CATEGORICAL}
 
     @classmethod
     def learn(cls, frame: pd.DataFrame, numeric: tuple[str, ...], categorical: tuple[str, ...]) -> Schema:
-        """Learn the levels of each categorical column from training data."""
+        """Learn each categorical column's levels from ``frame``; the order is numeric, then categorical, as given."""
         require_columns(frame, [*numeric, *categorical], "training data")
-        levels = {name: tuple(sorted(_distinct_levels(frame[name]))) for name in categorical}
-        return cls(tuple(numeric), levels)
+        features = [Feature(name, NUMERIC) for name in numeric]
+        features += [Feature(name, CATEGORICAL, tuple(sorted(_distinct_levels(frame[name])))) for name in categorical]
+        return cls(tuple(features))
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON data for the manifest."""
-        return {
-            "numeric": list(self.numeric),
-            "categorical": {k: list(v) for k, v in self.categorical.items()},
-        }
+    def to_manifest(self) -> list[dict[str, Any]]:
+        """Plain JSON data for the manifest: a list, so that the order survives any JSON writer or reader."""
+        return [f.to_manifest() for f in self.entries]
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Schema:
-        """Rebuild a schema from manifest data."""
-        return cls(tuple(data["numeric"]), {k: tuple(v) for k, v in data["categorical"].items()})
+    def from_manifest(cls, data: Any, where: str = "the manifest") -> Schema:
+        """Rebuild a schema from manifest data: the ordered list, or the mapping written before it (legacy)."""
+        try:
+            if isinstance(data, dict):  # {"numeric": [...], "categorical": {name: levels}}: order unknown
+                features = [Feature(str(name), NUMERIC) for name in data["numeric"]]
+                features += [Feature(str(k), CATEGORICAL, tuple(map(str, v))) for k, v in data["categorical"].items()]
+                return cls(tuple(features), legacy=True)
+            features = []
+            for entry in data:
+                if entry["kind"] not in (NUMERIC, CATEGORICAL):
+                    raise ValueError(f"kind {entry['kind']!r}")
+                levels = tuple(map(str, entry.get("levels", ()))) if entry["kind"] == CATEGORICAL else ()
+                features.append(Feature(str(entry["name"]), entry["kind"], levels))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            msg = f"{where}: the feature list is malformed ({type(exc).__name__}: {exc}); refusing the version"
+            raise ArtifactRejected(msg) from None
+        names = [f.name for f in features]
+        if not names or len(set(names)) != len(names):
+            msg = f"{where}: the feature list must name each feature once; it has {names}"
+            raise ArtifactRejected(msg)
+        return cls(tuple(features))
+
+    def aligned(self, recorded: list[str] | None, categorical: list[str] | None, where: str) -> Schema:
+        """Check this schema against what the model file records; return it in the file's order.
+
+        ``recorded`` is the feature order the model file itself holds, ``categorical`` the features it treats
+        as categorical (None if the file does not say). Any disagreement in names, order, count or kind raises
+        ArtifactRejected. A legacy manifest, which stored no order, takes the model file's order when the names
+        and kinds agree.
+        """
+        names = self.columns
+        if recorded is None:
+            msg = f"{where}: the model file records no feature names, so its columns cannot be checked; refusing it"
+            raise ArtifactRejected(msg)
+        if self.legacy and sorted(recorded) == sorted(names):
+            by_name = {f.name: f for f in self.entries}
+            aligned = Schema(tuple(by_name[name] for name in recorded))
+            log.warning(
+                "%s: its manifest predates ordered feature lists; scoring in the model file's own order %s",
+                where,
+                recorded,
+            )
+        elif recorded == names:
+            aligned = self
+        else:
+            msg = (
+                f"{where}: the model file's features {recorded} disagree with the manifest's {names} "
+                f"({_difference(recorded, names)}); the manifest does not describe this model file, refusing it"
+            )
+            raise ArtifactRejected(msg)
+        if categorical is not None and sorted(categorical) != sorted(aligned.categorical):
+            msg = (
+                f"{where}: the model file treats {sorted(categorical)} as categorical, the manifest "
+                f"{sorted(aligned.categorical)}; the manifest does not describe this model file, refusing it"
+            )
+            raise ArtifactRejected(msg)
+        return aligned
 
     def features(self, frame: pd.DataFrame, what: str = "input") -> pd.DataFrame:
         """Return a new frame of the feature columns, typed and in model order; ``frame`` is not changed.
@@ -62,8 +148,13 @@ class Schema:
         if len(frame) == 0:
             msg = f"{what} has no rows; nothing to do"
             raise BadData(msg)
-        out = {}
-        for name in self.numeric:
+        out, unseen = {}, {}
+        for feature in self.entries:  # in model order: the model reads its matrix by position
+            name = feature.name
+            if feature.kind == CATEGORICAL:
+                codes, unseen[name] = _codes(frame[name], feature.levels)  # unseen levels become missing (-1)
+                out[name] = pd.Categorical.from_codes(codes, categories=list(feature.levels))
+                continue
             column = frame[name]
             if column.dtype.kind == "f":
                 column = column.where(column.abs() != float("inf"))  # infinities are scored as missing
@@ -75,10 +166,6 @@ class Schema:
                     msg = f"column {name!r} must be numeric; {int(bad.sum())} value(s) are not, e.g. {example!r}"
                     raise BadData(msg)
             out[name] = column.astype("float64")
-        unseen = {}
-        for name, levels in self.categorical.items():
-            codes, unseen[name] = _codes(frame[name], levels)  # levels unseen in training become missing (-1)
-            out[name] = pd.Categorical.from_codes(codes, categories=list(levels))
         return pd.DataFrame(out, index=frame.index), unseen
 
     def report(self, frame: pd.DataFrame, keep: tuple[str, ...] = (), unseen: dict[str, Any] | None = None) -> dict:
@@ -90,6 +177,16 @@ class Schema:
             unseen = {name: _codes(frame[name], levels)[1] for name, levels in self.categorical.items()}
         ignored = [c for c in frame.columns if c not in set(self.columns) | set(keep)]
         return {"ignored_columns": ignored, **count_unseen(unseen)}
+
+
+def _difference(recorded: list[str], manifest: list[str]) -> str:
+    """Say briefly how two feature lists differ: names, count or only order."""
+    only_file, only_manifest = sorted(set(recorded) - set(manifest)), sorted(set(manifest) - set(recorded))
+    if only_file or only_manifest:
+        return f"only in the model file: {only_file}, only in the manifest: {only_manifest}"
+    if len(recorded) != len(manifest):
+        return f"{len(recorded)} features in the model file, {len(manifest)} in the manifest"
+    return "same names, another order"
 
 
 def count_unseen(masks: dict[str, Any]) -> dict[str, Any]:

@@ -37,7 +37,10 @@ from shared.versions import VERSION_ID, check_version_id
 DEFAULT_STORE = "./modelfleet-store"
 STORE_ENV = "MODELFLEET_STORE"
 MANIFEST = "manifest.json"
-SCHEMA_VERSION = 1
+# 2: features are an ordered list (name, kind, levels). 1: features were a mapping, whose order a JSON writer
+# with sorted keys lost; such versions are still read, in the order their model file records.
+SCHEMA_VERSION = 2
+READABLE_SCHEMAS = (1, 2)
 
 
 @dataclass(frozen=True)
@@ -230,8 +233,9 @@ class Store:
         if not isinstance(manifest["files"], list) or not all(isinstance(f, dict) for f in manifest["files"]):
             msg = f"manifest {path}: 'files' must be a list of file entries"
             raise ArtifactRejected(msg)
-        if manifest["schema_version"] != SCHEMA_VERSION:
-            msg = f"manifest {path} has schema {manifest['schema_version']}; this build reads {SCHEMA_VERSION}"
+        if manifest["schema_version"] not in READABLE_SCHEMAS:
+            readable = " and ".join(map(str, READABLE_SCHEMAS))
+            msg = f"manifest {path} has schema {manifest['schema_version']}; this build reads schemas {readable}"
             raise ArtifactRejected(msg)
         return manifest
 

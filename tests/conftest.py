@@ -75,3 +75,19 @@ def any_store(request, tmp_path):
 def store_url(tmp_path):
     """A local store folder that exists only for this test."""
     return str(tmp_path / "store")
+
+
+@pytest.fixture(params=["order-only", "order-and-no-file-check"])
+def permuted_feature_order(request, monkeypatch):
+    """A mutant: the manifest stores the features in reverse order; with "order-and-no-file-check", load also
+    trusts the manifest without comparing it with the model file (the release before ordered lists did both
+    wrong). The conformance checks must fail against either mutant. Returns the error they must raise."""
+    from shared.errors import ArtifactRejected
+    from shared.schema import Schema
+
+    written = Schema.to_manifest
+    monkeypatch.setattr(Schema, "to_manifest", lambda self: list(reversed(written(self))))
+    if request.param == "order-only":
+        return ArtifactRejected
+    monkeypatch.setattr(Schema, "aligned", lambda self, recorded, categorical, where: self)
+    return AssertionError

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, ClassVar
 
 from shared import metrics
 from shared.clustering import ClusteringModel
@@ -41,12 +41,14 @@ class Segment(ClusteringModel):
     numeric = ("recency_days", "orders_12m", "spend_12m", "avg_basket", "web_share")
     categorical = ("preferred_channel", "region")
     Params = SegmentParams
+    estimator = "sklearn.cluster:KMeans"
+    estimator_params: ClassVar[dict[str, str]] = {
+        "n_segments": "n_clusters",
+        "n_init": "n_init",
+        "max_iter": "max_iter",
+        "seed": "random_state",
+    }
     metrics = (metrics.silhouette, metrics.segment_sizes)
-
-    def _estimator(self, cfg: SegmentParams) -> Any:
-        from sklearn.cluster import KMeans
-
-        return KMeans(n_clusters=cfg.n_segments, n_init=cfg.n_init, max_iter=cfg.max_iter, random_state=cfg.seed)
 
     def _make_sample(self, rows: int, rng: np.random.Generator) -> pd.DataFrame:
         import numpy as np

@@ -1,10 +1,14 @@
 """The feature schema matches columns by name and maps categories to training levels."""
 
+import json
+
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from shared.errors import BadData
-from shared.schema import Schema
+from shared.errors import ArtifactRejected, BadData
+from shared.schema import Feature, Schema
 
 
 @pytest.fixture
@@ -22,7 +26,88 @@ def schema(training):
 def test_levels_are_learned_sorted_and_survive_the_manifest(schema):
     """Levels come from training data and round-trip through plain JSON data."""
     assert schema.categorical == {"plan": ("pro", "team")}
-    assert schema == Schema.from_dict(schema.to_dict())
+    assert schema == Schema.from_manifest(schema.to_manifest())
+
+
+names = st.lists(st.text(min_size=1, max_size=8), min_size=1, max_size=8, unique=True)
+
+
+@st.composite
+def declarations(draw):
+    """Feature names in declaration order, each numeric or categorical."""
+    columns = draw(names)
+    return {name: draw(st.sampled_from(["numeric", "categorical"])) for name in columns}
+
+
+def of_kind(declared, kind):
+    return tuple(name for name, k in declared.items() if k == kind)
+
+
+@given(declarations())
+def test_declared_order_survives_any_json_writer(declared):
+    """The order is a list in the manifest: sorted keys, or any reading of the JSON, keep it."""
+    frame = pd.DataFrame({n: ["x", "y"] if k == "categorical" else [1.0, 2.0] for n, k in declared.items()})
+    numeric, categorical = of_kind(declared, "numeric"), of_kind(declared, "categorical")
+    schema = Schema.learn(frame, numeric, categorical)
+    stored = json.loads(json.dumps({"features": schema.to_manifest()}, sort_keys=True))
+    loaded = Schema.from_manifest(stored["features"])
+    assert loaded.columns == [*numeric, *categorical]
+    assert loaded == schema
+    assert list(loaded.features(frame).columns) == loaded.columns
+
+
+@given(names, st.data())
+def test_model_file_order_must_be_the_manifest_order(columns, data):
+    """Any disagreement with the model file's own feature list, in names, order or count, refuses the version."""
+    schema = Schema(tuple(Feature(name, "numeric") for name in columns))
+    recorded = data.draw(
+        st.one_of(st.permutations(columns), st.lists(st.sampled_from(columns), max_size=len(columns) + 2), names)
+    )
+    if list(recorded) == columns:
+        assert schema.aligned(list(recorded), [], "v") == schema
+    else:
+        with pytest.raises(ArtifactRejected, match="the model file's features") as caught:
+            schema.aligned(list(recorded), [], "v")
+        assert str(list(recorded)) in str(caught.value), "the message names the model file's order"
+        assert str(columns) in str(caught.value), "the message names the manifest's order"
+
+
+def test_model_file_kinds_must_be_the_manifest_kinds(schema):
+    """A model file that treats another column as categorical does not belong to this manifest."""
+    with pytest.raises(ArtifactRejected, match=r"treats \['a'\] as categorical"):
+        schema.aligned(["a", "b", "plan"], ["a"], "v")
+
+
+@given(declarations(), st.data())
+def test_legacy_manifest_takes_the_model_file_order(declared, data):
+    """A manifest written before ordered lists (a mapping, sorted keys) scores in the model file's order."""
+    categorical = of_kind(declared, "categorical")
+    legacy = {"numeric": list(of_kind(declared, "numeric")), "categorical": {n: ["a", "b"] for n in categorical}}
+    order = list(data.draw(st.permutations(list(declared))))
+    schema = Schema.from_manifest(json.loads(json.dumps(legacy, sort_keys=True)))
+    aligned = schema.aligned(order, list(categorical), "v")
+    assert aligned.columns == order
+    assert not aligned.legacy
+    with pytest.raises(ArtifactRejected):
+        schema.aligned([*order, "extra"], None, "v")
+
+
+@pytest.mark.parametrize(
+    "features",
+    [
+        None,
+        [],
+        {"numeric": ["a"]},
+        [{"name": "a"}],
+        [{"name": "a", "kind": "date"}],
+        [{"name": "a", "kind": "numeric"}] * 2,
+    ],
+    ids=["none", "empty", "partial-mapping", "no-kind", "bad-kind", "duplicate"],
+)
+def test_malformed_feature_lists_refuse_the_version(features):
+    """A feature list that cannot be read refuses the version (exit 3) rather than guessing."""
+    with pytest.raises(ArtifactRejected, match="feature list"):
+        Schema.from_manifest(features, "churn version v")
 
 
 def test_features_are_typed_in_model_order_and_extra_columns_dropped(schema, training):

@@ -22,6 +22,6 @@ def test_hyperparameters_reach_lightgbm(store_url):
     """--n_estimators sets the number of trees in the stored model."""
     model = Churn(store=store_url)
     model.train(n_estimators=7, num_leaves=4)
-    _, manifest, booster = model._load("latest")
+    _, manifest, _, booster = model._load("latest")
     assert booster.num_trees() == 7
     assert manifest["params"]["n_estimators"] == 7

@@ -10,3 +10,12 @@ from shared import conformance
 def test_conformance(check, tmp_path):
     """Each conformance check holds for Churn."""
     check(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "check", [conformance.check_artifact_round_trip, conformance.check_held_out_rows_reproduce_train_metrics]
+)
+def test_conformance_fails_when_the_feature_order_is_permuted(check, permuted_feature_order, tmp_path):
+    """Mutation test: with the stored feature order permuted, the round-trip checks fail."""
+    with pytest.raises(permuted_feature_order):
+        check(Churn, tmp_path)
