@@ -30,7 +30,7 @@ def build() -> dict[str, Any]:
                 command: {
                     "summary": _first_line(getattr(cls, command)),
                     "parameters": {
-                        n: spec.describe(None if n in constructor else name)
+                        n: spec.describe(None if n in constructor else name, command)
                         for n, spec in specs_for(cls, command).items()
                     },
                 }

@@ -23,7 +23,7 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, NamedTuple
 
-from shared import formats, params, versions
+from shared import formats, overlap, params, versions
 from shared import shards as sharding
 from shared.errors import BadArgument, BadData, ConfigError, ModelDefinitionError, NothingToDo
 from shared.params import Bounds, Check, Spec, TablePath
@@ -92,8 +92,8 @@ class Model:
         run_id: Annotated[str, params.Shown("version id"), Check(versions.check_run_id)] | None = None,
         as_of: dt.date | None = None,
         valid_fraction: Annotated[float, Bounds(gt=0, le=0.9)] = 0.2,
-        split_seed: Annotated[int, Bounds(ge=0, le=2**32 - 1)] = 0,
-        holdout_output: Annotated[str, params.Shown("Parquet or CSV path or URL")] | None = None,
+        split_seed: Annotated[int, Bounds(ge=0, le=2**31 - 1)] = 0,
+        holdout_output: params.TableOutput | None = None,
         **hyperparameters: Any,
     ):
         """Train on DATA and commit a new model version to the store.
@@ -112,7 +112,7 @@ class Model:
         cfg = self.Params(**hyperparameters)
         if holdout_output is not None:
             check_output(holdout_output, "--holdout_output")
-            _refuse_overwrite(holdout_output, data, "--holdout_output")
+            overlap.refuse(holdout_output, data, "--holdout_output")
         store = Store(self._store_url)
         version = check_version_id(run_id) if run_id is not None else new_version_id()
         store.check_writable()
@@ -174,7 +174,7 @@ class Model:
         *,
         version: Annotated[str, params.Shown("version id or 'latest'"), Check(versions.check_version)] = "latest",
         as_of: dt.date | None = None,
-        output: Annotated[str, params.Shown("Parquet or CSV path or URL")] | None = None,
+        output: params.TableOutput | None = None,
         max_unseen: Annotated[float, Bounds(ge=0, le=1)] = 0.05,
         shard: Annotated[str, params.Shown("K/N"), Check(sharding.check)] | None = None,
         shards: Annotated[int, Bounds(ge=1, le=1_000_000)] | None = None,
@@ -213,16 +213,21 @@ class Model:
                 manifest.get("features"), f"{self.name} version {manifest['version']}"
             ).columns
             target = self._output_target(output, part, store, manifest)
+            if data is not None and not _is_frame(data):
+                from shared.stream import Input
+
+                overlap.refuse(target, data, "--output", Input.open(data).files)
             facts = {"version": manifest["version"], "output": target, "shard": str(part) if part else None}
             return self._plan("score", store, data, columns, **facts)
         store, manifest, schema, fitted = self._load(version)
         if _is_frame(data) and output is None and part is None:  # in Python: a frame in, a frame out
             return self._score_frame(fitted, schema, manifest, data, as_of, max_unseen)
         source = self._source(data, [*schema.columns, self.id_column, *([self.label] if self.label else [])])
+        target = self._output_target(output, part, store, manifest)
+        overlap.refuse(target, data if not _is_frame(data) else None, "--output", source.files)
         self._refuse_label(source.columns)
         require_columns(_Columns(source.columns), schema.columns, source.name)
         chosen = [source.units[i] for i in sharding.assign([u.weight for u in source.units], part)]
-        target = self._output_target(output, part, store, manifest)
         log.info(
             "scoring %s%s with %s version %s",
             source.name,
@@ -291,7 +296,7 @@ class Model:
                 "summary": _summary(getattr(type(self), command)),
                 "parameters": {
                     spec.name: {
-                        **spec.describe(self.name),
+                        **spec.describe(self.name, command),
                         "value": _shown_value(settings[spec.name][0]),
                         "source": settings[spec.name][1],
                     }
@@ -318,9 +323,9 @@ class Model:
     def sample(
         self,
         *,
-        rows: Annotated[int, Bounds(ge=1)] = 5000,
-        seed: Annotated[int, Bounds(ge=0)] = 0,
-        output: Annotated[str, params.Shown("Parquet or CSV path or URL")] | None = None,
+        rows: Annotated[int, Bounds(ge=1), params.PerCommand()] = 5000,
+        seed: Annotated[int, Bounds(ge=0), params.PerCommand()] = 0,
+        output: params.TableOutput | None = None,
     ):
         """Write the model's synthetic data set: seeded, realistic, with a learnable signal.
 
@@ -379,7 +384,14 @@ class Model:
         section = self._config_section(command, specs)
         settings = {}
         for spec in specs:
-            variable = spec.env_var(self.name)
+            variable = next((v for v in spec.env_vars(self.name, command) if v in os.environ), None)
+            shared = spec.env_var(self.name)
+            if spec.output and shared in os.environ and spec.name not in given:
+                msg = (
+                    f"{shared} is set, but where a command writes is set per command only, so that no value "
+                    f"meant for one command redirects another's output; use {spec.env_var(self.name, command)}"
+                )
+                raise ConfigError(msg)
             if spec.name in given:
                 value = given[spec.name]
                 if isinstance(value, os.PathLike):
@@ -387,7 +399,7 @@ class Model:
                 if not (spec.name == "data" and _is_frame(value)):  # in Python, data may be a DataFrame
                     value = spec.from_python(value, f"--{spec.name}")
                 settings[spec.name] = (value, "argument")
-            elif variable in os.environ:
+            elif variable is not None:
                 settings[spec.name] = (_as_config(spec.from_text, os.environ[variable], variable), "env")
             elif spec.name in section:
                 where = f"{self._config_path}: {command}.{spec.name}"
@@ -690,7 +702,7 @@ def _command(cls: type[Model], command: str) -> Callable[..., dict[str, Any]]:
     run.__signature__ = inspect.Signature(first + shown)
     doc = inspect.getdoc(impl) or ""
     summary = doc.split("\n\nArgs:", 1)[0]
-    lines = [f"    {spec.name}: {params.help_line(spec, cls.name)}" for spec in specs]
+    lines = [f"    {spec.name}: {params.help_line(spec, cls.name, command)}" for spec in specs]
     run.__doc__ = summary + ("\n\nArgs:\n" + "\n".join(lines) if lines else "")
     run.__name__, run.__qualname__, run.__module__ = command, f"{cls.__qualname__}.{command}", cls.__module__
     setattr(run, _IMPL, impl)
@@ -719,16 +731,6 @@ def _as_config(parse: Callable[..., Any], value: Any, where: str) -> Any:
         return parse(value, where)
     except BadArgument as exc:
         raise ConfigError(str(exc)) from None
-
-
-def _refuse_overwrite(output: str, data: Any, flag: str) -> None:
-    """BadArgument if ``output`` names the input file ``data``, or a path inside the input folder."""
-    if data is None or _is_frame(data) or "://" in str(output) or "://" in str(data):
-        return
-    source, target = os.path.realpath(os.fspath(data)), os.path.realpath(output)
-    if target == source or target.startswith(source.rstrip(os.sep) + os.sep):
-        msg = f"{flag}={output!r} would overwrite the input {os.fspath(data)!r}; name another path"
-        raise BadArgument(msg)
 
 
 def _version(version: str) -> str:

@@ -56,8 +56,25 @@ class Check:
     fn: typing.Callable[[Any], Any]
 
 
+@dataclasses.dataclass(frozen=True)
+class PerCommand:
+    """A marker for ``Annotated``: read only from the command's own variable, ``MODELFLEET_<MODEL>_<COMMAND>_<NAME>``.
+
+    For a parameter whose name another command uses with another meaning (``sample``'s ``seed`` is not the
+    model's). A model-wide ``MODELFLEET_<MODEL>_<NAME>`` is left to the parameters it means.
+    """
+
+
+@dataclasses.dataclass(frozen=True)
+class Output:
+    """A marker for ``Annotated``: where a command writes. Read only from the command's own variable; a
+    model-wide ``MODELFLEET_<MODEL>_<NAME>`` for it is refused (78), so that a value set for one command can
+    never redirect another command's writes."""
+
+
 # A table input or output: a Parquet or CSV path, or any fsspec URL. In Python, inputs may be DataFrames.
 TablePath = Annotated[str, Shown("Parquet or CSV path or URL")]
+TableOutput = Annotated[str, Shown("Parquet or CSV path or URL"), Output()]
 _BOUNDS = (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
 _TRUE, _FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
 
@@ -108,9 +125,27 @@ class Spec:
         """The bounds as people read them, e.g. ``>= 1`` or ``> 0 and <= 1``."""
         return " and ".join(f"{sign} {self.constraints()[key]:g}" for key, sign in _BOUNDS if key in self.constraints())
 
-    def env_var(self, model: str) -> str:
-        """The environment variable that sets this parameter for ``model``."""
+    @property
+    def per_command(self) -> bool:
+        """Whether only the command's own variable sets it (never the model-wide one)."""
+        return any(isinstance(m, (PerCommand, Output)) for m in _metadata(self.annotation))
+
+    @property
+    def output(self) -> bool:
+        """Whether it names where the command writes."""
+        return any(isinstance(m, Output) for m in _metadata(self.annotation))
+
+    def env_var(self, model: str, command: str | None = None) -> str:
+        """The environment variable help shows for this parameter: the model-wide one, unless it is per command."""
+        if self.per_command and command:
+            return f"MODELFLEET_{model}_{command}_{self.name}".upper()
         return f"MODELFLEET_{model}_{self.name}".upper()
+
+    def env_vars(self, model: str, command: str) -> list[str]:
+        """The variables that set this parameter of ``command``, highest first: the command's own, then the
+        model-wide one (unless the parameter is per command)."""
+        own = f"MODELFLEET_{model}_{command}_{self.name}".upper()
+        return [own] if self.per_command else [own, self.env_var(model)]
 
     def from_text(self, text: str | bool, source: str | None = None) -> Any:
         """Parse a value given as text (a flag or a variable) by the annotation; BadArgument if it does not fit."""
@@ -158,7 +193,7 @@ class Spec:
             return repr(value)
         return str(value)
 
-    def describe(self, model: str | None = None) -> dict[str, Any]:
+    def describe(self, model: str | None = None, command: str | None = None) -> dict[str, Any]:
         """Plain data for help, ``describe`` and the manifest."""
         out: dict[str, Any] = {"type": self.type_name(), "help": self.help}
         out["required"] = self.required
@@ -169,7 +204,9 @@ class Spec:
         if self.choices():
             out["choices"] = list(self.choices())
         if model:
-            out["env"] = self.env_var(model)
+            out["env"] = self.env_var(model, command)
+            if command:
+                out["env_command"] = self.env_vars(model, command)[0]
         return out
 
     def choices(self) -> tuple[Any, ...]:
@@ -225,10 +262,10 @@ def signature_specs(fn: Any) -> list[Spec]:
     return specs
 
 
-def help_line(spec: Spec, model: str) -> str:
+def help_line(spec: Spec, model: str, command: str | None = None) -> str:
     """One help line: the description, then type, bounds and environment variable in brackets."""
     facts = [spec.type_name()] + ([spec.constraint_text()] if spec.constraint_text() else [])
-    facts.append(f"env {spec.env_var(model)}")
+    facts.append(f"env {spec.env_var(model, command)}")
     return f"{spec.help} [{'; '.join(facts)}]".strip()
 
 

@@ -111,6 +111,11 @@ class Input:
         return cls(name, "memory", units, columns or list(table.column_names), table=table)
 
     @property
+    def files(self) -> list[str]:
+        """The files of the input, in unit order (paths as its filesystem names them); none in memory."""
+        return list(self._files)
+
+    @property
     def total_rows(self) -> int | None:
         """Rows in the whole input, if known without reading it (not for CSV)."""
         rows = [unit.rows for unit in self.units]

@@ -20,7 +20,8 @@ def test_manifest_lists_every_parameter_of_every_command_as_the_code_declares_it
             specs = specs_for(cls, command)
             assert list(specs) == list(entry["parameters"])
             for pname, described in entry["parameters"].items():
-                assert specs[pname].describe(None if pname in ("store", "config", "dry_run") else name) == described
+                model_name = None if pname in ("store", "config", "dry_run") else name
+                assert specs[pname].describe(model_name, command) == described
 
 
 def test_manifest_carries_constraints_env_and_exit_codes():
@@ -29,6 +30,9 @@ def test_manifest_carries_constraints_env_and_exit_codes():
     n_estimators = manifest["models"]["churn"]["commands"]["train"]["parameters"]["n_estimators"]
     assert n_estimators["constraints"] == {"ge": 1, "le": 100_000}
     assert n_estimators["env"] == "MODELFLEET_CHURN_N_ESTIMATORS"
+    assert n_estimators["env_command"] == "MODELFLEET_CHURN_TRAIN_N_ESTIMATORS"
+    output = manifest["models"]["churn"]["commands"]["score"]["parameters"]["output"]
+    assert output["env"] == output["env_command"] == "MODELFLEET_CHURN_SCORE_OUTPUT"
     assert {"0", "2", "3", "64", "65", "66", "70", "74", "75", "77", "78", "99", "143"} == set(manifest["exit_codes"])
 
 

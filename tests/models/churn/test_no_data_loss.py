@@ -1,0 +1,128 @@
+"""No command writes over what it reads, and no variable meant for one command moves another command's writes."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dispatch import cli
+from models.churn import Churn
+from shared.base import command_specs
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """A store with one small churn version."""
+    folder = tmp_path_factory.mktemp("store")
+    Churn(store=str(folder)).train(n_estimators=5)
+    return str(folder)
+
+
+def snapshot(folder):
+    """Every file below ``folder`` with its bytes."""
+    return {
+        str(path.relative_to(folder)): path.read_bytes() for path in sorted(Path(folder).rglob("*")) if path.is_file()
+    }
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    kind=st.sampled_from(["file", "folder", "glob"]),
+    fmt=st.sampled_from(["parquet", "csv"]),
+    relation=st.sampled_from(["the-input", "in-the-folder", "shard-folder-inside"]),
+    spelled=st.sampled_from(["as-is", "dot", "detour"]),
+    dry_run=st.booleans(),
+)
+def test_score_never_writes_over_its_input(store, tmp_path_factory, capsys, kind, fmt, relation, spelled, dry_run):
+    """An output that is, or lies inside, the input is refused with 64 before any work (in a dry run too); the
+    input is unchanged. A shard folder beside the files a glob matches is not inside the input."""
+    root = tmp_path_factory.mktemp("case")
+    folder = root / "in"
+    folder.mkdir()
+    frame = Churn()._sample_frame(50, 1).drop(columns="churned")
+    for name in ("a", "b"):
+        getattr(frame, f"to_{fmt}")(folder / f"{name}.{fmt}", index=False)
+    data = {"file": folder / f"a.{fmt}", "folder": folder, "glob": folder / f"*.{fmt}"}[kind]
+    target = {
+        "the-input": folder / f"a.{fmt}",
+        "in-the-folder": folder / f"new.{fmt}",
+        "shard-folder-inside": folder / "parts",
+    }[relation]
+    if kind == "file" and relation != "the-input":
+        relation, target = "the-input", data  # a single file has nothing inside it: aim at the file itself
+    written = {
+        "as-is": str(target),
+        "dot": f"{target.parent}/./{target.name}",
+        "detour": f"{root}/x/../in/{target.name}",
+    }
+    args = ["churn", "score", f"--data={data}", f"--output={written[spelled]}", f"--store={store}"]
+    args += ["--shard=0/2"] if relation == "shard-folder-inside" else []
+    args += ["--dry_run"] if dry_run else []
+    before = snapshot(folder)
+    code = cli.main(args)
+    _, err = capsys.readouterr()
+    if kind == "glob" and relation == "shard-folder-inside":  # in/parts/... is not matched by in/*.parquet
+        assert code == 0, err
+        assert {k: v for k, v in snapshot(folder).items() if not k.startswith("parts")} == before
+    else:
+        assert code == 64, err
+        assert "lies inside, the input" in err
+        assert snapshot(folder) == before
+    shutil.rmtree(root)
+
+
+def variables(model, exclude):
+    """Every variable that could name a path for any command of ``model`` (its own or model-wide), but ``exclude``."""
+    found = set()
+    for command in model.commands:
+        for spec in command_specs(model, command):
+            if spec.type_name() == "Parquet or CSV path or URL":
+                found.update(spec.env_vars(model.name, command))
+                found.add(spec.env_var(model.name))
+    return sorted(found - {exclude})
+
+
+OUTPUTS = [(command, spec.name) for command in Churn.commands for spec in command_specs(Churn, command) if spec.output]
+
+
+@pytest.mark.parametrize(("command", "param"), OUTPUTS)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_no_variable_but_its_own_moves_a_commands_output(capsys, command, param, data):
+    """Set any variables meant for other commands or for the whole model: a command's output stays where its
+    own flag, its own variable or its default puts it, or the command refuses to start (78)."""
+    own = f"MODELFLEET_CHURN_{command}_{param}".upper()
+    chosen = data.draw(st.lists(st.sampled_from(variables(Churn, own)), unique=True, max_size=6))
+    with pytest.MonkeyPatch.context() as patch:
+        for name in chosen:
+            patch.setenv(name, "elsewhere.parquet")
+        code = cli.main(["churn", "describe"])
+    out, err = capsys.readouterr()
+    if code != 0:
+        assert code == 78, err
+        shared = [name for name in chosen if f"{name} is set" in err]
+        assert shared, err
+        assert shared[0].removeprefix("MODELFLEET_CHURN_") in {p.upper() for _, p in OUTPUTS}, err
+        return
+    setting = json.loads(out)["commands"][command]["parameters"][param]
+    assert (setting["value"], setting["source"]) == (None, "default"), (chosen, setting)
+
+
+def test_the_variable_for_score_output_leaves_sample_alone(store, tmp_path, monkeypatch, capsys):
+    """MODELFLEET_CHURN_SCORE_OUTPUT is score's; sample writes its own default, and the predictions survive."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MODELFLEET_CHURN_SCORE_OUTPUT", str(tmp_path / "predictions.parquet"))
+    monkeypatch.setenv("MODELFLEET_STORE", store)
+    assert cli.main(["churn", "score"]) == 0
+    predictions = (tmp_path / "predictions.parquet").read_bytes()
+    assert cli.main(["churn", "sample", "--rows=10"]) == 0
+    capsys.readouterr()
+    assert (tmp_path / "predictions.parquet").read_bytes() == predictions
+    assert (tmp_path / "churn-sample.parquet").exists()
+    monkeypatch.setenv("MODELFLEET_CHURN_OUTPUT", str(tmp_path / "predictions.parquet"))
+    assert cli.main(["churn", "sample", "--rows=10"]) == 78
+    assert "MODELFLEET_CHURN_SAMPLE_OUTPUT" in capsys.readouterr().err
+    assert (tmp_path / "predictions.parquet").read_bytes() == predictions

@@ -1,0 +1,95 @@
+"""An output is never an input: generated layouts of files, folders, globs, links and spellings of paths."""
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from shared import overlap
+from shared.errors import BadArgument
+
+names = st.text(alphabet="abcxyz019_-", min_size=1, max_size=6).map(lambda s: f"n{s}")
+
+
+def spell(path: str, how: str, root: str) -> str:
+    """The same path written another way."""
+    relative = os.path.relpath(path, root)
+    return {
+        "absolute": path,
+        "relative": relative,
+        "dot": os.path.join(".", relative),
+        "detour": os.path.join(root, "elsewhere", "..", relative),
+        "doubled-slash": path.replace(os.sep, os.sep + os.sep, 1) if path.count(os.sep) > 1 else path,
+    }[how]
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    kind=st.sampled_from(["file", "folder", "nested-folder", "glob", "link-to-folder", "link-to-file"]),
+    relation=st.sampled_from(["same", "inside", "deep-inside", "sibling", "prefix-sibling", "parent"]),
+    how=st.sampled_from(["absolute", "relative", "dot", "detour", "doubled-slash"]),
+    name=names,
+)
+def test_an_output_is_refused_exactly_when_it_is_or_lies_inside_the_input(
+    tmp_path, monkeypatch, kind, relation, how, name
+):
+    """Refused iff the output resolves to the input or inside it (through links and any spelling)."""
+    root = str(tmp_path / f"case-{kind}-{relation}-{how}-{name}")
+    os.makedirs(os.path.join(root, "in", "sub"), exist_ok=True)
+    os.makedirs(os.path.join(root, "elsewhere"), exist_ok=True)
+    for folder in ("in", os.path.join("in", "sub")):
+        open(os.path.join(root, folder, "a.parquet"), "wb").close()
+    monkeypatch.chdir(root)
+    real_input = os.path.join(root, "in")
+    data = {
+        "file": os.path.join(root, "in", "a.parquet"),
+        "folder": real_input,
+        "nested-folder": real_input,
+        "glob": os.path.join(root, "in", "*.parquet"),
+        "link-to-folder": os.path.join(root, "link"),
+        "link-to-file": os.path.join(root, "link.parquet"),
+    }[kind]
+    if kind == "link-to-folder" and not os.path.lexists(data):
+        os.symlink(real_input, data)
+    if kind == "link-to-file" and not os.path.lexists(data):
+        os.symlink(os.path.join(real_input, "a.parquet"), data)
+    base = real_input if kind != "file" and kind != "link-to-file" else os.path.join(real_input, "a.parquet")
+    is_file = kind in ("file", "link-to-file")
+    target, refused = {
+        "same": (base if is_file else os.path.join(base, "a.parquet"), True),
+        "inside": (os.path.join(real_input, f"{name}.parquet"), not is_file),
+        "deep-inside": (
+            os.path.join(real_input, "sub", name, "part-00000-of-00002.parquet"),
+            kind != "glob" and not is_file,
+        ),
+        "sibling": (os.path.join(root, "elsewhere", f"{name}.parquet"), False),
+        "prefix-sibling": (os.path.join(root, "in2", f"{name}.parquet"), False),
+        "parent": (os.path.join(root, f"{name}.parquet"), False),
+    }[relation]
+    written = spell(target, how, root)
+    if refused:
+        with pytest.raises(BadArgument, match="lies inside, the input"):
+            overlap.refuse(written, data, "--output")
+    else:
+        overlap.refuse(written, data, "--output")
+
+
+@pytest.mark.parametrize(
+    ("target", "data"),
+    [("s3://bucket/in/a.parquet", "s3://bucket/in/"), ("s3://bucket/in/x/p.parquet", "s3://bucket/in/*")],
+)
+def test_remote_outputs_inside_remote_inputs_are_refused(target, data):
+    """URLs are compared by protocol and path, without touching the network."""
+    with pytest.raises(BadArgument):
+        overlap.refuse(target, data, "--output")
+
+
+def test_files_the_input_lists_are_outputs_too(tmp_path):
+    """A folder input may list a link to a file elsewhere: writing that file would replace an input's bytes."""
+    outside = tmp_path / "outside.parquet"
+    outside.write_bytes(b"x")
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "b.parquet").symlink_to(outside)
+    with pytest.raises(BadArgument):
+        overlap.refuse(str(outside), str(tmp_path / "in"), "--output", listed=[str(tmp_path / "in" / "b.parquet")])
