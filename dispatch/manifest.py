@@ -19,7 +19,11 @@ def build() -> dict[str, Any]:
     """Return the manifest: models, their commands and each command's parameters, plus the exit codes."""
     models = {}
     for name in registry.names():
-        cls = registry.load(name, require=False)
+        try:
+            cls = registry.load(name, require=False)
+        except errors.ConfigError as exc:  # one broken registration must not hide every other model
+            models[name] = {"summary": "", "available": False, "error": str(exc), "commands": {}}
+            continue
         constructor = {spec.name for spec in constructor_specs(cls)}  # not read from MODELFLEET_<MODEL>_*
         missing = registry.missing_requirements(name)
         models[name] = {

@@ -42,6 +42,7 @@ COMMANDS = ("train", "score", "evaluate", "describe", "sample")
 TRAIN_SEED = 0  # the embedded sample that `train` uses without --data
 HOLDOUT_SEED = 1  # a fresh draw that `score` and `evaluate` use without --data
 WATCH_ROWS = 10_000  # held-out rows that training progress lines measure the metric on
+MIN_FIT_ROWS, MIN_HELD_OUT_ROWS = 20, 10  # fewer rows can teach or measure nothing worth committing
 _IMPL = "__modelfleet_command__"
 
 
@@ -126,6 +127,8 @@ class Model:
                 columns,
                 version=version,
                 already_committed=committed,
+                split={"method": "random", "seed": split_seed, "valid_fraction": valid_fraction},
+                holdout_output=holdout_output,
                 params=dataclasses.asdict(cfg),
             )
         if committed:
@@ -136,6 +139,8 @@ class Model:
 
         needed = [*self.numeric, *self.categorical, *([self.label] if self.label else [])]
         frame = self._input(data, TRAIN_SEED, needed, optional=[self.id_column])
+        if holdout_output is not None:
+            self._check_csv_keeps_levels(frame, holdout_output)
         trained = self._fit_held_out(frame, cfg, valid_fraction, split_seed)
         if holdout_output is not None:
             kept = [c for c in frame.columns if c in {*needed, self.id_column}]
@@ -197,7 +202,7 @@ class Model:
         """
         from shared import scoring
         from shared.data import check_output
-        from shared.schema import Schema, require_columns
+        from shared.schema import require_columns
         from shared.store import Store
 
         part = sharding.resolve(shard, shards)
@@ -209,9 +214,7 @@ class Model:
         if self._dry_run:
             store = Store(self._store_url)
             manifest = store.resolve(self.name, _version(version))
-            columns = Schema.from_manifest(
-                manifest.get("features"), f"{self.name} version {manifest['version']}"
-            ).columns
+            columns = self._stored_schema(manifest).columns
             target = self._output_target(output, part, store, manifest)
             if data is not None and not _is_frame(data):
                 from shared.stream import Input
@@ -264,15 +267,12 @@ class Model:
             version: Model version to evaluate; 'latest' is the newest committed one.
             max_unseen: Largest share of rows with a category never seen in training; above it, exit 65.
         """
-        from shared.schema import Schema
         from shared.store import Store
 
         if self._dry_run:
             store = Store(self._store_url)
             manifest = store.resolve(self.name, _version(version))
-            columns = Schema.from_manifest(
-                manifest.get("features"), f"{self.name} version {manifest['version']}"
-            ).columns
+            columns = self._stored_schema(manifest).columns
             columns += [self.label] if self.label else []
             return self._plan("evaluate", store, data, columns, version=manifest["version"])
         _, manifest, schema, fitted = self._load(version)
@@ -364,10 +364,35 @@ class Model:
         """The settings a loaded model file records, by the estimator's names (to check hyperparameters reach it)."""
         raise NotImplementedError
 
-    def _recorded_features(self, fitted: Any) -> tuple[list[str], list[str] | None]:
-        """The feature names a loaded model file records, in its order, and those it treats as categorical
-        (None if the file does not say): what the manifest's schema is checked against at load."""
+    def _recorded_features(self, fitted: Any) -> tuple[list[str] | None, list[str] | None, dict | None]:
+        """What a loaded model file records of its features: their names in its order, those it treats as
+        categorical, and their levels in code order (each None if the file does not say). The manifest's
+        schema is checked against them at load."""
         raise NotImplementedError
+
+    def _check_csv_keeps_levels(self, frame: "pd.DataFrame", output: str) -> None:
+        """BadArgument before training if a CSV output would read a categorical level back as missing."""
+        from shared.data import table_format
+        from shared.schema import as_levels
+        from shared.stream import NULL_TEXT
+
+        if table_format(output) != "csv":
+            return
+        for name in [c for c in self.categorical if c in frame.columns]:
+            clash = sorted(set(as_levels(frame[name]).dropna()) & set(NULL_TEXT))
+            if clash:
+                msg = (
+                    f"--holdout_output={output!r}: a CSV reads the level {clash[0]!r} of {name!r} back as a missing "
+                    f"value, so the held-out rows would not measure the same; write Parquet (.parquet) instead"
+                )
+                raise BadArgument(msg)
+
+    def _stored_schema(self, manifest: dict[str, Any]) -> "Schema":
+        """The feature schema a version's manifest records (not yet checked against its model file)."""
+        from shared.schema import Schema
+
+        where = f"{self.name} version {manifest['version']}"
+        return Schema.from_manifest(manifest.get("features"), where, legacy=manifest["schema_version"] == 1)
 
     def _metric_inputs(self, fitted: Any, features: "pd.DataFrame", target: Any, predicted: Any) -> tuple:
         """Return the (reference, prediction) pair the model's metrics take; supervised by default."""
@@ -535,7 +560,7 @@ class Model:
                 header = read_columns(data)
                 require_columns(_Columns(header), columns, "training data")
                 columns = [*columns, *[c for c in optional if c in header and c not in columns]]
-            frame = read_table(data, columns)
+            frame = read_table(data, columns, text=[*self.categorical, self.id_column])
         else:
             msg = f"--data must be a Parquet or CSV path or URL; got {data!r}"
             raise BadArgument(msg)
@@ -557,13 +582,28 @@ class Model:
         return target
 
     def _check_target(self, target: "pd.Series", what: str) -> None:
-        """Raise BadData if the label cannot be what the model learns (numbers; 0/1 for a classifier)."""
+        """Raise BadData if the label cannot be what the model learns (finite numbers; 0/1 for a classifier)."""
+        import numpy as np
+
         if target.dtype.kind not in "biuf":
             msg = f"{what}: label column {self.label!r} must be numeric; got values like {target.iloc[0]!r}"
             raise BadData(msg)
+        infinite = ~np.isfinite(target.to_numpy(dtype="float64"))
+        if infinite.any():
+            msg = f"{what}: label column {self.label!r} has {int(infinite.sum())} infinite value(s); labels are finite"
+            raise BadData(msg)
 
-    def _measure(self, fitted: Any, features: "pd.DataFrame", target: Any) -> dict[str, Any]:
-        predicted = self._predict(fitted, features)
+    def _check_learnable(self, fit_target: "pd.Series | None", held_target: "pd.Series | None") -> None:
+        """Raise BadData if the labels can teach nothing (one value) or measure nothing; families add rules."""
+        if fit_target is not None and fit_target.nunique() < 2:
+            msg = (
+                f"training data: label column {self.label!r} has the one value {fit_target.iloc[0]!r} in all "
+                f"{len(fit_target)} rows to fit; a model would learn nothing"
+            )
+            raise BadData(msg)
+
+    def _measure(self, fitted: Any, features: "pd.DataFrame", target: Any, predicted: Any = None) -> dict[str, Any]:
+        predicted = self._predict(fitted, features) if predicted is None else predicted
         reference, prediction = self._metric_inputs(fitted, features, target, predicted)
         return {metric.__name__: metric(reference, prediction) for metric in self.metrics}
 
@@ -574,21 +614,20 @@ class Model:
         order, must be the manifest's (ArtifactRejected otherwise), so the model always reads the columns it
         was trained on.
         """
-        from shared.schema import Schema
         from shared.store import Store
 
         store = Store(self._store_url)
         manifest = store.resolve(self.name, _version(version))
         where = f"{self.name} version {manifest['version']}"
-        schema = Schema.from_manifest(manifest.get("features"), where)
+        schema = self._stored_schema(manifest)
         data, fmt = store.read(manifest, self._model_file)
         formats.check_compatible(fmt, manifest.get("libraries", {}), where)
         if fmt != self.format:
             msg = f"{where} is stored as {fmt!r}; {self.name} reads only {self.format!r}"
             raise formats.ArtifactRejected(msg)
         fitted = formats.load(data, fmt, trusted=self.trusted)
-        recorded, categorical = self._recorded_features(fitted)
-        return store, manifest, schema.aligned(recorded, categorical, where), fitted
+        recorded, categorical, levels = self._recorded_features(fitted)
+        return store, manifest, schema.aligned(recorded, categorical, where, levels), fitted
 
     def _fit_held_out(self, frame: "pd.DataFrame", cfg: Any, valid_fraction: float, split_seed: int) -> "Trained":
         """Hold rows out, learn the schema and fit on the fit rows only, and measure on the held-out rows.
@@ -603,16 +642,24 @@ class Model:
         split = random_split(len(frame), valid_fraction, split_seed)
         schema = Schema.learn(frame.iloc[split.fit], self.numeric, self.categorical)
         features, target = schema.features(frame, "training data"), self._target(frame, "training data")
-        if len(split.fit) < 2 or len(split.valid) < 1:
-            msg = f"training data has {len(frame)} rows; need at least 3 to train and measure"
+        if len(split.fit) < MIN_FIT_ROWS or len(split.valid) < MIN_HELD_OUT_ROWS:
+            msg = (
+                f"training data has {len(frame)} rows: {len(split.fit)} to fit and {len(split.valid)} held out "
+                f"(--valid_fraction={valid_fraction:g}); need at least {MIN_FIT_ROWS} to fit and "
+                f"{MIN_HELD_OUT_ROWS} held out to measure"
+            )
             raise BadData(msg)
-        log.info("training %s on %d rows (%d held out)", self.name, len(split.fit), len(split.valid))
         held_out, held_target = features.iloc[split.valid], None if target is None else target.iloc[split.valid]
+        fit_target = None if target is None else target.iloc[split.fit]
+        self._check_learnable(fit_target, held_target)
+        log.info("training %s on %d rows (%d held out)", self.name, len(split.fit), len(split.valid))
         watched = _watched(len(split.valid), split_seed)
         watch = (held_out.iloc[watched], None if held_target is None else held_target.iloc[watched])
-        fit_target = None if target is None else target.iloc[split.fit]
         fitted = self._fit(features.iloc[split.fit], fit_target, cfg, watch)
-        return Trained(schema, split, fitted, self._measure(fitted, held_out, held_target))
+        predicted = self._predict(fitted, held_out)
+        metrics = self._measure(fitted, held_out, held_target, predicted)
+        _check_useful(self, metrics, predicted)
+        return Trained(schema, split, fitted, metrics)
 
     def _default_output(self, store: "Store", manifest: dict[str, Any]) -> str:
         return f"{store.url}/{self.name}/predictions/{manifest['version']}.parquet"
@@ -634,6 +681,26 @@ class Model:
             "as_of": manifest.get("as_of"),
             "already_committed": already_committed,
         }
+
+
+def _check_useful(model: Model, metrics: dict[str, Any], predicted: Any) -> None:
+    """BadData before anything is committed if the fitted model is useless: a metric that is not a finite
+    number, or (for a supervised model) one prediction for every held-out row."""
+    import math
+
+    import numpy as np
+
+    for name, value in metrics.items():
+        values = value.values() if isinstance(value, dict) else [value]
+        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
+            msg = f"the metric {name} on the held-out rows is {value!r}, not a finite number; nothing was committed"
+            raise BadData(msg)
+    if model.label is not None and np.ptp(np.asarray(predicted, dtype="float64")) == 0:
+        msg = (
+            f"the model predicts {float(predicted[0]):g} for every held-out row: it learned nothing from these "
+            f"rows (too few rows, or hyperparameters that allow no split); nothing was committed"
+        )
+        raise BadData(msg)
 
 
 def _check_params_reach_estimator(cls: type[Model]) -> None:

@@ -93,7 +93,7 @@ class BoostedTreesModel(Model):
         }
         progress = self._progress(rounds, watch)
         try:
-            return lightgbm.train(booster_params, dataset, num_boost_round=rounds, callbacks=[progress])
+            booster = lightgbm.train(booster_params, dataset, num_boost_round=rounds, callbacks=[progress])
         except lightgbm.basic.LightGBMError as exc:
             changed = {k: v for k, v in dataclasses.asdict(cfg).items() if v != getattr(type(cfg)(), k)}
             msg = (
@@ -101,16 +101,27 @@ class BoostedTreesModel(Model):
                 f"hyperparameters set: {changed or 'none, all defaults'}"
             )
             raise BadArgument(msg) from None
+        # The model file keeps each categorical's levels in code order (LightGBM's own pandas_categorical line;
+        # it never reads it for a matrix), so that a manifest with other levels is refused at load.
+        booster.pandas_categorical = [list(features[name].cat.categories) for name in self._categoricals(features)]
+        return booster
 
-    def _recorded_features(self, booster: Any) -> tuple[list[str], list[str] | None]:
+    def _categoricals(self, features: pd.DataFrame) -> list[str]:
+        return [name for name in features.columns if features[name].dtype == "category"]
+
+    def _recorded_features(self, booster: Any) -> tuple[list[str], list[str] | None, dict | None]:
         names = list(booster.feature_name())
         positions = booster.params.get("categorical_feature", [])
         if isinstance(positions, str):
             positions = [p for p in positions.split(",") if p.strip()]
         try:
-            return names, [names[int(p)] for p in positions]
+            categorical = [names[int(p)] for p in positions]
         except (ValueError, IndexError):
-            return names, None  # the file names its categoricals in a way we do not read: names alone decide
+            return names, None, None  # categoricals named in a way we do not read: the names alone decide
+        stored = booster.pandas_categorical  # None in files written before it was recorded
+        if stored is None or len(stored) != len(categorical):
+            return names, categorical, None
+        return names, categorical, dict(zip(categorical, stored, strict=True))
 
     def _estimator_settings(self, booster: Any) -> dict[str, Any]:
         return dict(booster.params)
@@ -139,6 +150,15 @@ class BoostedTreesModel(Model):
         if self.objective == "binary" and not target.isin([0, 1]).all():
             found = sorted(map(str, target.unique()[:5]))
             msg = f"{what}: label column {self.label!r} must hold 0 or 1 for a binary model; found {found}"
+            raise BadData(msg)
+
+    def _check_learnable(self, fit_target: pd.Series | None, held_target: pd.Series | None) -> None:
+        super()._check_learnable(fit_target, held_target)
+        if self.objective == "binary" and held_target.nunique() < 2:
+            msg = (
+                f"the {len(held_target)} held-out rows all have {self.label!r} = {held_target.iloc[0]!r}; a binary "
+                f"model cannot be measured on one class: give more rows or a larger --valid_fraction"
+            )
             raise BadData(msg)
 
     def _predict(self, booster: Any, features: pd.DataFrame) -> np.ndarray:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from shared import formats
 from shared.base import Model
+from shared.errors import BadData
 
 if TYPE_CHECKING:
     import numpy as np
@@ -60,15 +61,26 @@ class ClusteringModel(Model):
                 ),
             ]
         )
-        return Pipeline([("prepare", prepare), ("cluster", self._estimator(cfg))]).fit(_for_encoder(features))
+        clusterer = self._estimator(cfg)
+        wanted = getattr(clusterer, "n_clusters", None)
+        if isinstance(wanted, int) and wanted > len(features):
+            msg = f"training data has {len(features)} rows to fit, fewer than the {wanted} segments asked for"
+            raise BadData(msg)
+        return Pipeline([("prepare", prepare), ("cluster", clusterer)]).fit(_for_encoder(features))
 
     def _predict(self, pipeline: Any, features: pd.DataFrame) -> np.ndarray:
         return pipeline.predict(_for_encoder(features))
 
-    def _recorded_features(self, pipeline: Any) -> tuple[list[str], list[str] | None]:
+    def _recorded_features(self, pipeline: Any) -> tuple[list[str] | None, list[str] | None, dict | None]:
         names = getattr(pipeline, "feature_names_in_", None)
         columns = {name: list(cols) for name, _, cols in getattr(pipeline[0], "transformers_", [])}
-        return (None if names is None else list(names)), columns.get("categorical")
+        categorical = columns.get("categorical")
+        encoder = getattr(pipeline[0], "named_transformers_", {}).get("categorical")
+        found = getattr(encoder, "categories_", None)
+        levels = (
+            None if found is None or categorical is None else dict(zip(categorical, map(list, found), strict=False))
+        )
+        return (None if names is None else list(names)), categorical, levels
 
     def _estimator_settings(self, pipeline: Any) -> dict[str, Any]:
         return pipeline[-1].get_params()

@@ -167,7 +167,7 @@ def check_declaration_order_never_matters(model_cls: type[Model], workdir: Path)
 
 def check_hyperparameters_reach_estimator(model_cls: type[Model], workdir: Path) -> None:
     """Every hyperparameter, at generated values within its bounds, is what the stored model file records."""
-    from hypothesis import HealthCheck, given, settings
+    from hypothesis import HealthCheck, given, reject, settings
     from hypothesis import strategies as st
 
     specs = params.hyperparameters(model_cls.Params)
@@ -179,8 +179,10 @@ def check_hyperparameters_reach_estimator(model_cls: type[Model], workdir: Path)
         model = model_cls(store=str(Path(workdir) / f"store-{next(runs)}"))
         try:
             model.train(_sample(model_cls, rows=400), **values)
-        except BadArgument:
-            return  # values the estimator itself cannot train with are refused with exit 64: that is allowed
+        except (BadArgument, BadData):
+            # values the estimator cannot train with (64), or that give a model that learned nothing (65), are
+            # refused, which is right; draw others
+            reject()
         _, _, _, loaded = model._load("latest")
         recorded = model._estimator_settings(loaded)
         for name, expected in model._estimator_kwargs(model.Params(**values)).items():
@@ -247,6 +249,39 @@ def _same_metrics(expected: dict[str, Any], got: dict[str, Any], what: str, tol:
             assert math.isclose(got[name], value, rel_tol=tol, abs_tol=tol), (
                 f"{what}: {name} is {got[name]!r}, train reported {value!r}"
             )
+
+
+def check_refuses_useless_training(model_cls: type[Model], workdir: Path) -> None:
+    """Training that could only commit a useless model is refused with BadData and commits nothing (generated
+    cases): too few rows to fit or to measure, and for a supervised model a label with one value or an
+    infinite label."""
+    import numpy as np
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from shared.base import MIN_FIT_ROWS, MIN_HELD_OUT_ROWS
+
+    store = Path(workdir) / "store"
+    model = model_cls(store=str(store))
+    kinds = ["few-rows", "few-held-out"] + (["one-label-value", "infinite-label"] if model_cls.label else [])
+
+    @settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(kind=st.sampled_from(kinds), seed=st.integers(0, 2**16), share=st.floats(0.001, 1.0))
+    def refused(kind: str, seed: int, share: float) -> None:
+        frame, fraction = _sample(model_cls, seed, 300), 0.2
+        if kind == "few-rows":
+            frame = frame.iloc[: 1 + int(share * (MIN_FIT_ROWS + MIN_HELD_OUT_ROWS) * 1.25)]
+        elif kind == "few-held-out":
+            fraction = max(1e-9, share * (MIN_HELD_OUT_ROWS - 1) / len(frame))
+        elif kind == "one-label-value":
+            frame = frame.assign(**{model_cls.label: frame[model_cls.label].iloc[int(share * 299)]})
+        else:
+            rows = np.random.default_rng(seed).random(len(frame)) < share
+            frame = frame.assign(**{model_cls.label: np.where(rows | (np.arange(300) == 0), np.inf, 1.0)})
+        _expect(BadData, lambda: model.train(frame, valid_fraction=fraction), "")
+        assert model.describe()["versions"] == [], f"a useless model was committed ({kind})"
+
+    refused()
 
 
 def check_reads_versions_of_the_previous_release(model_cls: type[Model], workdir: Path) -> None:
@@ -423,6 +458,7 @@ ALL_CHECKS = (
     check_declaration_order_never_matters,
     check_hyperparameters_reach_estimator,
     check_reads_versions_of_the_previous_release,
+    check_refuses_useless_training,
     check_deterministic,
     check_rejects_missing_feature,
     check_matches_columns_by_name,

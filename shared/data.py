@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -82,17 +83,19 @@ def check_output(path: str, flag: str = "--output") -> str:
     return path
 
 
-def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> pd.DataFrame:
+def read_table(path: str | os.PathLike, columns: list[str] | None = None, text: Iterable[str] = ()) -> pd.DataFrame:
     """Read a Parquet or CSV table from a local path or an fsspec URL.
 
     With ``columns``, only those of them that the table has are read (a caller that needs them all says
-    which are missing): reading fewer columns is faster and smaller.
+    which are missing): reading fewer columns is faster and smaller. A CSV's ``text`` columns (categoricals,
+    ids) are read as text, never guessed as numbers (``01`` stays ``01``), as streaming reads them.
     """
     import pandas as pd
 
     with _opened(path) as (handle, kind):
         if kind == "csv":
-            return pd.read_csv(handle, usecols=None if columns is None else lambda name: name in columns)
+            wanted = None if columns is None else lambda name: name in columns
+            return pd.read_csv(handle, usecols=wanted, dtype=dict.fromkeys(text, "string"))
         if columns is not None:
             import pyarrow.parquet as pq
 

@@ -43,7 +43,11 @@ def refuse(target: str, data: Any, flag: str, listed: Iterable[str] = ()) -> Non
 
 def _where(path: str) -> tuple[str, str]:
     """The filesystem a path is on, and the path as that filesystem resolves it."""
+    from fsspec.spec import AbstractFileSystem
+
     fs, resolved = filesystem(path)
+    while isinstance(getattr(fs, "fs", None), AbstractFileSystem):  # a cache chained in front of a filesystem
+        fs = fs.fs
     protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
     if protocol in ("file", "local"):
         return "local", os.path.realpath(resolved)

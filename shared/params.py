@@ -123,7 +123,8 @@ class Spec:
 
     def constraint_text(self) -> str:
         """The bounds as people read them, e.g. ``>= 1`` or ``> 0 and <= 1``."""
-        return " and ".join(f"{sign} {self.constraints()[key]:g}" for key, sign in _BOUNDS if key in self.constraints())
+        bounds = self.constraints()
+        return " and ".join(f"{sign} {_number(bounds[key])}" for key, sign in _BOUNDS if key in bounds)
 
     @property
     def per_command(self) -> bool:
@@ -393,6 +394,11 @@ def _iso(spec: Spec, text: str, source: str) -> Any:
 def _refuse(source: str, expected: str, got: str) -> Any:
     msg = f"{source} must be {expected}; got {got}"
     raise BadArgument(msg)
+
+
+def _number(value: float) -> str:
+    """A bound as people read it: 2147483647, not 2.14748e+09; 0.9, not 0.900000."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def plain_default(value: Any) -> Any:

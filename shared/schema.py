@@ -74,18 +74,21 @@ class Schema:
         return [f.to_manifest() for f in self.entries]
 
     @classmethod
-    def from_manifest(cls, data: Any, where: str = "the manifest") -> Schema:
-        """Rebuild a schema from manifest data: the ordered list, or the mapping written before it (legacy)."""
+    def from_manifest(cls, data: Any, where: str = "the manifest", legacy: bool = False) -> Schema:
+        """Rebuild a schema from manifest data: the ordered list, or (``legacy``: a manifest of schema 1) the
+        mapping written before it."""
         try:
-            if isinstance(data, dict):  # {"numeric": [...], "categorical": {name: levels}}: order unknown
+            if isinstance(data, dict) and legacy:  # {"numeric": [...], "categorical": {name: levels}}: no order
                 features = [Feature(str(name), NUMERIC) for name in data["numeric"]]
-                features += [Feature(str(k), CATEGORICAL, tuple(map(str, v))) for k, v in data["categorical"].items()]
+                features += [Feature(str(k), CATEGORICAL, _levels(v)) for k, v in data["categorical"].items()]
                 return cls(tuple(features), legacy=True)
+            if not isinstance(data, list):
+                raise TypeError(f"expected a list of features, got {type(data).__name__}")
             features = []
             for entry in data:
                 if entry["kind"] not in (NUMERIC, CATEGORICAL):
                     raise ValueError(f"kind {entry['kind']!r}")
-                levels = tuple(map(str, entry.get("levels", ()))) if entry["kind"] == CATEGORICAL else ()
+                levels = _levels(entry["levels"]) if entry["kind"] == CATEGORICAL else ()
                 features.append(Feature(str(entry["name"]), entry["kind"], levels))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             msg = f"{where}: the feature list is malformed ({type(exc).__name__}: {exc}); refusing the version"
@@ -96,13 +99,19 @@ class Schema:
             raise ArtifactRejected(msg)
         return cls(tuple(features))
 
-    def aligned(self, recorded: list[str] | None, categorical: list[str] | None, where: str) -> Schema:
+    def aligned(
+        self,
+        recorded: list[str] | None,
+        categorical: list[str] | None,
+        where: str,
+        levels: dict[str, list[str]] | None = None,
+    ) -> Schema:
         """Check this schema against what the model file records; return it in the file's order.
 
         ``recorded`` is the feature order the model file itself holds, ``categorical`` the features it treats
-        as categorical (None if the file does not say). Any disagreement in names, order, count or kind raises
-        ArtifactRejected. A legacy manifest, which stored no order, takes the model file's order when the names
-        and kinds agree.
+        as categorical and ``levels`` their levels in code order (each None if the file does not say). Any
+        disagreement in names, order, count, kind or levels raises ArtifactRejected. A legacy manifest, which
+        stored no order, takes the model file's order when the names and kinds agree.
         """
         names = self.columns
         if recorded is None:
@@ -130,6 +139,14 @@ class Schema:
                 f"{sorted(aligned.categorical)}; the manifest does not describe this model file, refusing it"
             )
             raise ArtifactRejected(msg)
+        for name, stored in (levels or {}).items():
+            if list(aligned.categorical.get(name, ())) != [str(level) for level in stored]:
+                msg = (
+                    f"{where}: the model file codes {name!r} as levels {_cut(stored)}, the manifest as "
+                    f"{_cut(aligned.categorical.get(name, ()))}; the manifest does not describe this model file, "
+                    f"refusing it"
+                )
+                raise ArtifactRejected(msg)
         return aligned
 
     def features(self, frame: pd.DataFrame, what: str = "input") -> pd.DataFrame:
@@ -179,6 +196,11 @@ class Schema:
         return {"ignored_columns": ignored, **count_unseen(unseen)}
 
 
+def _cut(levels: Any, shown: int = 8) -> str:
+    levels = list(levels)
+    return str(levels[:shown])[:-1] + (f", ... ({len(levels)} in all)]" if len(levels) > shown else "]")
+
+
 def _difference(recorded: list[str], manifest: list[str]) -> str:
     """Say briefly how two feature lists differ: names, count or only order."""
     only_file, only_manifest = sorted(set(recorded) - set(manifest)), sorted(set(manifest) - set(recorded))
@@ -187,6 +209,15 @@ def _difference(recorded: list[str], manifest: list[str]) -> str:
     if len(recorded) != len(manifest):
         return f"{len(recorded)} features in the model file, {len(manifest)} in the manifest"
     return "same names, another order"
+
+
+def _levels(values: Any) -> tuple[str, ...]:
+    """A categorical's levels from a manifest: a list of distinct texts, or ValueError."""
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ValueError(f"levels must be a list of texts, got {str(values)[:80]}")
+    if len(set(values)) != len(values):
+        raise ValueError(f"levels must be distinct, got {_cut(values)}")
+    return tuple(values)
 
 
 def count_unseen(masks: dict[str, Any]) -> dict[str, Any]:

@@ -233,9 +233,10 @@ class Store:
         if not isinstance(manifest["files"], list) or not all(isinstance(f, dict) for f in manifest["files"]):
             msg = f"manifest {path}: 'files' must be a list of file entries"
             raise ArtifactRejected(msg)
-        if manifest["schema_version"] not in READABLE_SCHEMAS:
+        schema = manifest["schema_version"]
+        if type(schema) is not int or schema not in READABLE_SCHEMAS:  # True == 1, but it is no schema number
             readable = " and ".join(map(str, READABLE_SCHEMAS))
-            msg = f"manifest {path} has schema {manifest['schema_version']}; this build reads schemas {readable}"
+            msg = f"manifest {path} has schema {schema!r}; this build reads schemas {readable}"
             raise ArtifactRejected(msg)
         return manifest
 

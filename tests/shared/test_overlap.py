@@ -93,3 +93,14 @@ def test_files_the_input_lists_are_outputs_too(tmp_path):
     (tmp_path / "in" / "b.parquet").symlink_to(outside)
     with pytest.raises(BadArgument):
         overlap.refuse(str(outside), str(tmp_path / "in"), "--output", listed=[str(tmp_path / "in" / "b.parquet")])
+
+
+@pytest.mark.parametrize("spelled", ["file://{}", "local://{}", "simplecache::file://{}", "filecache::file://{}"])
+def test_urls_naming_a_local_input_are_refused(tmp_path, spelled):
+    """A URL for the local input file (plain or with a cache chained in front) is the input."""
+    data = tmp_path / "a.parquet"
+    data.write_bytes(b"x")
+    with pytest.raises(BadArgument):
+        overlap.refuse(spelled.format(data), str(data), "--output")
+    with pytest.raises(BadArgument):
+        overlap.refuse(str(data), spelled.format(data), "--output")

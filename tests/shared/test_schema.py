@@ -72,6 +72,19 @@ def test_model_file_order_must_be_the_manifest_order(columns, data):
         assert str(columns) in str(caught.value), "the message names the manifest's order"
 
 
+@given(st.permutations(["basic", "plus", "pro"]), st.data())
+def test_model_file_levels_must_be_the_manifest_levels(levels, data):
+    """The codes a model file was trained on mean the manifest's levels, in the same order, or the version is
+    refused: levels in another order would score every row as another category."""
+    schema = Schema((Feature("a", "numeric"), Feature("plan", "categorical", ("basic", "plus", "pro"))))
+    stored = data.draw(st.one_of(st.just(levels), st.lists(st.sampled_from(["basic", "plus", "pro", "x"]))))
+    if list(stored) == ["basic", "plus", "pro"]:
+        assert schema.aligned(["a", "plan"], ["plan"], "v", {"plan": list(stored)}) == schema
+    else:
+        with pytest.raises(ArtifactRejected, match="codes 'plan' as levels"):
+            schema.aligned(["a", "plan"], ["plan"], "v", {"plan": list(stored)})
+
+
 def test_model_file_kinds_must_be_the_manifest_kinds(schema):
     """A model file that treats another column as categorical does not belong to this manifest."""
     with pytest.raises(ArtifactRejected, match=r"treats \['a'\] as categorical"):
@@ -84,7 +97,7 @@ def test_legacy_manifest_takes_the_model_file_order(declared, data):
     categorical = of_kind(declared, "categorical")
     legacy = {"numeric": list(of_kind(declared, "numeric")), "categorical": {n: ["a", "b"] for n in categorical}}
     order = list(data.draw(st.permutations(list(declared))))
-    schema = Schema.from_manifest(json.loads(json.dumps(legacy, sort_keys=True)))
+    schema = Schema.from_manifest(json.loads(json.dumps(legacy, sort_keys=True)), legacy=True)
     aligned = schema.aligned(order, list(categorical), "v")
     assert aligned.columns == order
     assert not aligned.legacy
@@ -97,12 +110,27 @@ def test_legacy_manifest_takes_the_model_file_order(declared, data):
     [
         None,
         [],
-        {"numeric": ["a"]},
+        {"numeric": ["a"], "categorical": {}},
         [{"name": "a"}],
         [{"name": "a", "kind": "date"}],
         [{"name": "a", "kind": "numeric"}] * 2,
+        [{"name": "a", "kind": "categorical"}],
+        [{"name": "a", "kind": "categorical", "levels": "abc"}],
+        [{"name": "a", "kind": "categorical", "levels": ["x", "x"]}],
+        [{"name": "a", "kind": "categorical", "levels": [1, 2]}],
     ],
-    ids=["none", "empty", "partial-mapping", "no-kind", "bad-kind", "duplicate"],
+    ids=[
+        "none",
+        "empty",
+        "mapping-in-schema-2",
+        "no-kind",
+        "bad-kind",
+        "duplicate",
+        "no-levels",
+        "levels-text",
+        "duplicate-levels",
+        "levels-numbers",
+    ],
 )
 def test_malformed_feature_lists_refuse_the_version(features):
     """A feature list that cannot be read refuses the version (exit 3) rather than guessing."""

@@ -97,8 +97,10 @@ def test_a_manifest_in_another_order_exits_3_naming_both_orders(store, capsys, o
         lambda f: [*f, {"name": "extra", "kind": "numeric"}],  # a feature added
         lambda f: [{**f[0], "name": "tenure"}, *f[1:]],  # a feature renamed
         lambda f: [*f[:5], {"name": f[5]["name"], "kind": "numeric"}, *f[6:]],  # a categorical made numeric
+        lambda f: [*f[:5], {**f[5], "levels": f[5]["levels"][::-1]}, *f[6:]],  # its levels in another order
+        lambda f: [*f[:5], {**f[5], "levels": [*f[5]["levels"], "gold"]}, *f[6:]],  # a level added
     ],
-    ids=["dropped", "added", "renamed", "kind"],
+    ids=["dropped", "added", "renamed", "kind", "levels-reordered", "level-added"],
 )
 def test_a_manifest_with_other_features_exits_3(store, capsys, edit):
     """Names, count and kinds must match the model file too."""
