@@ -556,9 +556,9 @@ class Model:
             from shared.data import read_columns, read_table
             from shared.schema import require_columns
 
-            if columns is not None:  # named against the whole header, with near misses, before reading part
-                header = read_columns(data)
-                require_columns(_Columns(header), columns, "training data")
+            header = read_columns(data)  # named against the whole header (duplicates, near misses) before reading
+            require_columns(_Columns(header), columns or [], _describe_source(data))
+            if columns is not None:
                 columns = [*columns, *[c for c in optional if c in header and c not in columns]]
             frame = read_table(data, columns, text=[*self.categorical, self.id_column])
         else:

@@ -112,9 +112,15 @@ def read_columns(path: str | os.PathLike) -> list[str]:
             import pyarrow.parquet as pq
 
             return list(pq.read_schema(handle).names)
-        import pandas as pd
+        import csv
+        import io
 
-        return list(pd.read_csv(handle, nrows=0).columns)
+        # The header as written: pandas would rename a duplicate name ('plan.1') before anyone could refuse it.
+        text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
+        try:
+            return next(csv.reader(text), [])
+        finally:
+            text.detach()
 
 
 @contextlib.contextmanager

@@ -304,6 +304,10 @@ def _for_pydantic(annotation: Any) -> Any:
         return Annotated[(_for_pydantic(args[0]), *extras)]
     if origin in (Union, types.UnionType):
         return Union[tuple(_for_pydantic(a) for a in args)]  # noqa: UP007 - built at run time
+    if annotation is float:  # no parameter takes an infinity or NaN: it would make a model meaningless
+        from pydantic import AllowInfNan
+
+        return Annotated[float, AllowInfNan(False)]
     return annotation
 
 

@@ -65,6 +65,8 @@ class Schema:
     def learn(cls, frame: pd.DataFrame, numeric: tuple[str, ...], categorical: tuple[str, ...]) -> Schema:
         """Learn each categorical column's levels from ``frame``; the order is numeric, then categorical, as given."""
         require_columns(frame, [*numeric, *categorical], "training data")
+        for name in categorical:
+            check_feature_type(frame[name], name, CATEGORICAL, "training data")
         features = [Feature(name, NUMERIC) for name in numeric]
         features += [Feature(name, CATEGORICAL, tuple(sorted(_distinct_levels(frame[name])))) for name in categorical]
         return cls(tuple(features))
@@ -168,6 +170,7 @@ class Schema:
         out, unseen = {}, {}
         for feature in self.entries:  # in model order: the model reads its matrix by position
             name = feature.name
+            check_feature_type(frame[name], name, feature.kind, what)
             if feature.kind == CATEGORICAL:
                 codes, unseen[name] = _codes(frame[name], feature.levels)  # unseen levels become missing (-1)
                 out[name] = pd.Categorical.from_codes(codes, categories=list(feature.levels))
@@ -209,6 +212,35 @@ def _difference(recorded: list[str], manifest: list[str]) -> str:
     if len(recorded) != len(manifest):
         return f"{len(recorded)} features in the model file, {len(manifest)} in the manifest"
     return "same names, another order"
+
+
+def check_feature_type(column: pd.Series, name: str, kind: str, what: str = "input") -> None:
+    """BadData unless ``column`` can be a feature of ``kind``: numbers or booleans for a numeric feature, text
+    (or integer codes) for a categorical one. Dates, durations, complex numbers, periods, intervals and nested
+    values are refused by name, never coerced (a date would become nanoseconds since 1970)."""
+    import pandas as pd
+
+    dtype = column.dtype
+    refused = (
+        "a date/time"
+        if pd.api.types.is_datetime64_any_dtype(dtype)
+        else "a duration"
+        if pd.api.types.is_timedelta64_dtype(dtype)
+        else "complex numbers"
+        if pd.api.types.is_complex_dtype(dtype)
+        else "periods or intervals"
+        if isinstance(dtype, (pd.PeriodDtype, pd.IntervalDtype))
+        else None
+    )
+    if refused is None and dtype.kind == "O":  # plain Python objects: look at what each value is
+        kinds = {kind.__name__ for kind in set(map(type, column.dropna().to_numpy()))}
+        nested = kinds & {"dict", "list", "tuple", "set", "ndarray", "bytes"}
+        dated = kinds & {"Timestamp", "datetime", "date", "time", "Timedelta", "timedelta"}
+        refused = f"{sorted(nested)[0]} values" if nested else f"{sorted(dated)[0]} values" if dated else None
+    if refused is not None:
+        expected = "numbers or booleans" if kind == NUMERIC else "text or integer codes"
+        msg = f"{what}: column {name!r} holds {refused} ({dtype}); a {kind} feature takes {expected}"
+        raise BadData(msg)
 
 
 def _levels(values: Any) -> tuple[str, ...]:

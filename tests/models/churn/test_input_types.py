@@ -1,0 +1,145 @@
+"""Only numbers, booleans and text are features; one reader and one duplicate rule; no parameter takes infinity.
+
+Generated cases through the library and the real entry point, on frames, files and folders.
+"""
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dispatch import cli
+from models.churn import Churn
+from shared.base import command_specs
+from shared.errors import BadData
+
+FEATURES = [*Churn.numeric, *Churn.categorical]
+ROWS = 120
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """A store with one small churn version."""
+    folder = tmp_path_factory.mktemp("store")
+    Churn(store=str(folder)).train(n_estimators=5)
+    return str(folder)
+
+
+@st.composite
+def not_features(draw):
+    """A column of values that are neither numbers, booleans nor text."""
+    start = pd.Timestamp(draw(st.datetimes(dt.datetime(1990, 1, 1), dt.datetime(2030, 1, 1))))
+    steps = pd.to_timedelta(np.arange(ROWS), draw(st.sampled_from(["s", "h", "D"])))
+    kind = draw(st.sampled_from(["datetime", "tz-datetime", "duration", "timestamps", "dicts", "lists", "complex"]))
+    if kind == "datetime":
+        return kind, pd.Series(start + steps)
+    if kind == "tz-datetime":
+        return kind, pd.Series(
+            (start + steps).tz_localize(draw(st.sampled_from(["UTC", "Europe/Paris", "Asia/Tokyo"])))
+        )
+    if kind == "duration":
+        return kind, pd.Series(steps)
+    if kind == "timestamps":  # Python objects, as a frame built from records holds them
+        return kind, pd.Series(list(start + steps), dtype=object)
+    if kind == "dicts":
+        return kind, pd.Series([{"v": i} for i in range(ROWS)], dtype=object)
+    if kind == "lists":
+        return kind, pd.Series([[i, i] for i in range(ROWS)], dtype=object)
+    return kind, pd.Series(np.arange(ROWS) * 1j)
+
+
+def frame_with(column, values, labelled):
+    frame = Churn()._sample_frame(ROWS, 3)
+    frame[column] = values.to_numpy()
+    return frame if labelled else frame.drop(columns="churned")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(column=st.sampled_from(FEATURES), bad=not_features(), command=st.sampled_from(["train", "score", "evaluate"]))
+def test_a_column_that_is_no_feature_type_is_refused_in_library_use(store, column, bad, command):
+    """Dates, durations, nested and complex values are refused by name (65), never coerced to numbers."""
+    _, values = bad
+    frame = frame_with(column, values, labelled=command != "score")
+    model = Churn(store=store)
+    call = {"train": model.train, "score": model.score, "evaluate": model.evaluate}[command]
+    with pytest.raises(BadData, match=f"column '{column}' holds"):
+        call(frame)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    column=st.sampled_from(FEATURES),
+    kind=st.sampled_from(["datetime", "tz-datetime", "duration"]),
+    layout=st.sampled_from(["file", "folder-second-file"]),
+    command=st.sampled_from(["train", "score", "evaluate"]),
+)
+def test_a_parquet_column_of_dates_is_refused_in_every_file(
+    store, tmp_path_factory, capsys, column, kind, layout, command
+):
+    """Through the command line, for a file and for a folder whose second file alone has the bad type."""
+    if command != "score":
+        layout = "file"  # train and evaluate read one file (folders: issue 13)
+    folder = tmp_path_factory.mktemp("in")
+    when = pd.Series(pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(ROWS), "D"))
+    values = {"datetime": when, "tz-datetime": when.dt.tz_localize("UTC"), "duration": when - when.iloc[0]}[kind]
+    bad = frame_with(column, values, labelled=command != "score")
+    good = Churn()._sample_frame(ROWS, 4).drop(columns=[] if command != "score" else ["churned"])
+    if layout == "file":
+        bad.to_parquet(folder / "a.parquet", index=False)
+        data = folder / "a.parquet"
+    else:
+        good.to_parquet(folder / "a.parquet", index=False)
+        bad.to_parquet(folder / "b.parquet", index=False)
+        data = folder
+    code = cli.main(
+        [
+            "churn",
+            command,
+            f"--data={data}",
+            f"--store={store}",
+            *(["--output=" + str(folder.parent / f"{folder.name}.parquet")] if command == "score" else []),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 65, err
+    assert f"column '{column}' holds" in err
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(column=st.sampled_from([*FEATURES, "churned"]), command=st.sampled_from(["train", "evaluate", "score"]))
+def test_duplicate_csv_column_names_are_refused_by_every_command(store, tmp_path_factory, capsys, column, command):
+    """A CSV header naming a column twice is refused (65), never renamed to 'plan.1' with the first one winning."""
+    if command == "score" and column == "churned":
+        column = FEATURES[0]
+    frame = Churn()._sample_frame(ROWS, 5)
+    if command == "score":
+        frame = frame.drop(columns="churned")
+    path = tmp_path_factory.mktemp("dup") / "dup.csv"
+    header = ",".join([*frame.columns, column])
+    rows = "\n".join(
+        ",".join(map(str, [*row, row[list(frame.columns).index(column)]])) for row in frame.itertuples(index=False)
+    )
+    path.write_text(f"{header}\n{rows}\n")
+    extra = ["--output=" + str(path.with_suffix(".out.parquet"))] if command == "score" else []
+    code = cli.main(["churn", command, f"--data={path}", f"--store={store}", *extra])
+    err = capsys.readouterr().err
+    assert code == 65, err
+    assert f"duplicate column name(s) '{column}'" in err
+
+
+FLOATS = [
+    (command, spec.name) for command in Churn.commands for spec in command_specs(Churn, command) if spec.base is float
+]
+
+
+@pytest.mark.parametrize(("command", "name"), FLOATS)
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e400", "Infinity"])
+def test_no_float_parameter_takes_a_non_finite_value(capsys, command, name, value):
+    """Infinity or NaN would make a model meaningless: every float flag refuses it (64), before any work."""
+    code = cli.main(["churn", command, f"--{name}={value}"])
+    err = capsys.readouterr().err
+    assert code == 64, err
+    assert f"--{name}" in err
