@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import traceback
@@ -205,6 +206,13 @@ def _configure_logging() -> None:
     root.setLevel(level if level in logging.getLevelNamesMapping() else "INFO")
 
 
+MAX_MESSAGE = 2000  # an error line stays readable whatever a library put in its message
+_LONG_TOKEN = re.compile(r"\S{201,}")  # a value a library echoed in full (a 100 kB cell), never a real path
+
+
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
+    """The message on one line: long echoed values cut to about 80 characters, the whole to MAX_MESSAGE."""
+    text = _LONG_TOKEN.sub(lambda m: f"{m.group()[:80]}...({len(m.group())} characters)", str(exc))
+    text = " ".join(text.split())
+    text = text if len(text) <= MAX_MESSAGE else f"{text[:MAX_MESSAGE]}... (message cut)"
     return text or type(exc).__name__

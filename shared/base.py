@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, NamedTuple
 
 from shared import formats, overlap, params, versions
 from shared import shards as sharding
-from shared.errors import BadArgument, BadData, ConfigError, ModelDefinitionError, NothingToDo
+from shared.errors import BadArgument, BadData, ConfigError, ModelDefinitionError, NothingToDo, shown
 from shared.params import Bounds, Check, Spec, TablePath
 
 if TYPE_CHECKING:  # the commands import these when they run, so that help and the manifest stay fast
@@ -209,7 +209,7 @@ class Model:
         if output is not None and part is None:
             check_output(output)
         if output is not None and part is not None and _is_table_name(output):
-            msg = f"--output: with a shard, name a folder for the part files, not a table; got {output!r}"
+            msg = f"--output: with a shard, name a folder for the part files, not a table; got {shown(output)}"
             raise BadArgument(msg)
         if self._dry_run:
             store = Store(self._store_url)
@@ -250,8 +250,8 @@ class Model:
             max_unseen=max_unseen,
             empty_ok=part is not None,
         )
-        shown = {"shard": str(part), "shard_source": part.source} if part else {}
-        return {"model": self.name, "version": manifest["version"], **done, "output": target, **shown}
+        sharded = {"shard": str(part), "shard_source": part.source} if part else {}
+        return {"model": self.name, "version": manifest["version"], **done, "output": target, **sharded}
 
     def evaluate(
         self,
@@ -562,7 +562,7 @@ class Model:
                 columns = [*columns, *[c for c in optional if c in header and c not in columns]]
             frame = read_table(data, columns, text=[*self.categorical, self.id_column])
         else:
-            msg = f"--data must be a Parquet or CSV path or URL; got {data!r}"
+            msg = f"--data must be a Parquet or CSV path or URL; got {shown(data)}"
             raise BadArgument(msg)
         if len(frame) == 0:
             raise NothingToDo(f"{_describe_source(data)} has no rows; nothing to do, nothing written")
@@ -586,7 +586,7 @@ class Model:
         import numpy as np
 
         if target.dtype.kind not in "biuf":
-            msg = f"{what}: label column {self.label!r} must be numeric; got values like {target.iloc[0]!r}"
+            msg = f"{what}: label column {self.label!r} must be numeric; got values like {shown(target.iloc[0])}"
             raise BadData(msg)
         infinite = ~np.isfinite(target.to_numpy(dtype="float64"))
         if infinite.any():

@@ -99,6 +99,13 @@ class Terminated(ModelfleetError):
     exit_code = 143
 
 
+def shown(value: object, limit: int = 80) -> str:
+    """A value as an error message echoes it: its repr, cut to about ``limit`` characters (a 100 kB junk cell
+    must not become a 100 kB message)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 20]}... ({len(text)} characters)"
+
+
 def exit_code_for(exc: BaseException) -> int:
     """Return the documented exit code for any exception, ours or not."""
     if isinstance(exc, ModelfleetError):

@@ -20,7 +20,7 @@ import typing
 from functools import cache
 from typing import Annotated, Any, Literal, Union
 
-from shared.errors import BadArgument
+from shared.errors import BadArgument, shown
 
 _META = "modelfleet"
 
@@ -224,11 +224,11 @@ class Spec:
         except ValidationError as exc:
             error = exc.errors()[0]
             if error["type"] == "value_error" and any(isinstance(m, Check) for m in _metadata(self.annotation)):
-                msg = f"{source} {error['ctx']['error']}; got {value!r}"
+                msg = f"{source} {error['ctx']['error']}; got {shown(value)}"
                 raise BadArgument(msg) from None
             expected = self.type_name() + (f" {self.constraint_text()}" if self.constraint_text() else "")
             detail = error["msg"][0].lower() + error["msg"][1:]
-            msg = f"{source} must be {expected}: {detail}; got {value!r}"
+            msg = f"{source} must be {expected}: {detail}; got {shown(value)}"
             raise BadArgument(msg) from None
 
 

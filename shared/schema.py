@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from shared.errors import ArtifactRejected, BadData
+from shared.errors import ArtifactRejected, BadData, shown
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -183,7 +183,7 @@ class Schema:
                 bad = column.isna() & frame[name].notna()
                 if bad.any():
                     example = frame[name][bad].iloc[0]
-                    msg = f"column {name!r} must be numeric; {int(bad.sum())} value(s) are not, e.g. {example!r}"
+                    msg = f"column {name!r} must be numeric; {int(bad.sum())} value(s) are not, e.g. {shown(example)}"
                     raise BadData(msg)
             out[name] = column.astype("float64")
         return pd.DataFrame(out, index=frame.index), unseen

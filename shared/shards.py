@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from shared.errors import BadArgument, ConfigError
+from shared.errors import BadArgument, ConfigError, shown
 
 K8S_INDEX = "JOB_COMPLETION_INDEX"
 BATCH_INDEX, BATCH_SIZE = "AWS_BATCH_JOB_ARRAY_INDEX", "AWS_BATCH_JOB_ARRAY_SIZE"
@@ -52,7 +52,7 @@ def parse(text: str, source: str = "--shard") -> Shard:
     """Parse ``K/N``; BadArgument if it is not a shard of a count."""
     problem = _problem(text)
     if problem:
-        msg = f"{source} {problem}; got {text!r}"
+        msg = f"{source} {problem}; got {shown(text)}"
         raise BadArgument(msg)
     index, count = map(int, _TEXT.match(text).groups())
     return Shard(index, count, source)

@@ -143,3 +143,21 @@ def test_no_float_parameter_takes_a_non_finite_value(capsys, command, name, valu
     err = capsys.readouterr().err
     assert code == 64, err
     assert f"--{name}" in err
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+@pytest.mark.parametrize("command", ["score", "train"])
+def test_a_huge_junk_cell_gives_a_short_error_line(store, tmp_path, capsys, fmt, command):
+    """A 100 kB cell of junk in a numeric column: exit 65 with one short line, not the cell echoed in full."""
+    frame = Churn()._sample_frame(ROWS, 6).astype({"tenure_months": str})
+    frame.loc[frame.index[3], "tenure_months"] = "x" * 100_000
+    frame = frame.drop(columns="churned") if command == "score" else frame
+    path = tmp_path / f"junk.{fmt}"
+    getattr(frame, f"to_{fmt}")(path, index=False)
+    extra = [f"--output={tmp_path / 'out.parquet'}"] if command == "score" else []
+    code = cli.main(["churn", command, f"--data={path}", f"--store={store}", *extra])
+    err = capsys.readouterr().err
+    assert code == 65, err[:300]
+    errors = [line for line in err.splitlines() if line.startswith("modelfleet: error:")]
+    assert len(errors) == 1, err[:300]
+    assert len(errors[0]) < 300, errors[0][:300]
