@@ -121,7 +121,8 @@ def _help(words: list[str]) -> int:
         else:
             root, command = {words[0]: cls}, [*words, "--help"]
     os.environ.setdefault("PAGER", "cat")
-    with contextlib.suppress(fire.core.FireExit):
+    # Fire writes help to stderr; help is what the user asked for, so it goes to stdout (`... --help | less`).
+    with contextlib.suppress(fire.core.FireExit), contextlib.redirect_stderr(sys.stdout):
         fire.Fire(root, command=command, name=PROG)
     return 0
 

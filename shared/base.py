@@ -287,7 +287,7 @@ class Model:
         from shared.store import Store
 
         store = Store(self._store_url)
-        versions = store.versions(self.name)
+        versions, unreadable = store.listing(self.name)
         commands = {}
         for command in self.commands:
             specs = command_specs(type(self), command)
@@ -318,6 +318,7 @@ class Model:
                 for m in versions
             ],
             "latest": versions[-1]["version"] if versions else None,
+            "unreadable_versions": [{"version": u["version"], "error": u["error"]} for u in unreadable],
         }
 
     def sample(

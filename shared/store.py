@@ -16,6 +16,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 import uuid
 from dataclasses import dataclass
@@ -26,13 +27,17 @@ from shared.data import filesystem
 from shared.errors import (
     ArtifactRejected,
     BadArgument,
+    ConfigError,
     LocalIOError,
     MissingInput,
+    ModelfleetError,
     PermissionDenied,
     StoreUnavailable,
 )
 from shared.formats import ALLOWED as ALLOWED_FORMATS
 from shared.versions import VERSION_ID, check_version_id
+
+log = logging.getLogger(__name__)
 
 DEFAULT_STORE = "./modelfleet-store"
 STORE_ENV = "MODELFLEET_STORE"
@@ -69,6 +74,16 @@ class Store:
         self.fs, self.root = filesystem(self.url)
         self.root = self.root.rstrip("/")
         self.local = "file" in _protocols(self.fs)
+        if self.local:
+            existing = self.root
+            while not os.path.exists(existing) and os.path.dirname(existing) not in ("", existing):
+                existing = os.path.dirname(existing)  # the folder it would be created in
+            if os.path.exists(existing) and not os.path.isdir(existing):
+                msg = (
+                    f"store {self.url}: {existing} is a file, not a folder; point --store or {STORE_ENV} "
+                    f"at a folder (it is created if missing)"
+                )
+                raise ConfigError(msg)
 
     def __repr__(self) -> str:
         return f"Store({self.url!r})"
@@ -76,18 +91,47 @@ class Store:
     # -- reading ---------------------------------------------------------------------------------
 
     def versions(self, model: str) -> list[dict[str, Any]]:
-        """Return the committed versions of ``model``, oldest first, as their manifests."""
+        """Return the readable committed versions of ``model``, oldest first, as their manifests."""
+        return self.listing(model)[0]
+
+    def listing(self, model: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Return the readable manifests of ``model`` (oldest first) and the entries that cannot be read.
+
+        One damaged entry (an operator's backup copy, a stray folder) must not hide every other version: it is
+        listed apart, as ``{"version", "error", "time"}`` (the commit time it claims, else when it was written),
+        and the caller decides whether it matters.
+        """
         pattern = f"{self._model_dir(model)}/versions/*/{MANIFEST}"
         with _translate_errors(self.url):
             self.fs.invalidate_cache()  # object stores cache listings; a commit elsewhere must show
             paths = self.fs.glob(pattern)
-        manifests = [self._read_manifest(path, model, path.rstrip("/").split("/")[-2]) for path in paths]
-        return sorted(manifests, key=lambda m: (m["committed_at"], m["version"]))
+        readable, unreadable = [], []
+        for path in paths:
+            folder = path.rstrip("/").split("/")[-2]
+            try:
+                readable.append(self._read_manifest(path, model, folder))
+            except ArtifactRejected as exc:
+                when = self._claimed_time(path) or self._modified(path)
+                unreadable.append({"version": folder, "error": str(exc), "time": when})
+        return sorted(readable, key=lambda m: (m["committed_at"], m["version"])), unreadable
 
     def resolve(self, model: str, version: str = "latest") -> dict[str, Any]:
-        """Return the manifest of ``version`` (``latest`` is the newest commit); MissingInput if none."""
+        """Return the manifest of ``version`` (``latest`` is the newest commit); MissingInput if none.
+
+        For ``latest``, unreadable entries older than the newest readable commit are skipped with a warning;
+        one that may be newer refuses (3): scoring an older version in its place would be a silent wrong result.
+        """
         if version == "latest":
-            found = self.versions(model)
+            found, unreadable = self.listing(model)
+            newest = _parse_time(found[-1]["committed_at"]) if found else None
+            for entry in unreadable:
+                if newest is None or entry["time"] is None or entry["time"] >= newest:
+                    msg = (
+                        f"the newest entry of {model!r} in store {self.url} may be {entry['version']!r}, which "
+                        f"cannot be read ({entry['error']}); repair or remove it, or name a --version"
+                    )
+                    raise ArtifactRejected(msg)
+                log.warning("skipping %s version %s, which cannot be read: %s", model, entry["version"], entry["error"])
             if not found:
                 msg = f"no trained version of {model!r} in store {self.url}: run '{model} train' first"
                 raise MissingInput(msg)
@@ -211,10 +255,37 @@ class Store:
     def _manifest_path(self, model: str, version: str) -> str:
         return f"{self._version_dir(model, version)}/{MANIFEST}"
 
+    def _claimed_time(self, path: str) -> dt.datetime | None:
+        """The commit time an unreadable manifest claims, if it is JSON with one (a backup copy's is old)."""
+        try:
+            with _translate_errors(self.url):
+                claimed = json.loads(self.fs.cat_file(path)).get("committed_at")
+        except (ValueError, AttributeError, ModelfleetError):
+            return None
+        return _parse_time(claimed) if isinstance(claimed, str) else None
+
+    def _modified(self, path: str) -> dt.datetime | None:
+        """When a store entry was last written, if the filesystem says."""
+        try:
+            with _translate_errors(self.url):
+                info = self.fs.info(path)
+        except (MissingInput, LocalIOError):
+            return None
+        stamp = info.get("LastModified") or info.get("mtime") or info.get("updated")
+        if isinstance(stamp, (int, float)):
+            return dt.datetime.fromtimestamp(stamp, dt.UTC)
+        if isinstance(stamp, dt.datetime):
+            return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
+        return _parse_time(stamp) if isinstance(stamp, str) else None
+
     def _read_manifest(self, path: str, model: str, version: str) -> dict[str, Any]:
         """Read and check a manifest; its model and version must be those of the folder it was found in."""
-        with _translate_errors(self.url):
-            raw = self.fs.cat_file(path)
+        try:
+            with _translate_errors(self.url):
+                raw = self.fs.cat_file(path)
+        except LocalIOError as exc:  # a folder named manifest.json, an unreadable entry
+            msg = f"manifest {path} cannot be read as a file: {exc}"
+            raise ArtifactRejected(msg) from exc
         try:
             manifest = json.loads(raw)
         except ValueError as exc:
@@ -229,6 +300,9 @@ class Store:
                 f"manifest {path} claims to be {manifest['model']!r} version {manifest['version']!r}, "
                 f"but it sits in the folder of {model!r} version {version!r}; refusing it"
             )
+            raise ArtifactRejected(msg)
+        if not isinstance(manifest["committed_at"], str) or _parse_time(manifest["committed_at"]) is None:
+            msg = f"manifest {path}: 'committed_at' must be an ISO 8601 time; got {manifest['committed_at']!r:.80}"
             raise ArtifactRejected(msg)
         if not isinstance(manifest["files"], list) or not all(isinstance(f, dict) for f in manifest["files"]):
             msg = f"manifest {path}: 'files' must be a list of file entries"
@@ -281,6 +355,14 @@ class Store:
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
+
+
+def _parse_time(text: str) -> dt.datetime | None:
+    try:
+        stamp = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
 
 
 def _safe_relative(path: Any, where: str) -> str:

@@ -74,7 +74,7 @@ def test_help_and_argument_errors_import_no_model_library(tmp_path, args, code):
 def test_root_help_lists_every_model_with_its_summary(tmp_path):
     """`modelfleet --help` names each model with its one-line summary."""
     done = run("--help", cwd=tmp_path)
-    text = done.stdout + done.stderr
+    text = done.stdout  # help is what was asked for: stdout
     assert done.returncode == 0
     for name in ("churn", "ltv", "segment"):
         assert f"\n     {name}\n" in text
@@ -84,7 +84,7 @@ def test_root_help_lists_every_model_with_its_summary(tmp_path):
 def test_model_help_lists_only_commands(tmp_path):
     """`modelfleet churn --help` lists the five commands and not the class's declarations."""
     done = run("churn", "--help", cwd=tmp_path)
-    text = done.stdout + done.stderr
+    text = done.stdout  # help is what was asked for: stdout
     for command in ("train", "score", "evaluate", "describe", "sample"):
         assert f"\n     {command}\n" in text
     assert "categorical" not in text
@@ -93,7 +93,7 @@ def test_model_help_lists_only_commands(tmp_path):
 def test_command_help_lists_hyperparameters_with_constraints(tmp_path):
     """`modelfleet churn train --help` shows each hyperparameter's type, default and bounds."""
     done = run("churn", "train", "--help", cwd=tmp_path)
-    text = done.stdout + done.stderr
+    text = done.stdout  # help is what was asked for: stdout
     assert "--n_estimators=N_ESTIMATORS" in text
     assert "Boosting rounds. [int; >= 1 and <= 100000; env MODELFLEET_CHURN_N_ESTIMATORS]" in text
     assert "Default: 200" in text

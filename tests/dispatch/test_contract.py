@@ -129,12 +129,15 @@ def test_bad_invocation(workdir, args, env, code, expected, needs_churn):
 
 
 @NEEDS_CHURN
-def test_a_store_that_is_a_file_fails_before_training(workdir):
-    """A store path that is not a folder exits 74 before any training work."""
+@pytest.mark.parametrize("command", ["train", "score", "evaluate", "describe"])
+@pytest.mark.parametrize("store", ["afile", "afile/inside"])
+def test_a_store_that_is_a_file_is_a_configuration_error_everywhere(workdir, command, store):
+    """A store path that is (or lies under) a file exits 78 in every command, before any work; it is never read
+    as an empty store or as "no trained version"."""
     (workdir / "afile").write_text("x")
-    done = run(["churn", "train", "--store=afile"], workdir)
-    assert done.returncode == 74
-    assert "is not a usable folder" in done.stderr
+    done = run(["churn", command, f"--store={store}"], workdir)
+    assert done.returncode == 78, done.stderr
+    assert "is a file, not a folder" in done.stderr
     assert "training churn" not in done.stderr
 
 

@@ -209,3 +209,58 @@ def test_a_losing_attempt_leaves_no_files_behind(store_url):
     commit(store, "v1")
     version_dir = os.path.join(store_url, MODEL, "versions", "v1")
     assert len(os.listdir(version_dir)) == 2  # one attempt folder and the manifest
+
+
+def put(store, folder, data):
+    """Write a manifest.json into versions/<folder>, as an operator or a stray process could."""
+    store.fs.makedirs(f"{store.root}/{MODEL}/versions/{folder}", exist_ok=True)
+    store.fs.pipe_file(f"{store.root}/{MODEL}/versions/{folder}/{MANIFEST}", data)
+
+
+JUNK = {
+    # an operator's backup copy of an older version: it claims that version and its old commit time
+    "backup-copy": lambda store, old: put(store, f"{old}.bak", store.fs.cat_file(_manifest(store, old))),
+    "missing-keys": lambda store, old: put(store, "stray", b'{"model": "toy", "committed_at": "2001-01-01T00:00:00"}'),
+    "wrong-types": lambda store, old: put(
+        store,
+        "typo",
+        json.dumps({"schema_version": 2, "model": MODEL, "version": "typo", "committed_at": 5, "files": "x"}).encode(),
+    ),
+}
+
+
+def _manifest(store, version):
+    return f"{store.root}/{MODEL}/versions/{version}/{MANIFEST}"
+
+
+@pytest.mark.parametrize("junk", sorted(JUNK))
+def test_an_unreadable_older_entry_is_skipped_and_reported(any_store, junk):
+    """A damaged or stray entry older than the newest commit hides nothing: latest and describe's listing work."""
+    store = Store(any_store)
+    commit(store, "v1")
+    JUNK[junk](store, "v1")
+    commit(store, "v2")
+    assert store.resolve(MODEL)["version"] == "v2"
+    readable, unreadable = store.listing(MODEL)
+    assert [m["version"] for m in readable] == ["v1", "v2"]
+    assert len(unreadable) == 1
+    assert store.resolve(MODEL, "v1")["version"] == "v1"
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not-json", "a-folder"])
+def test_an_unreadable_newest_entry_refuses_latest(store_url, damage):
+    """If the entry that cannot be read may be the newest commit, latest refuses (3) rather than serve an older one."""
+    store = Store(store_url)
+    commit(store, "v1")
+    manifest = commit(store, "v2")
+    path = _manifest(store, "v2")
+    os.unlink(path)
+    if damage == "a-folder":
+        os.makedirs(path)
+    else:
+        text = json.dumps(manifest)
+        with open(path, "w") as handle:
+            handle.write(text[: len(text) // 2] if damage == "truncated" else "<html>")
+    with pytest.raises(ArtifactRejected, match="may be 'v2'"):
+        store.resolve(MODEL)
+    assert store.resolve(MODEL, "v1")["version"] == "v1"
