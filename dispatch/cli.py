@@ -23,7 +23,7 @@ from typing import Any
 
 from dispatch import registry
 from dispatch.commandline import MANIFEST, Call, parse
-from shared.errors import LocalIOError, ModelfleetError, Terminated, UsageError, exit_code_for
+from shared.errors import Interrupted, LocalIOError, ModelfleetError, Terminated, UsageError, exit_code_for
 from shared.results import redact, to_json, write_result
 
 PROG = "modelfleet"
@@ -34,11 +34,21 @@ log = logging.getLogger("dispatch")
 
 def main(argv: list[str] | None = None) -> int:
     """Run one modelfleet command line and return its exit code."""
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return _main(argv)
+    finally:
+        for signum, handler in handlers.items():  # in-process callers (tests, a notebook) get theirs back
+            signal.signal(signum, handler)
+
+
+def _main(argv: list[str] | None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("MODELFLEET_DEBUG", "").lower() in ("1", "true", "yes")
     args = [arg for arg in args if arg != "--debug"]
     _configure_logging()
-    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     try:
         if not args or any(arg in HELP for arg in args):
             return _help([arg for arg in args if not arg.startswith("-")][:2])
@@ -46,14 +56,20 @@ def main(argv: list[str] | None = None) -> int:
         _write_result_file(text)
     except ModelfleetError as exc:
         return _fail(exc, exc.exit_code, f"{PROG}: error: {_one_line(exc)}", debug)
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as exc:  # a SIGINT that arrived before our handler was installed
+        return _fail(exc, Interrupted.exit_code, f"{PROG}: error: interrupted before the command finished", debug)
     except Exception as exc:  # noqa: BLE001 - the last line of defence maps anything to a documented code
         code = exit_code_for(exc)
         kind = "internal error" if code == 70 else "error"
         hint = "" if debug else " (run with --debug for the traceback)"
         return _fail(exc, code, f"{PROG}: {kind}: {type(exc).__name__}: {_one_line(exc)}{hint}", debug)
-    print(text, flush=True)
+    try:
+        print(text, flush=True)
+    except OSError as exc:  # stdout closed (a pipe whose reader left) or full: the result file holds the result
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        error = LocalIOError(f"cannot print the result on stdout: {exc.strerror or exc}")
+        return _fail(error, error.exit_code, f"{PROG}: error: {error}", debug)
     return 0
 
 
@@ -79,10 +95,15 @@ def fire_args(call: Call) -> list[str]:
     return tokens
 
 
-def _terminate(signum: int, frame: Any) -> None:
-    """On SIGTERM (a pod being deleted), unwind through every cleanup and exit 143 with nothing committed."""
-    msg = "terminated by SIGTERM before the command finished; nothing was committed"
-    raise Terminated(msg)
+def _stop(signum: int, frame: Any) -> None:
+    """On SIGTERM (a pod being deleted) or SIGINT, unwind through every cleanup and exit 143 or 130 with nothing
+    committed. Further signals are ignored from here on: the command is already stopping, and a second signal
+    must not break the cleanup, the error line or the result file."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if signum == signal.SIGINT:
+        raise Interrupted("interrupted by SIGINT before the command finished; nothing was committed")
+    raise Terminated("terminated by SIGTERM before the command finished; nothing was committed")
 
 
 def _fire(root: dict, command: list[str]) -> Any:
@@ -202,6 +223,8 @@ def _configure_logging() -> None:
         handler.setFormatter(_JsonLines())
     else:
         handler.setFormatter(_Text("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.captureWarnings(False)  # forget a hook an earlier in-process run installed (pytest may have undone it)
+    logging.captureWarnings(True)  # Python warnings become log records: JSON lines too, when logs are JSON
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level if level in logging.getLevelNamesMapping() else "INFO")

@@ -17,6 +17,8 @@ from typing import Any
 from shared.errors import ConfigError
 
 SUFFIXES = (".yaml", ".yml", ".json", ".toml")
+MAX_BYTES = 1 << 20  # a parameter file, not a data set
+MAX_VALUES, MAX_DEPTH = 10_000, 16  # counted through every reference: YAML aliases cannot multiply a value
 
 
 def load(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
@@ -27,6 +29,9 @@ def load(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
         msg = f"config file {path} must end in {', '.join(SUFFIXES)}"
         raise ConfigError(msg)
     try:
+        if path.stat().st_size > MAX_BYTES:
+            msg = f"config file {path} is larger than {MAX_BYTES} bytes; it holds parameter values, not data"
+            raise ConfigError(msg)
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         msg = f"config file not found: {path}"
@@ -44,10 +49,28 @@ def load(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
         msg = f"config file {path} is not valid {suffix.lstrip('.').upper()}: {first}"
         raise ConfigError(msg) from None
     data = {} if data is None else data
+    _check_bounded(data, path)
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
         msg = f"config file {path} must map command names to parameter tables, e.g. 'train: {{n_estimators: 300}}'"
         raise ConfigError(msg)
     return data
+
+
+def _check_bounded(data: Any, path: Path) -> None:
+    """ConfigError if the parsed file holds more than MAX_VALUES values or nests deeper than MAX_DEPTH, counting
+    every reference (a 400-byte YAML file of nested aliases stands for billions of values)."""
+    stack, seen = [(data, 0)], 0
+    while stack:
+        value, depth = stack.pop()
+        seen += 1
+        if seen > MAX_VALUES or depth > MAX_DEPTH:
+            what = f"more than {MAX_VALUES} values" if seen > MAX_VALUES else f"values nested deeper than {MAX_DEPTH}"
+            msg = f"config file {path} holds {what} (YAML aliases count each time they are used); it cannot be right"
+            raise ConfigError(msg)
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1) for pair in value.items() for item in pair)
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
 
 
 def _parse(text: str, suffix: str) -> Any:

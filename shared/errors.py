@@ -12,6 +12,7 @@
     ├── ConfigError              78  bad configuration, or a model whose extra is not installed
     │   └── ModelDefinitionError 78  a model class breaks the model contract (found when it is defined)
     ├── NothingToDo              99  the input has no rows: nothing was done and nothing was written
+    ├── Interrupted             130  SIGINT arrived (Ctrl-C); nothing was committed
     └── Terminated              143  SIGTERM arrived (e.g. the pod was deleted); nothing was committed
 
 Subclasses also derive from the builtin they resemble (``BadData`` is a ``ValueError``), so code that
@@ -91,6 +92,12 @@ class NothingToDo(ModelfleetError):
     """The input has no rows, so there was nothing to do; nothing was written (Airflow: skip the task)."""
 
     exit_code = 99
+
+
+class Interrupted(ModelfleetError):
+    """The process was interrupted (SIGINT, Ctrl-C); the command stopped before committing anything."""
+
+    exit_code = 130
 
 
 class Terminated(ModelfleetError):

@@ -214,6 +214,12 @@ def _difference(recorded: list[str], manifest: list[str]) -> str:
     return "same names, another order"
 
 
+# What pandas' infer_dtype says of an object column: plain values pass at C speed, dates are refused, anything
+# else (a mix) is looked at value by value.
+_OBJECT_PLAIN = {"string", "integer", "floating", "boolean", "empty", "mixed-integer-float", "decimal"}
+_OBJECT_DATES = {"datetime", "datetime64", "date", "time", "timedelta", "timedelta64", "period", "interval"}
+
+
 def check_feature_type(column: pd.Series, name: str, kind: str, what: str = "input") -> None:
     """BadData unless ``column`` can be a feature of ``kind``: numbers or booleans for a numeric feature, text
     (or integer codes) for a categorical one. Dates, durations, complex numbers, periods, intervals and nested
@@ -232,7 +238,10 @@ def check_feature_type(column: pd.Series, name: str, kind: str, what: str = "inp
         if isinstance(dtype, (pd.PeriodDtype, pd.IntervalDtype))
         else None
     )
-    if refused is None and dtype.kind == "O":  # plain Python objects: look at what each value is
+    inferred = pd.api.types.infer_dtype(column, skipna=True) if refused is None and dtype.kind == "O" else None
+    if inferred in _OBJECT_DATES:
+        refused = f"{inferred} values"
+    elif inferred is not None and inferred not in _OBJECT_PLAIN:  # a mix: look at what each value is
         kinds = {kind.__name__ for kind in set(map(type, column.dropna().to_numpy()))}
         nested = kinds & {"dict", "list", "tuple", "set", "ndarray", "bytes"}
         dated = kinds & {"Timestamp", "datetime", "date", "time", "Timedelta", "timedelta"}

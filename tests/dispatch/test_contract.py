@@ -273,3 +273,84 @@ def test_values_come_from_flag_then_env_then_config_then_default(workdir):
         described["commands"]["score"]["parameters"]["version"]["value"],
         described["commands"]["score"]["parameters"]["version"]["source"],
     ) == ("latest", "default")
+
+
+@NEEDS_CHURN
+@pytest.mark.parametrize("fault", ["model-write:INT", "manifest-write:INT", "model-written:INT"])
+def test_sigint_exits_130_with_one_line_and_the_result_file(workdir, fault):
+    """Ctrl-C mid-training: exit 130, one error line, the result file says so, nothing committed."""
+    result = workdir / "result.json"
+    done = run(
+        ["churn", "train", "--n_estimators=5"],
+        workdir,
+        {"MODELFLEET_FAULT": fault, "MODELFLEET_RESULT_PATH": str(result)},
+    )
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("modelfleet: error: interrupted by SIGINT")
+    assert "Traceback" not in done.stderr
+    assert json.loads(result.read_text())["exit_code"] == 130
+    assert not list((workdir / "store").rglob("manifest.json"))
+
+
+@NEEDS_CHURN
+def test_a_second_sigterm_during_cleanup_changes_nothing(workdir):
+    """Two SIGTERMs in a row (a pod deleted, then its grace period nagging): still exit 143, one error line, the
+    result file, no traceback."""
+    import signal
+    import time
+
+    result = workdir / "result.json"
+    environ = {**os.environ, "MODELFLEET_STORE": str(workdir / "store"), "MODELFLEET_RESULT_PATH": str(result)}
+    command = [sys.executable, "-m", "dispatch", "churn", "train", "--n_estimators=100000", "--learning_rate=0.001"]
+    with subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=environ) as proc:
+        for line in proc.stderr:
+            if "training churn" in line:
+                break
+        time.sleep(0.5)  # well into boosting
+        for _ in range(3):
+            proc.send_signal(signal.SIGTERM)
+        err = proc.stderr.read()
+        assert proc.wait(timeout=60) == 143, err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("modelfleet: error: terminated by SIGTERM")
+    assert json.loads(result.read_text())["exit_code"] == 143
+
+
+def test_a_closed_stdout_exits_74_with_one_line(workdir):
+    """The reader of stdout went away: exit 74 and one error line; the result file says so too."""
+    result = workdir / "result.json"
+    environ = {**os.environ, "MODELFLEET_STORE": str(workdir / "store"), "MODELFLEET_RESULT_PATH": str(result)}
+    read, write = os.pipe()
+    os.close(read)  # nobody will ever read what the command prints
+    done = subprocess.run(
+        [sys.executable, "-m", "dispatch", "manifest"], stdout=write, stderr=subprocess.PIPE, text=True, env=environ
+    )
+    os.close(write)
+    assert done.returncode == 74, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [done.stderr.strip().splitlines()[-1]]
+    assert "cannot print the result on stdout" in done.stderr
+    assert json.loads(result.read_text())["exit_code"] == 74
+
+
+def test_python_warnings_are_json_lines_when_logs_are_json(monkeypatch, capsys):
+    """With MODELFLEET_LOG_FORMAT=json every stderr line is JSON, warnings from libraries included."""
+    import logging
+    import warnings
+
+    from dispatch import cli
+
+    monkeypatch.setenv("MODELFLEET_LOG_FORMAT", "json")
+    cli._configure_logging()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            warnings.warn("a library complains", UserWarning, stacklevel=1)
+        logging.getLogger("shared").info("a log line")
+    finally:
+        logging.captureWarnings(False)
+        logging.getLogger().handlers[:] = []
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2
+    assert "a library complains" in json.loads(lines[0])["message"]
+    assert json.loads(lines[1])["message"] == "a log line"
