@@ -7,6 +7,7 @@ moved into place, so a reader never sees half a file and a failed write leaves n
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import os
 import uuid
@@ -42,6 +43,36 @@ NETWORK_ERRORS = {
 }
 
 
+# botocore's waits for S3 (each can be overridden in MODELFLEET_STORAGE_OPTIONS' config_kwargs): connect within
+# 5 s, an answer within 10 s, 2 attempts in all (botocore's standard retries: throttling and 5xx included), and
+# no second retry loop in s3fs on top, so a refused or silent endpoint exits 75 in seconds, not minutes.
+S3_TIMEOUTS = {"connect_timeout": 5, "read_timeout": 10, "retries": {"max_attempts": 2, "mode": "standard"}}
+S3FS_RETRIES = 1
+
+
+def transient(exc: BaseException | None) -> bool:
+    """Whether a failure is the network's (worth a retry: exit 75), builtin or the remote library's own, also
+    when a filesystem wrapped it in an OSError."""
+    seen = 0
+    while exc is not None and seen < 8:
+        names = {cls.__name__ for cls in type(exc).__mro__}
+        if (
+            isinstance(exc, (ConnectionError, TimeoutError))
+            or names & NETWORK_ERRORS
+            or "timeout" in str(exc)[:200].lower()
+        ):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def bad_option(exc: BaseException) -> ConfigError | None:
+    """A ConfigError if ``exc`` is a remote filesystem refusing an option of MODELFLEET_STORAGE_OPTIONS."""
+    if isinstance(exc, TypeError) and "unexpected keyword argument" in str(exc):
+        return ConfigError(f"{OPTIONS_ENV} holds an option the filesystem does not know: {_first_line(exc)}")
+    return None
+
+
 def filesystem(url: str) -> tuple[Any, str]:
     """Return the fsspec filesystem and path for a local path or URL.
 
@@ -61,11 +92,17 @@ def filesystem(url: str) -> tuple[Any, str]:
         if not isinstance(options, dict):
             msg = f"{OPTIONS_ENV} must be a JSON object of fsspec options, e.g. '{{\"anon\": false}}'"
             raise ConfigError(msg)
+    if url.split("://", 1)[0] in ("s3", "s3a"):  # bounded waits: a store that never answers fails in seconds
+        defaults = copy.deepcopy(S3_TIMEOUTS)  # botocore rewrites the retries mapping it is given, in place
+        options = {**options, "config_kwargs": {**defaults, **options.get("config_kwargs", {})}}
     try:
-        return fsspec.core.url_to_fs(url, **options)
+        fs, path = fsspec.core.url_to_fs(url, **options)
     except (ValueError, ImportError) as exc:  # an unknown protocol, or its library not installed
         msg = f"cannot open {url!r}: {' '.join(str(exc).split())[:200]}"
         raise ConfigError(msg) from exc
+    if "config_kwargs" in options:  # s3fs: botocore's retries above are the only ones
+        fs.retries = S3FS_RETRIES
+    return fs, path
 
 
 def table_format(path: str, error: type[Exception] = BadData, flag: str = "") -> str:
@@ -151,10 +188,11 @@ def reading(path: str, kind: str):
         msg = f"permission denied reading {path}: {exc.strerror or exc}"
         raise PermissionDenied(msg) from exc
     except Exception as exc:
-        names = {cls.__name__ for cls in type(exc).__mro__}
-        if isinstance(exc, (ConnectionError, TimeoutError)) or names & NETWORK_ERRORS:
+        if transient(exc):
             msg = f"reading {path} failed: {_first_line(exc)}; retry later"
             raise StoreUnavailable(msg) from exc
+        if bad_option(exc):
+            raise bad_option(exc) from exc
         if not isinstance(exc, (ValueError, OSError)):
             raise
         # pyarrow and pandas raise ValueError or OSError subclasses for files they cannot parse.

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared import faults
-from shared.data import filesystem
+from shared.data import bad_option, filesystem, transient
 from shared.errors import (
     ArtifactRejected,
     BadArgument,
@@ -423,10 +423,18 @@ def _translate_errors(url: str):
         msg = f"store {url} is not a usable folder: {exc.strerror or exc}"
         raise LocalIOError(msg) from exc
     except OSError as exc:
+        if transient(exc):  # s3fs wraps botocore's timeouts in OSError
+            msg = f"store {url} unavailable: {' '.join(str(exc).split())[:300]}; retry later"
+            raise StoreUnavailable(msg) from exc
         msg = f"store {url}: {exc.strerror or exc}"
         raise LocalIOError(msg) from exc
     except Exception as exc:
         if "Credentials" in type(exc).__name__:  # botocore's NoCredentialsError and friends
             msg = f"store {url}: no credentials found; provide them through the environment or a mounted file"
             raise PermissionDenied(msg) from exc
+        if transient(exc):  # the same rule as for data: botocore's and aiohttp's network errors are retryable
+            msg = f"store {url} unavailable: {' '.join(str(exc).split())[:300]}; retry later"
+            raise StoreUnavailable(msg) from exc
+        if bad_option(exc):
+            raise bad_option(exc) from exc
         raise

@@ -264,3 +264,78 @@ def test_an_unreadable_newest_entry_refuses_latest(store_url, damage):
     with pytest.raises(ArtifactRejected, match="may be 'v2'"):
         store.resolve(MODEL)
     assert store.resolve(MODEL, "v1")["version"] == "v1"
+
+
+@pytest.fixture
+def silent_endpoint():
+    """An endpoint that accepts connections and never answers, as a hung proxy does."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    held = []
+    stop = threading.Event()
+
+    def accept():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+@pytest.fixture
+def s3_credentials(monkeypatch):
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "y",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.mark.parametrize("kind", ["refused", "silent"])
+def test_an_unreachable_store_is_unavailable_not_a_bug(monkeypatch, s3_credentials, silent_endpoint, kind):
+    """A store whose endpoint refuses, or accepts and never answers, exits 75 (retry later) after bounded waits."""
+    from shared.errors import StoreUnavailable
+
+    endpoint = "http://127.0.0.1:1" if kind == "refused" else silent_endpoint
+    # the silent case waits out read_timeout: shortened here, as a deployment may shorten it too
+    options = {"client_kwargs": {"endpoint_url": endpoint}, "config_kwargs": {"read_timeout": 1, "connect_timeout": 1}}
+    monkeypatch.setenv("MODELFLEET_STORAGE_OPTIONS", json.dumps(options))
+    with pytest.raises(StoreUnavailable, match="retry later"):
+        Store(f"s3://bucket-{kind}/store").versions(MODEL)
+
+
+def test_s3_waits_are_bounded_by_default(monkeypatch, s3_credentials):
+    """Without settings of one's own, S3 gets connect and read timeouts and one retry loop (botocore's)."""
+    from shared.data import S3_TIMEOUTS, filesystem
+
+    monkeypatch.setenv("MODELFLEET_STORAGE_OPTIONS", json.dumps({"config_kwargs": {"read_timeout": 3}}))
+    fs, _ = filesystem("s3://bucket/x")
+    assert fs.config_kwargs["read_timeout"] == 3, "a deployment's own setting wins"
+    assert fs.config_kwargs["connect_timeout"] == S3_TIMEOUTS["connect_timeout"]
+    retries = fs.config_kwargs["retries"]
+    assert retries.get("max_attempts", retries.get("total_max_attempts")) == 2
+    assert fs.retries == 1
+
+
+def test_an_unknown_storage_option_is_a_configuration_error(monkeypatch, s3_credentials):
+    """An option the filesystem does not take exits 78, naming the variable."""
+    from shared.errors import ConfigError
+
+    monkeypatch.setenv("MODELFLEET_STORAGE_OPTIONS", json.dumps({"nosuch_option": 1}))
+    with pytest.raises(ConfigError, match="MODELFLEET_STORAGE_OPTIONS holds an option"):
+        Store("s3://bucket/store").versions(MODEL)
