@@ -324,7 +324,7 @@ class Model:
     def sample(
         self,
         *,
-        rows: Annotated[int, Bounds(ge=1), params.PerCommand()] = 5000,
+        rows: Annotated[int, Bounds(ge=1, le=10_000_000), params.PerCommand()] = 5000,
         seed: Annotated[int, Bounds(ge=0), params.PerCommand()] = 0,
         output: params.TableOutput | None = None,
     ):
@@ -422,7 +422,9 @@ class Model:
                 value = given[spec.name]
                 if isinstance(value, os.PathLike):
                     value = os.fspath(value)
-                if not (spec.name == "data" and _is_frame(value)):  # in Python, data may be a DataFrame
+                if spec.name == "data" and _is_table_object(value):  # in Python, data may be a frame or table
+                    value = _as_pandas(value)
+                else:
                     value = spec.from_python(value, f"--{spec.name}")
                 settings[spec.name] = (value, "argument")
             elif variable is not None:
@@ -821,7 +823,32 @@ def _is_table_name(path: str) -> bool:
 
 
 def _is_frame(data: Any) -> bool:
-    return type(data).__name__ == "DataFrame" and hasattr(data, "columns")
+    return type(data).__name__ == "DataFrame" and type(data).__module__.startswith("pandas")
+
+
+def _is_table_object(data: Any) -> bool:
+    """A table in memory: a pandas, polars or other DataFrame, or an Arrow table."""
+    return type(data).__name__ in ("DataFrame", "Table", "LazyFrame") and hasattr(data, "columns")
+
+
+def _as_pandas(data: Any) -> "pd.DataFrame":
+    """A pandas frame of an in-memory table: pandas as it is, anything Arrow-backed converted (polars, pyarrow);
+    BadData for what does not convert cleanly, or has column names that are not text."""
+    if not _is_frame(data):
+        convert = getattr(data, "to_pandas", None)
+        if type(data).__name__ == "LazyFrame" or convert is None:
+            msg = f"data: a {type(data).__module__}.{type(data).__name__} cannot be read; pass a pandas DataFrame"
+            raise BadData(msg)
+        try:
+            data = convert()
+        except Exception as exc:  # noqa: BLE001 - any library's conversion failure is the caller's input
+            msg = f"data: cannot convert the {type(data).__name__} to a pandas DataFrame: {str(exc)[:200]}"
+            raise BadData(msg) from None
+    odd = [c for c in data.columns if not isinstance(c, str)]
+    if odd:
+        msg = f"data: column names must be text; got {shown(odd[:5])}; rename them (e.g. df.columns.astype(str))"
+        raise BadData(msg)
+    return data
 
 
 def _shown_value(value: Any) -> Any:

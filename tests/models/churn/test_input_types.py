@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from dispatch import cli
 from models.churn import Churn
 from shared.base import command_specs
-from shared.errors import BadData
+from shared.errors import BadArgument, BadData
 
 FEATURES = [*Churn.numeric, *Churn.categorical]
 ROWS = 120
@@ -160,3 +160,37 @@ def test_a_huge_junk_cell_gives_a_short_error_line(store, tmp_path, capsys, fmt,
     errors = [line for line in err.splitlines() if line.startswith("modelfleet: error:")]
     assert len(errors) == 1, err[:300]
     assert len(errors[0]) < 300, errors[0][:300]
+
+
+def test_an_arrow_table_is_read_like_the_pandas_frame_it_converts_to(store):
+    """Library use with an Arrow table (what polars and others convert to) scores exactly like the frame."""
+    import pyarrow as pa
+
+    model = Churn(store=store)
+    frame = Churn()._sample_frame(ROWS, 8).drop(columns="churned")
+    expected = model.score(frame)["predictions"]
+    got = model.score(pa.Table.from_pandas(frame, preserve_index=False))["predictions"]
+    assert got["churn_probability"].tolist() == expected["churn_probability"].tolist()
+
+
+@pytest.mark.parametrize(
+    ("data", "error", "text"),
+    [
+        (lambda f: f.set_axis(range(f.shape[1]), axis=1), BadData, "column names must be text"),
+        (lambda f: type("LazyFrame", (), {"columns": list(f.columns)})(), BadData, "cannot be read"),
+        (lambda f: f.to_dict("records"), BadArgument, "--data"),
+        (lambda f: 42, BadArgument, "--data"),
+    ],
+    ids=["integer-names", "lazy-frame", "records", "number"],
+)
+def test_library_inputs_that_are_no_table_get_the_models_own_error(store, data, error, text):
+    """Anything else is refused with the model's error, never a raw TypeError or AttributeError."""
+    frame = Churn()._sample_frame(ROWS, 8).drop(columns="churned")
+    with pytest.raises(error, match=text):
+        Churn(store=store).score(data(frame))
+
+
+def test_sample_rows_are_bounded(capsys):
+    """An unbounded --rows would exhaust memory: it is refused (64) before any work."""
+    assert cli.main(["churn", "sample", "--rows=10000000000"]) == 64
+    assert "--rows" in capsys.readouterr().err
