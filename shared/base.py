@@ -216,12 +216,14 @@ class Model:
             manifest = store.resolve(self.name, _version(version))
             columns = self._stored_schema(manifest).columns
             target = self._output_target(output, part, store, manifest)
+            source = None
             if data is not None and not _is_frame(data):
                 from shared.stream import Input
 
-                overlap.refuse(target, data, "--output", Input.open(data).files)
+                source = Input.open(data)  # a file, a folder or a glob, as the real run reads it
+                overlap.refuse(target, data, "--output", source.files)
             facts = {"version": manifest["version"], "output": target, "shard": str(part) if part else None}
-            return self._plan("score", store, data, columns, **facts)
+            return self._plan("score", store, data, columns, source, **facts)
         store, manifest, schema, fitted = self._load(version)
         if _is_frame(data) and output is None and part is None:  # in Python: a frame in, a frame out
             return self._score_frame(fitted, schema, manifest, data, as_of, max_unseen)
@@ -525,18 +527,16 @@ class Model:
         folder = output if output is not None else f"{store.url}/{self.name}/predictions/{manifest['version']}"
         return f"{folder.rstrip('/')}/{part.part_name}"
 
-    def _plan(self, command: str, store: "Store", data: Any, columns: list[str], **facts: Any) -> dict[str, Any]:
-        """Check what a command would read and return what it would do, without doing it."""
+    def _plan(
+        self, command: str, store: "Store", data: Any, columns: list[str], source: Any = None, **facts: Any
+    ) -> dict[str, Any]:
+        """Check what a command would read (``source``: the input, if the caller opened it already) and return
+        what it would do, without doing it."""
         from shared.data import read_columns
         from shared.schema import require_columns
 
         if data is not None and not _is_frame(data):
-            if command == "score":  # a file, a folder or a glob, as the real run reads it
-                from shared.stream import Input
-
-                have = Input.open(data).columns
-            else:
-                have = read_columns(data)
+            have = source.columns if source is not None else read_columns(data)
             require_columns(_Columns(have), columns, f"--data {data}")
         source = _describe_source(data) if command == "train" else "embedded sample" if data is None else str(data)
         return {"dry_run": True, "model": self.name, "command": command, "store": store.url, "data": source, **facts}
@@ -638,10 +638,9 @@ class Model:
         Categorical levels come from the fit rows alone, so a held-out level they lack counts as unseen, as
         it will at scoring time.
         """
-        from shared.schema import Schema, require_columns
+        from shared.schema import Schema
         from shared.split import random_split
 
-        require_columns(frame, [*self.numeric, *self.categorical], "training data")
         split = random_split(len(frame), valid_fraction, split_seed)
         schema = Schema.learn(frame.iloc[split.fit], self.numeric, self.categorical)
         features, target = schema.features(frame, "training data"), self._target(frame, "training data")
@@ -711,11 +710,14 @@ def _check_params_reach_estimator(cls: type[Model]) -> None:
     fields = [f.name for f in dataclasses.fields(cls.Params)]
     unmapped = [name for name in fields if name not in cls.estimator_params]
     unknown = sorted(set(cls.estimator_params) - set(fields))
-    if unmapped or unknown:
-        problem = f"hyperparameter(s) {unmapped} never reach the estimator" if unmapped else ""
-        problem += ("; " if unmapped and unknown else "") + (f"{unknown} are not fields of Params" if unknown else "")
+    problems = []
+    if unmapped:
+        problems.append(f"hyperparameter(s) {unmapped} never reach the estimator")
+    if unknown:
+        problems.append(f"{unknown} are not fields of Params")
+    if problems:
         msg = (
-            f"model class {cls.__qualname__}: {problem}; map every field of {cls.Params.__name__} to the "
+            f"model class {cls.__qualname__}: {'; '.join(problems)}; map every field of {cls.Params.__name__} to the "
             f"estimator argument it sets in {cls.__name__}.estimator_params, or drop it from Params"
         )
         raise ModelDefinitionError(msg)

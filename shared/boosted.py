@@ -95,7 +95,8 @@ class BoostedTreesModel(Model):
         try:
             booster = lightgbm.train(booster_params, dataset, num_boost_round=rounds, callbacks=[progress])
         except lightgbm.basic.LightGBMError as exc:
-            changed = {k: v for k, v in dataclasses.asdict(cfg).items() if v != getattr(type(cfg)(), k)}
+            defaults = type(cfg)()
+            changed = {k: v for k, v in dataclasses.asdict(cfg).items() if v != getattr(defaults, k)}
             msg = (
                 f"LightGBM cannot train with these hyperparameters ({str(exc).strip().splitlines()[0]}); "
                 f"hyperparameters set: {changed or 'none, all defaults'}"
@@ -103,11 +104,10 @@ class BoostedTreesModel(Model):
             raise BadArgument(msg) from None
         # The model file keeps each categorical's levels in code order (LightGBM's own pandas_categorical line;
         # it never reads it for a matrix), so that a manifest with other levels is refused at load.
-        booster.pandas_categorical = [list(features[name].cat.categories) for name in self._categoricals(features)]
+        booster.pandas_categorical = [
+            list(column.cat.categories) for _, column in features.items() if column.dtype == "category"
+        ]
         return booster
-
-    def _categoricals(self, features: pd.DataFrame) -> list[str]:
-        return [name for name in features.columns if features[name].dtype == "category"]
 
     def _recorded_features(self, booster: Any) -> tuple[list[str], list[str] | None, dict | None]:
         names = list(booster.feature_name())

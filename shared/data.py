@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
+GLOB_CHARS = set("*?[")  # a path holding one of these is a pattern (unless a file of that name exists)
 OPTIONS_ENV = "MODELFLEET_STORAGE_OPTIONS"
 # Network failures of the remote filesystems' own libraries (botocore, aiohttp), which are not builtin
 # ConnectionErrors: worth a retry (exit 75), not an internal error.
@@ -56,11 +57,7 @@ def transient(exc: BaseException | None) -> bool:
     seen = 0
     while exc is not None and seen < 8:
         names = {cls.__name__ for cls in type(exc).__mro__}
-        if (
-            isinstance(exc, (ConnectionError, TimeoutError))
-            or names & NETWORK_ERRORS
-            or "timeout" in str(exc)[:200].lower()
-        ):
+        if isinstance(exc, (ConnectionError, TimeoutError)) or names & NETWORK_ERRORS:
             return True
         exc, seen = exc.__cause__ or exc.__context__, seen + 1
     return False
@@ -191,8 +188,8 @@ def reading(path: str, kind: str):
         if transient(exc):
             msg = f"reading {path} failed: {_first_line(exc)}; retry later"
             raise StoreUnavailable(msg) from exc
-        if bad_option(exc):
-            raise bad_option(exc) from exc
+        if refused := bad_option(exc):
+            raise refused from exc
         if not isinstance(exc, (ValueError, OSError)):
             raise
         # pyarrow and pandas raise ValueError or OSError subclasses for files they cannot parse.

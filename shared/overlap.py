@@ -14,10 +14,8 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-from shared.data import filesystem
+from shared.data import GLOB_CHARS, filesystem
 from shared.errors import BadArgument
-
-_GLOB = set("*?[")
 
 
 def refuse(target: str, data: Any, flag: str, listed: Iterable[str] = ()) -> None:
@@ -34,7 +32,7 @@ def refuse(target: str, data: Any, flag: str, listed: Iterable[str] = ()) -> Non
         return
     files = {os.path.realpath(f) if in_fs == "local" else f.rstrip("/") for f in listed}
     hit = out == source or _inside(out, source) or out in files
-    if not hit and _GLOB & set(source) and not os.path.exists(source):
+    if not hit and GLOB_CHARS & set(source) and not os.path.exists(source):
         hit = any(_matches(path, source) for path in (out, *_parents(out)))
     if hit:
         msg = f"{flag}={target!r} is, or lies inside, the input {data!r}; write the output outside the input"

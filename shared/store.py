@@ -30,7 +30,6 @@ from shared.errors import (
     ConfigError,
     LocalIOError,
     MissingInput,
-    ModelfleetError,
     PermissionDenied,
     StoreUnavailable,
 )
@@ -75,10 +74,8 @@ class Store:
         self.root = self.root.rstrip("/")
         self.local = "file" in _protocols(self.fs)
         if self.local:
-            existing = self.root
-            while not os.path.exists(existing) and os.path.dirname(existing) not in ("", existing):
-                existing = os.path.dirname(existing)  # the folder it would be created in
-            if os.path.exists(existing) and not os.path.isdir(existing):
+            existing = _nearest_existing(self.root)
+            if not os.path.isdir(existing):
                 msg = (
                     f"store {self.url}: {existing} is a file, not a folder; point --store or {STORE_ENV} "
                     f"at a folder (it is created if missing)"
@@ -107,11 +104,12 @@ class Store:
             paths = self.fs.glob(pattern)
         readable, unreadable = [], []
         for path in paths:
-            folder = path.rstrip("/").split("/")[-2]
+            folder, raw = path.rstrip("/").split("/")[-2], None
             try:
-                readable.append(self._read_manifest(path, model, folder))
+                raw = self._fetch_manifest(path)
+                readable.append(self._check_manifest(raw, path, model, folder))
             except ArtifactRejected as exc:
-                when = self._claimed_time(path) or self._modified(path)
+                when = _claimed_time(raw) or self._modified(path)
                 unreadable.append({"version": folder, "error": str(exc), "time": when})
         return sorted(readable, key=lambda m: (m["committed_at"], m["version"])), unreadable
 
@@ -227,12 +225,8 @@ class Store:
     def check_writable(self) -> None:
         """Make sure the store's root is (or can be created as) a writable folder, before any real work."""
         with _translate_errors(self.url):
-            if self.local:
-                existing = self.root
-                while not os.path.exists(existing) and os.path.dirname(existing) != existing:
-                    existing = os.path.dirname(existing) or "."  # the folder it would be created in
-                if not os.path.isdir(existing):
-                    raise NotADirectoryError(20, "Not a directory", existing)
+            if self.local:  # a file in the way was refused when the store was opened
+                existing = _nearest_existing(self.root)
                 if not os.access(existing, os.W_OK):
                     raise PermissionError(13, "Permission denied", existing)
             else:
@@ -255,15 +249,6 @@ class Store:
     def _manifest_path(self, model: str, version: str) -> str:
         return f"{self._version_dir(model, version)}/{MANIFEST}"
 
-    def _claimed_time(self, path: str) -> dt.datetime | None:
-        """The commit time an unreadable manifest claims, if it is JSON with one (a backup copy's is old)."""
-        try:
-            with _translate_errors(self.url):
-                claimed = json.loads(self.fs.cat_file(path)).get("committed_at")
-        except (ValueError, AttributeError, ModelfleetError):
-            return None
-        return _parse_time(claimed) if isinstance(claimed, str) else None
-
     def _modified(self, path: str) -> dt.datetime | None:
         """When a store entry was last written, if the filesystem says."""
         try:
@@ -280,12 +265,18 @@ class Store:
 
     def _read_manifest(self, path: str, model: str, version: str) -> dict[str, Any]:
         """Read and check a manifest; its model and version must be those of the folder it was found in."""
+        return self._check_manifest(self._fetch_manifest(path), path, model, version)
+
+    def _fetch_manifest(self, path: str) -> bytes:
         try:
             with _translate_errors(self.url):
-                raw = self.fs.cat_file(path)
+                return self.fs.cat_file(path)
         except LocalIOError as exc:  # a folder named manifest.json, an unreadable entry
             msg = f"manifest {path} cannot be read as a file: {exc}"
             raise ArtifactRejected(msg) from exc
+
+    def _check_manifest(self, raw: bytes, path: str, model: str, version: str) -> dict[str, Any]:
+        """Parse and check a manifest's bytes; its model and version must be those of its folder."""
         try:
             manifest = json.loads(raw)
         except ValueError as exc:
@@ -355,6 +346,22 @@ class Store:
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
+
+
+def _nearest_existing(path: str) -> str:
+    """``path`` if it exists, else the nearest folder above it that does: where it would be created."""
+    while not os.path.exists(path) and os.path.dirname(path) != path:
+        path = os.path.dirname(path) or "."
+    return path
+
+
+def _claimed_time(raw: bytes | None) -> dt.datetime | None:
+    """The commit time an unreadable manifest claims, if it is JSON with one (a backup copy's is old)."""
+    try:
+        claimed = json.loads(raw).get("committed_at") if raw is not None else None
+    except (ValueError, AttributeError):
+        return None
+    return _parse_time(claimed) if isinstance(claimed, str) else None
 
 
 def _parse_time(text: str) -> dt.datetime | None:
@@ -435,6 +442,6 @@ def _translate_errors(url: str):
         if transient(exc):  # the same rule as for data: botocore's and aiohttp's network errors are retryable
             msg = f"store {url} unavailable: {' '.join(str(exc).split())[:300]}; retry later"
             raise StoreUnavailable(msg) from exc
-        if bad_option(exc):
-            raise bad_option(exc) from exc
+        if refused := bad_option(exc):
+            raise refused from exc
         raise

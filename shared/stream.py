@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from shared.data import FORMATS, atomic_output, filesystem, reading, table_format
+from shared.data import FORMATS, GLOB_CHARS, atomic_output, filesystem, reading, table_format
 from shared.errors import BadData, MissingInput
 from shared.schema import require_columns
 
@@ -48,7 +48,6 @@ NULL_TEXT = [
     "nan",
     "null",
 ]
-_GLOB = set("*?[")
 
 
 @dataclass(frozen=True)
@@ -200,7 +199,7 @@ def _list_files(fs: Any, path: str, data: str) -> list[str]:
     if fs.isfile(path):
         table_format(data)
         return [path]
-    if _GLOB & set(path) and not data.startswith(("http://", "https://")):  # a URL's query is not a pattern
+    if GLOB_CHARS & set(path) and not data.startswith(("http://", "https://")):  # a URL's query is not a pattern
         found = fs.glob(path)
     elif fs.isdir(path):
         found = fs.find(path)
