@@ -9,8 +9,8 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import logging
 import os
-import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +28,8 @@ from shared.errors import (
 
 if TYPE_CHECKING:
     import pandas as pd
+
+log = logging.getLogger(__name__)
 
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 GLOB_CHARS = set("*?[")  # a path holding one of these is a pattern (unless a file of that name exists)
@@ -212,19 +214,29 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> str:
 def atomic_output(path: str):
     """Yield a binary handle and the table format for ``path``; the file appears at ``path`` only on success.
 
-    The bytes go to a hidden temporary name beside the destination (readers of a folder skip names that
-    start with '.'), which is moved into place once complete and removed if anything fails.
+    The bytes go to a hidden partial file beside the destination (readers of a folder skip names that
+    start with '.'), which is moved into place once complete and removed if anything fails. Partials that
+    earlier writers of the same output left when they were killed are removed first (``shared.partials``).
     """
+    from fsspec.implementations.local import LocalFileSystem
+
+    from shared import partials
+
     kind = table_format(path)
     fs, fs_path = filesystem(path)
-    parent = fs._parent(fs_path)
-    tmp = f"{parent}/.{Path(fs_path).name}.{uuid.uuid4().hex}.tmp"
+    parent, output = fs._parent(fs_path), Path(fs_path).name
+    local = isinstance(fs, LocalFileSystem)
+    tmp = partials.name(parent, output)
     try:
         if fs.isdir(fs_path):
             msg = f"cannot write {path}: it is a folder; name a file (or remove the folder)"
             raise LocalIOError(msg)
         fs.makedirs(parent, exist_ok=True)
+        for removed in partials.sweep(fs, parent, output, local=local):
+            log.info("removed %s, the partial file of an earlier write of %s that did not finish", removed, path)
         with fs.open(tmp, "wb") as handle:
+            if local:
+                partials.hold(handle)
             yield handle, kind
         fs.mv(tmp, fs_path)
     except ModelfleetError:

@@ -2,7 +2,8 @@
 
 ``MODELFLEET_FAULT=<point>`` (or ``<point>:TERM``) makes the process send itself SIGKILL (or SIGTERM) when
 it reaches that point. Points: ``model-write`` (half the model file written), ``model-written``,
-``manifest-write`` (half the manifest written), ``manifest-written``. Unset, it does nothing.
+``manifest-write`` (half the manifest written), ``manifest-written``, ``output-write`` (a batch of
+a table output written). Unset, it does nothing.
 """
 
 import os

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from shared import faults
 from shared.data import FORMATS, GLOB_CHARS, atomic_output, filesystem, reading, table_format
 from shared.errors import BadData, MissingInput
 from shared.schema import require_columns
@@ -175,6 +176,7 @@ def table_writer(path: str, empty: Callable[[], pa.Schema]) -> Iterator[Callable
             elif table.schema != schema:
                 table = _cast(table, schema, path)
             writer.write_table(table)
+            faults.point("output-write")
 
         try:
             yield write

@@ -354,3 +354,41 @@ def test_python_warnings_are_json_lines_when_logs_are_json(monkeypatch, capsys):
     assert len(lines) == 2
     assert "a library complains" in json.loads(lines[0])["message"]
     assert json.loads(lines[1])["message"] == "a log line"
+
+
+@NEEDS_CHURN
+@pytest.mark.parametrize("output", ["scores.parquet", "scores.csv", "sharded/"])
+def test_a_retry_removes_what_a_killed_score_left_and_keeps_a_live_writers(workdir, output):
+    """SIGKILL mid-write leaves a hidden partial; the retry removes it (not a live writer's) and publishes."""
+    import fcntl
+    import signal
+
+    assert run(["churn", "train", "--n_estimators=5"], workdir).returncode == 0
+    import pandas as pd
+
+    assert run(["churn", "sample", "--rows=3000", "--output=in.parquet"], workdir).returncode == 0
+    pd.read_parquet(workdir / "in.parquet").drop(columns="churned").to_parquet(workdir / "in.parquet")
+    args = ["churn", "score", "--data=in.parquet", "--batch_rows=500"]
+    if output.endswith("/"):
+        args += [f"--output={output}", "--shard=1/2"]
+        folder, name = workdir / "sharded", "part-00001-of-00002.parquet"
+    else:
+        args += [f"--output={output}"]
+        folder, name = workdir, output
+    killed = run(args, workdir, {"MODELFLEET_FAULT": "output-write"})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    (left,) = folder.glob(f".{name}.*.tmp")
+    assert not (folder / name).exists()
+    old = left.stat().st_mtime - 60
+    os.utime(left, (old, old))  # the retry comes after Airflow's retry delay
+    live = folder / f".{name}.{'0' * 32}.tmp"  # a duplicate attempt still writing
+    live.write_bytes(b"")
+    os.utime(live, (old, old))
+    with open(live, "rb") as holder:
+        fcntl.flock(holder.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        retried = run(args, workdir)
+    assert retried.returncode == 0, retried.stderr
+    assert [live] == list(folder.glob(f".{name}.*.tmp"))
+    assert "did not finish" in retried.stderr
+    assert json.loads(retried.stdout)["rows"] > 0
+    assert (folder / name).stat().st_size > 0
