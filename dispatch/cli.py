@@ -23,12 +23,19 @@ from typing import Any
 
 from dispatch import registry
 from dispatch.commandline import MANIFEST, Call, parse
-from shared.errors import Interrupted, LocalIOError, ModelfleetError, Terminated, UsageError, exit_code_for
-from shared.results import redact, to_json, write_result
+from shared.errors import (
+    Interrupted,
+    LocalIOError,
+    ModelfleetError,
+    ResultFileConflict,
+    Terminated,
+    UsageError,
+    exit_code_for,
+)
+from shared.results import redact, result_path, to_json, write_result
 
 PROG = "modelfleet"
 HELP = ("--help", "-h")
-XCOM_DIR = "/airflow/xcom"  # the KubernetesPodOperator's XCom folder
 log = logging.getLogger("dispatch")
 
 
@@ -166,17 +173,15 @@ def _fail(exc: BaseException, code: int, line: str, debug: bool) -> int:
         print(redact("".join(traceback.format_exception(exc))), file=sys.stderr, end="")
     print(redact(line), file=sys.stderr, flush=True)
     error = {"error": type(exc).__name__, "message": redact(_one_line(exc)), "exit_code": code}
-    with contextlib.suppress(OSError):
-        _write_result_file(json.dumps(error))
+    if not isinstance(exc, ResultFileConflict):  # there, the result would replace what the command reads
+        with contextlib.suppress(OSError):
+            _write_result_file(json.dumps(error))
     return code
 
 
 def _write_result_file(text: str) -> None:
     """Write the result for the orchestrator: $MODELFLEET_RESULT_PATH, or Airflow's XCom file if its folder exists."""
-    path = os.environ.get("MODELFLEET_RESULT_PATH")
-    xcom = os.environ.get("MODELFLEET_XCOM_DIR", XCOM_DIR)
-    if not path and os.path.isdir(xcom):
-        path = os.path.join(xcom, "return.json")
+    path = result_path()
     if path:
         try:
             write_result(text, path)

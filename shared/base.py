@@ -125,6 +125,7 @@ class Model:
                 store,
                 data,
                 columns,
+                kinds=self._declared_kinds(),
                 version=version,
                 already_committed=committed,
                 split={"method": "random", "seed": split_seed, "valid_fraction": valid_fraction},
@@ -138,7 +139,7 @@ class Model:
             return self._train_result(store, store.resolve(self.name, version), already_committed=True)
 
         needed = [*self.numeric, *self.categorical, *([self.label] if self.label else [])]
-        frame = self._input(data, TRAIN_SEED, needed, optional=[self.id_column])
+        frame = self._input(data, TRAIN_SEED, needed, optional=[self.id_column], kinds=self._declared_kinds())
         if holdout_output is not None:
             self._check_csv_keeps_levels(frame, holdout_output)
         trained = self._fit_held_out(frame, cfg, valid_fraction, split_seed)
@@ -223,13 +224,15 @@ class Model:
                 source = Input.open(data)  # a file, a folder or a glob, as the real run reads it
                 overlap.refuse(target, data, "--output", source.files)
             facts = {"version": manifest["version"], "output": target, "shard": str(part) if part else None}
-            return self._plan("score", store, data, columns, source, **facts)
+            kinds = self._stored_schema(manifest).kinds
+            return self._plan("score", store, data, columns, source, kinds=kinds, forbidden=self.label, **facts)
         store, manifest, schema, fitted = self._load(version)
         if _is_frame(data) and output is None and part is None:  # in Python: a frame in, a frame out
             return self._score_frame(fitted, schema, manifest, data, as_of, max_unseen)
         source = self._source(data, [*schema.columns, self.id_column, *([self.label] if self.label else [])])
         target = self._output_target(output, part, store, manifest)
         overlap.refuse(target, data if not _is_frame(data) else None, "--output", source.files)
+        source.check(schema.columns, schema.kinds, forbidden=self.label)  # every file, before any row is read
         self._refuse_label(source.columns)
         require_columns(_Columns(source.columns), schema.columns, source.name)
         chosen = [source.units[i] for i in sharding.assign([u.weight for u in source.units], part)]
@@ -274,11 +277,11 @@ class Model:
         if self._dry_run:
             store = Store(self._store_url)
             manifest = store.resolve(self.name, _version(version))
-            columns = self._stored_schema(manifest).columns
-            columns += [self.label] if self.label else []
-            return self._plan("evaluate", store, data, columns, version=manifest["version"])
+            stored = self._stored_schema(manifest)
+            columns = [*stored.columns, *([self.label] if self.label else [])]
+            return self._plan("evaluate", store, data, columns, kinds=stored.kinds, version=manifest["version"])
         _, manifest, schema, fitted = self._load(version)
-        frame = self._input(data, HOLDOUT_SEED)
+        frame = self._input(data, HOLDOUT_SEED, kinds=schema.kinds)
         features, unseen = schema.prepare(frame)
         report = self._check_unseen(schema, frame, max_unseen, unseen)
         metrics = self._measure(fitted, features, self._target(frame, "evaluation data"))
@@ -528,16 +531,32 @@ class Model:
         return f"{folder.rstrip('/')}/{part.part_name}"
 
     def _plan(
-        self, command: str, store: "Store", data: Any, columns: list[str], source: Any = None, **facts: Any
+        self,
+        command: str,
+        store: "Store",
+        data: Any,
+        columns: list[str],
+        source: Any = None,
+        kinds: dict[str, str] | None = None,
+        forbidden: str | None = None,
+        **facts: Any,
     ) -> dict[str, Any]:
-        """Check what a command would read (``source``: the input, if the caller opened it already) and return
-        what it would do, without doing it."""
+        """Check what a command would read (``source``: the input, if the caller opened it already) as the real
+        run checks it before reading rows, and return what it would do, without doing it.
+
+        Every file's header (missing or duplicate columns, a ``forbidden`` one) and, for Parquet, declared
+        types (``kinds``: a date where a feature is expected) are checked; values are not read, so a bad value
+        deep in a file (text in a numeric CSV column, too many unseen levels) is found by the real run only.
+        """
         from shared.data import read_columns
         from shared.schema import require_columns
+        from shared.stream import Input
 
         if data is not None and not _is_frame(data):
-            have = source.columns if source is not None else read_columns(data)
-            require_columns(_Columns(have), columns, f"--data {data}")
+            if source is None:  # train and evaluate read one file: the same header check as the real run's first
+                require_columns(_Columns(read_columns(data)), columns, f"--data {data}")
+                source = Input.open(data)
+            source.check(columns, kinds or {}, forbidden=forbidden)
         source = _describe_source(data) if command == "train" else "embedded sample" if data is None else str(data)
         return {"dry_run": True, "model": self.name, "command": command, "store": store.url, "data": source, **facts}
 
@@ -546,11 +565,21 @@ class Model:
 
         return self._make_sample(rows, np.random.default_rng(seed))
 
+    def _declared_kinds(self) -> dict[str, str]:
+        """Each declared feature's kind, by name."""
+        return {**dict.fromkeys(self.numeric, "numeric"), **dict.fromkeys(self.categorical, "categorical")}
+
     def _input(
-        self, data: Any, seed: int, columns: list[str] | None = None, optional: list[str] = ()
+        self,
+        data: Any,
+        seed: int,
+        columns: list[str] | None = None,
+        optional: list[str] = (),
+        kinds: dict[str, str] | None = None,
     ) -> "pd.DataFrame":
         """Return the input: the caller's frame (never changed), a file (only ``columns`` of it, and those of
-        ``optional`` it has), or the sample."""
+        ``optional`` it has), or the sample. A file's header and declared types (``kinds``) are checked as the
+        dry run checks them, before any row is read."""
         if data is None:
             return self._sample_frame(self.sample_rows, seed)
         if _is_frame(data):
@@ -558,9 +587,11 @@ class Model:
         elif isinstance(data, str) or hasattr(data, "__fspath__"):
             from shared.data import read_columns, read_table
             from shared.schema import require_columns
+            from shared.stream import Input
 
             header = read_columns(data)  # named against the whole header (duplicates, near misses) before reading
             require_columns(_Columns(header), columns or [], _describe_source(data))
+            Input.open(data).check(columns or [], kinds or {})
             if columns is not None:
                 columns = [*columns, *[c for c in optional if c in header and c not in columns]]
             frame = read_table(data, columns, text=[*self.categorical, self.id_column])
@@ -759,6 +790,7 @@ def _command(cls: type[Model], command: str) -> Callable[..., dict[str, Any]]:
             msg = f"'{self.name} {command}' has no parameter {unknown[0]!r}; it takes: {', '.join(sorted(names))}"
             raise BadArgument(msg)
         values = {name: value for name, (value, _) in self._settings(command, specs, given).items()}
+        _refuse_result_collisions(self, values)
         return impl(self, **values)
 
     first = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
@@ -779,6 +811,16 @@ def _command(cls: type[Model], command: str) -> Callable[..., dict[str, Any]]:
     run.__name__, run.__qualname__, run.__module__ = command, f"{cls.__qualname__}.{command}", cls.__module__
     setattr(run, _IMPL, impl)
     return run
+
+
+def _refuse_result_collisions(model: Model, values: dict[str, Any]) -> None:
+    """Refuse a result file that would replace the command's input, an output or the store."""
+    from shared import results
+    from shared.store import DEFAULT_STORE, STORE_ENV
+
+    places = {f"--{name}": values.get(name) for name in ("data", "output", "holdout_output")}
+    places["the store"] = model._store_url or os.environ.get(STORE_ENV) or DEFAULT_STORE
+    results.refuse_collisions({what: place for what, place in places.items() if isinstance(place, (str, os.PathLike))})
 
 
 class Trained(NamedTuple):

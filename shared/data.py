@@ -47,9 +47,10 @@ NETWORK_ERRORS = {
 
 
 # botocore's waits for S3 (each can be overridden in MODELFLEET_STORAGE_OPTIONS' config_kwargs): connect within
-# 5 s, an answer within 10 s, 2 attempts in all (botocore's standard retries: throttling and 5xx included), and
-# no second retry loop in s3fs on top, so a refused or silent endpoint exits 75 in seconds, not minutes.
-S3_TIMEOUTS = {"connect_timeout": 5, "read_timeout": 10, "retries": {"max_attempts": 2, "mode": "standard"}}
+# 5 s, an answer within 6 s, 2 attempts in all (``total_max_attempts``: botocore's ``max_attempts`` counts retries
+# only, so 2 there meant 3 attempts; throttling and 5xx retried too), and no second retry loop in s3fs on top, so
+# a refused endpoint exits 75 at once and a silent one within about 13 s.
+S3_TIMEOUTS = {"connect_timeout": 5, "read_timeout": 6, "retries": {"total_max_attempts": 2, "mode": "standard"}}
 S3FS_RETRIES = 1
 
 

@@ -48,6 +48,10 @@ class BadArgument(ModelfleetError, ValueError):
     exit_code = 64
 
 
+class ResultFileConflict(BadArgument):
+    """The result file would replace, or land inside, what the command reads or writes; none is written."""
+
+
 class BadData(ModelfleetError, ValueError):
     """Input data breaks the model's contract: missing columns, wrong types, no rows."""
 

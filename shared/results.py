@@ -10,6 +10,12 @@ import os
 import re
 from typing import Any
 
+from shared.errors import BadArgument, ResultFileConflict
+
+RESULT_ENV = "MODELFLEET_RESULT_PATH"
+XCOM_DIR_ENV = "MODELFLEET_XCOM_DIR"
+XCOM_DIR = "/airflow/xcom"  # the KubernetesPodOperator's XCom folder
+
 
 def to_json(result: Any) -> str:
     """Serialise a command result as one JSON object on one line (NaN and infinity become null)."""
@@ -50,6 +56,34 @@ def redact(text: str) -> str:
         if len(value) >= 4 and _SECRET_NAME.search(name.upper()) and value in text:
             text = text.replace(value, "***")
     return text
+
+
+def result_path() -> str | None:
+    """Where the result file goes: $MODELFLEET_RESULT_PATH, or Airflow's XCom file if its folder exists."""
+    path = os.environ.get(RESULT_ENV)
+    xcom = os.environ.get(XCOM_DIR_ENV, XCOM_DIR)
+    if not path and os.path.isdir(xcom):
+        path = os.path.join(xcom, "return.json")
+    return path or None
+
+
+def refuse_collisions(places: dict[str, Any]) -> None:
+    """ResultFileConflict (64) if the result file is, or lies inside, one of ``places`` (what names it: path)
+    that the command reads or writes: the result would replace an input, an output or the store."""
+    from shared import overlap
+
+    path = result_path()
+    if path is None:
+        return
+    for what, place in places.items():
+        try:
+            overlap.refuse(path, place, RESULT_ENV)
+        except BadArgument:
+            msg = (
+                f"{RESULT_ENV}={path!r} is, or lies inside, {what} {os.fspath(place)!r}, which this command "
+                f"reads or writes; the result file would replace it: point {RESULT_ENV} elsewhere"
+            )
+            raise ResultFileConflict(msg) from None
 
 
 def write_result(text: str, path: str) -> None:

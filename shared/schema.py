@@ -8,6 +8,7 @@ at scoring time, so columns are always matched by name and categories always map
 
 from __future__ import annotations
 
+import collections
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -16,6 +17,7 @@ from shared.errors import ArtifactRejected, BadData, shown
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,11 @@ class Schema:
     def categorical(self) -> dict[str, tuple[str, ...]]:
         """The categorical feature names, in model order, with their levels."""
         return {f.name: f.levels for f in self.entries if f.kind == CATEGORICAL}
+
+    @property
+    def kinds(self) -> dict[str, str]:
+        """Each feature's kind, by name."""
+        return {f.name: f.kind for f in self.entries}
 
     @classmethod
     def learn(cls, frame: pd.DataFrame, numeric: tuple[str, ...], categorical: tuple[str, ...]) -> Schema:
@@ -183,7 +190,8 @@ class Schema:
                 bad = column.isna() & frame[name].notna()
                 if bad.any():
                     example = frame[name][bad].iloc[0]
-                    msg = f"column {name!r} must be numeric; {int(bad.sum())} value(s) are not, e.g. {shown(example)}"
+                    count = int(bad.sum())
+                    msg = f"{what}: column {name!r} must be numeric; {count} value(s) are not, e.g. {shown(example)}"
                     raise BadData(msg)
             out[name] = column.astype("float64")
         return pd.DataFrame(out, index=frame.index), unseen
@@ -252,6 +260,33 @@ def check_feature_type(column: pd.Series, name: str, kind: str, what: str = "inp
         raise BadData(msg)
 
 
+def check_declared_type(dtype: pa.DataType, name: str, kind: str, what: str = "input") -> None:
+    """BadData if a file declares column ``name`` with an Arrow type no feature of ``kind`` takes: dates, times,
+    durations, intervals, nested and binary values. Each is refused by ``check_feature_type`` once read too, so
+    a check of the declared types (a dry run, a folder's every file before any row is read) refuses nothing
+    that reading would accept."""
+    import pyarrow as pa
+
+    while isinstance(dtype, (pa.DictionaryType, pa.ExtensionType)):
+        dtype = dtype.value_type if isinstance(dtype, pa.DictionaryType) else dtype.storage_type
+    types = pa.types
+    refused = (
+        "a duration"
+        if types.is_duration(dtype)
+        else "a date/time"
+        if types.is_temporal(dtype)
+        else "nested values"
+        if types.is_nested(dtype)
+        else "binary values"
+        if types.is_binary(dtype) or types.is_large_binary(dtype) or types.is_fixed_size_binary(dtype)
+        else None
+    )
+    if refused is not None:
+        expected = "numbers or booleans" if kind == NUMERIC else "text or integer codes"
+        msg = f"{what}: column {name!r} holds {refused} ({dtype}); a {kind} feature takes {expected}"
+        raise BadData(msg)
+
+
 def _levels(values: Any) -> tuple[str, ...]:
     """A categorical's levels from a manifest: a list of distinct texts, or ValueError."""
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
@@ -311,7 +346,7 @@ def require_columns(frame: Any, names: list[str], what: str) -> None:
         msg = f"{what} must be a table (a pandas DataFrame or a Parquet/CSV path); got {type(frame).__name__}"
         raise BadData(msg)
     have = [str(c) for c in columns]
-    duplicated = sorted({c for c in have if have.count(c) > 1})
+    duplicated = sorted(name for name, count in collections.Counter(have).items() if count > 1)
     if duplicated:
         msg = f"{what} has duplicate column name(s) {', '.join(map(repr, duplicated))}; names must be unique"
         raise BadData(msg)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared import faults
+from shared import manifest as shape
 from shared.data import bad_option, filesystem, transient
 from shared.errors import (
     ArtifactRejected,
@@ -121,7 +122,7 @@ class Store:
         """
         if version == "latest":
             found, unreadable = self.listing(model)
-            newest = _parse_time(found[-1]["committed_at"]) if found else None
+            newest = shape.parse_time(found[-1]["committed_at"]) if found else None
             for entry in unreadable:
                 if newest is None or entry["time"] is None or entry["time"] >= newest:
                     msg = (
@@ -261,7 +262,7 @@ class Store:
             return dt.datetime.fromtimestamp(stamp, dt.UTC)
         if isinstance(stamp, dt.datetime):
             return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
-        return _parse_time(stamp) if isinstance(stamp, str) else None
+        return shape.parse_time(stamp) if isinstance(stamp, str) else None
 
     def _read_manifest(self, path: str, model: str, version: str) -> dict[str, Any]:
         """Read and check a manifest; its model and version must be those of the folder it was found in."""
@@ -282,26 +283,21 @@ class Store:
         except ValueError as exc:
             msg = f"manifest {path} is not valid JSON: {exc}"
             raise ArtifactRejected(msg) from exc
-        required = {"schema_version", "model", "version", "committed_at", "files"}
-        if not isinstance(manifest, dict) or not required <= set(manifest):
-            msg = f"manifest {path} is not a modelfleet manifest: it needs the keys {sorted(required)}"
+        schema = manifest.get("schema_version") if isinstance(manifest, dict) else None
+        if (
+            isinstance(manifest, dict)
+            and "schema_version" in manifest
+            and (type(schema) is not int or schema not in READABLE_SCHEMAS)
+        ):
+            readable = " and ".join(map(str, READABLE_SCHEMAS))  # True == 1, but it is no schema number
+            msg = f"manifest {path} has schema {schema!r:.40}; this build reads schemas {readable}"
             raise ArtifactRejected(msg)
+        shape.check(manifest, path)
         if manifest["model"] != model or manifest["version"] != version or not VERSION_ID.fullmatch(version):
             msg = (
-                f"manifest {path} claims to be {manifest['model']!r} version {manifest['version']!r}, "
+                f"manifest {path} claims to be {manifest['model']!r:.80} version {manifest['version']!r:.80}, "
                 f"but it sits in the folder of {model!r} version {version!r}; refusing it"
             )
-            raise ArtifactRejected(msg)
-        if not isinstance(manifest["committed_at"], str) or _parse_time(manifest["committed_at"]) is None:
-            msg = f"manifest {path}: 'committed_at' must be an ISO 8601 time; got {manifest['committed_at']!r:.80}"
-            raise ArtifactRejected(msg)
-        if not isinstance(manifest["files"], list) or not all(isinstance(f, dict) for f in manifest["files"]):
-            msg = f"manifest {path}: 'files' must be a list of file entries"
-            raise ArtifactRejected(msg)
-        schema = manifest["schema_version"]
-        if type(schema) is not int or schema not in READABLE_SCHEMAS:  # True == 1, but it is no schema number
-            readable = " and ".join(map(str, READABLE_SCHEMAS))
-            msg = f"manifest {path} has schema {schema!r}; this build reads schemas {readable}"
             raise ArtifactRejected(msg)
         return manifest
 
@@ -361,15 +357,7 @@ def _claimed_time(raw: bytes | None) -> dt.datetime | None:
         claimed = json.loads(raw).get("committed_at") if raw is not None else None
     except (ValueError, AttributeError):
         return None
-    return _parse_time(claimed) if isinstance(claimed, str) else None
-
-
-def _parse_time(text: str) -> dt.datetime | None:
-    try:
-        stamp = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
+    return shape.parse_time(claimed) if isinstance(claimed, str) else None
 
 
 def _safe_relative(path: Any, where: str) -> str:

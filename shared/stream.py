@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from shared import faults
 from shared.data import FORMATS, GLOB_CHARS, atomic_output, filesystem, reading, table_format
 from shared.errors import BadData, MissingInput
-from shared.schema import require_columns
+from shared.schema import check_declared_type, require_columns
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -67,6 +67,10 @@ class Input:
     def __init__(self, name: str, kind: str, units: list[Unit], columns: list[str], **where: Any) -> None:
         self.name, self.kind, self.units, self.columns = name, kind, units, columns
         self._fs, self._files, self._table = where.get("fs"), where.get("files", []), where.get("table")
+        # per file, as its footer or header says: the column names, and the Arrow types (Parquet only)
+        self._headers: list[list[str]] = where.get("headers", [])
+        self._declared: list[pa.Schema | None] = where.get("declared", [])
+        self._single = where.get("single", False)  # the input names one file, not a folder or glob
 
     @classmethod
     def open(cls, data: str) -> Input:
@@ -80,22 +84,26 @@ class Input:
                 msg = f"{data} mixes Parquet and CSV files; put one format in a folder"
                 raise BadData(msg)
         kind = kinds.pop()
-        units, columns = [], []
+        units, columns, headers, declared = [], [], [], []
         for position, file in enumerate(files):
-            with reading(_shown(data, file, len(files)), kind):
+            with reading(_shown(data, file, files == [path]), kind):
                 if kind == "parquet":
                     with _parquet(fs, file) as parquet:
-                        meta = parquet.metadata
-                    names = meta.schema.to_arrow_schema().names
+                        meta, arrow = parquet.metadata, parquet.schema_arrow
+                    names = arrow.names
                     units += [
                         Unit(position, g, meta.row_group(g).num_rows, meta.row_group(g).num_rows)
                         for g in range(meta.num_row_groups)
                     ]
                 else:
-                    names = _csv_header(fs, file)
+                    names, arrow = _csv_header(fs, file), None
                     units.append(Unit(position, None, None, fs.size(file)))
             columns = columns or names
-        return cls(data, kind, units, columns, fs=fs, files=files)
+            headers.append(names)
+            declared.append(arrow)
+        return cls(
+            data, kind, units, columns, fs=fs, files=files, headers=headers, declared=declared, single=files == [path]
+        )
 
     @classmethod
     def of(cls, table: pa.Table, name: str, columns: list[str] | None = None) -> Input:
@@ -109,6 +117,22 @@ class Input:
             for i in range(-(-table.num_rows // step))
         ]
         return cls(name, "memory", units, columns or list(table.column_names), table=table)
+
+    def check(self, required: list[str], kinds: Mapping[str, str], forbidden: str | None = None) -> None:
+        """Refuse, before any row is read, what each file's footer or header decides: a duplicate or missing
+        column, a ``forbidden`` one (a label in scoring input), a feature declared with a type its kind never
+        takes. The real run and its dry run both call this, so both refuse the same inputs the same way."""
+        for position, file in enumerate(self._files):
+            shown = _shown(self.name, file, self._single)
+            names = self._headers[position]
+            require_columns(_Names(names), required, shown)
+            if forbidden is not None and forbidden in names:
+                msg = f"{shown} holds the label column {forbidden!r}; drop it, or use 'evaluate' to measure"
+                raise BadData(msg)
+            if (arrow := self._declared[position]) is not None:
+                for name, kind in kinds.items():
+                    if name in names:
+                        check_declared_type(arrow.field(name).type, name, kind, shown)
 
     @property
     def files(self) -> list[str]:
@@ -144,7 +168,7 @@ class Input:
             return
         for position, groups in _by_file(units):
             file = self._files[position]
-            shown = _shown(self.name, file, len(self._files))
+            shown = _shown(self.name, file, self._single)
             with reading(shown, self.kind):
                 if self.kind == "parquet":
                     with _parquet(self._fs, file) as parquet:
@@ -224,8 +248,9 @@ def _is_table(file: str, root: str) -> bool:
     return not hidden and os.path.splitext(file)[1].lower() in FORMATS
 
 
-def _shown(data: str, file: str, count: int) -> str:
-    return data if count == 1 else f"{data} (file {file.rsplit('/', 1)[-1]})"
+def _shown(data: str, file: str, single: bool) -> str:
+    """How errors name a file of the input: the input itself if it is that one file, else with the file's name."""
+    return data if single else f"{data} (file {file.rsplit('/', 1)[-1]})"
 
 
 def _by_file(units: list[Unit]) -> Iterator[tuple[int, list[int] | None]]:

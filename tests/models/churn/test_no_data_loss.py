@@ -126,3 +126,70 @@ def test_the_variable_for_score_output_leaves_sample_alone(store, tmp_path, monk
     assert cli.main(["churn", "sample", "--rows=10"]) == 78
     assert "MODELFLEET_CHURN_SAMPLE_OUTPUT" in capsys.readouterr().err
     assert (tmp_path / "predictions.parquet").read_bytes() == predictions
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    command=st.sampled_from(["train", "score", "evaluate", "sample", "describe"]),
+    aim=st.sampled_from(["data-file", "in-data-folder", "output", "in-shard-folder", "store-file", "in-store"]),
+    spelled=st.sampled_from(["as-is", "dot", "detour"]),
+    via=st.sampled_from(["env", "xcom"]),
+    dry_run=st.booleans(),
+)
+def test_the_result_file_never_replaces_what_a_command_reads_or_writes(
+    store, tmp_path_factory, monkeypatch, capsys, command, aim, spelled, via, dry_run
+):
+    """MODELFLEET_RESULT_PATH (or the XCom folder) naming the input, an output or a store file is refused with 64
+    before any work, and nothing is written there: not the result, not the failure record."""
+    root = tmp_path_factory.mktemp("case")
+    work = root / "work"
+    shutil.copytree(store, work / "store")
+    (work / "in").mkdir()
+    (work / "out").mkdir()
+    (root / "x").mkdir()
+    frame = Churn()._sample_frame(200, 2)
+    frame.to_parquet(work / "in" / "labelled.parquet", index=False)
+    frame.drop(columns="churned").to_parquet(work / "in" / "unlabelled.parquet", index=False)
+    (work / "out" / "scores.parquet").write_bytes(b"earlier predictions")
+    reads = command in ("train", "score", "evaluate")
+    shard = aim == "in-shard-folder" and command == "score"
+    data = work / "in" / ("labelled.parquet" if command in ("train", "evaluate") else "unlabelled.parquet")
+    data = work / "in" if aim == "in-data-folder" and command == "score" else data
+    args = ["churn", command, f"--store={work / 'store'}", *[f"--data={data}"] * reads]
+    if command in ("score", "sample"):
+        args.append(f"--output={work / 'out' if shard else work / 'out' / 'scores.parquet'}")
+        args += ["--shard=0/2"] * shard
+    args += ["--n_estimators=3"] * (command == "train") + ["--dry_run"] * (dry_run and command != "describe")
+    target = {
+        "data-file": data if data.is_file() else data / "unlabelled.parquet",
+        "in-data-folder": work / "in" / "result.json",
+        "output": work / "out" / "scores.parquet",
+        "in-shard-folder": work / "out" / "result.json",
+        "store-file": next((work / "store").rglob("model.txt")),
+        "in-store": work / "store" / "result.json",
+    }[aim]
+    if via == "xcom":  # Airflow's XCom folder: the result goes to <folder>/return.json
+        target = target.parent / "return.json"
+        monkeypatch.delenv("MODELFLEET_RESULT_PATH", raising=False)
+        monkeypatch.setenv("MODELFLEET_XCOM_DIR", str(target.parent))
+    else:
+        spellings = {
+            "as-is": str(target),
+            "dot": f"{target.parent}/./{target.name}",
+            "detour": f"{root}/x/../work/{target.relative_to(work)}",
+        }
+        monkeypatch.setenv("MODELFLEET_RESULT_PATH", spellings[spelled])
+    places = [work / "store", *[data] * reads]
+    places += [work / "out" if shard else work / "out" / "scores.parquet"] * (command in ("score", "sample"))
+    collides = any(target == place or place in target.parents for place in places)
+    before = snapshot(work)
+    code = cli.main(args)
+    _, err = capsys.readouterr()
+    if collides:
+        assert code == 64, (args, target, err)
+        assert "point MODELFLEET_RESULT_PATH elsewhere" in err
+        assert snapshot(work) == before
+    else:
+        assert code == 0, (args, target, err)
+        assert target.exists()
+    shutil.rmtree(root)
