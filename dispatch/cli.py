@@ -57,8 +57,13 @@ def _main(argv: list[str] | None) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     try:
+        if sys.stdout is None:  # started with stdout closed (`>&-`): nobody could read the result
+            raise LocalIOError("stdout is closed; nothing was run (the result would have nowhere to go)")
         if not args or any(arg in HELP for arg in args):
-            return _help([arg for arg in args if not arg.startswith("-")][:2])
+            try:
+                return _help([arg for arg in args if not arg.startswith("-")][:2])
+            except OSError as exc:  # `--help | head -c0`: the reader left
+                return _stdout_failed(exc, debug)
         text = redact(to_json(_run(args)))
         _write_result_file(text)
     except ModelfleetError as exc:
@@ -73,11 +78,16 @@ def _main(argv: list[str] | None) -> int:
     try:
         print(text, flush=True)
     except OSError as exc:  # stdout closed (a pipe whose reader left) or full: the result file holds the result
-        with contextlib.suppress(OSError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
-        error = LocalIOError(f"cannot print the result on stdout: {exc.strerror or exc}")
-        return _fail(error, error.exit_code, f"{PROG}: error: {error}", debug)
+        return _stdout_failed(exc, debug)
     return 0
+
+
+def _stdout_failed(exc: OSError, debug: bool) -> int:
+    """Exit 74 with one error line when stdout cannot be written, and no second error when Python exits."""
+    with contextlib.suppress(OSError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    error = LocalIOError(f"cannot print the result on stdout: {exc.strerror or exc}")
+    return _fail(error, error.exit_code, f"{PROG}: error: {error}", debug)
 
 
 def _run(args: list[str]) -> dict[str, Any]:
@@ -171,6 +181,9 @@ def _manifest_command() -> Any:
 def _fail(exc: BaseException, code: int, line: str, debug: bool) -> int:
     if debug:
         print(redact("".join(traceback.format_exception(exc))), file=sys.stderr, end="")
+    if os.environ.get("MODELFLEET_LOG_FORMAT", "").lower() == "json":  # every stderr line is JSON then
+        record = logging.LogRecord(PROG, logging.ERROR, __file__, 0, line, None, None)
+        line = json.dumps({**json.loads(_JsonLines().format(record)), "exit_code": code})
     print(redact(line), file=sys.stderr, flush=True)
     error = {"error": type(exc).__name__, "message": redact(_one_line(exc)), "exit_code": code}
     if not isinstance(exc, ResultFileConflict):  # there, the result would replace what the command reads

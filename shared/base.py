@@ -717,23 +717,27 @@ class Model:
 
 
 def _check_useful(model: Model, metrics: dict[str, Any], predicted: Any) -> None:
-    """BadData before anything is committed if the fitted model is useless: a metric that is not a finite
-    number, or (for a supervised model) one prediction for every held-out row."""
+    """BadData before anything is committed if the fitted model is useless: one prediction (one segment) for
+    every held-out row, or a metric that is not a finite number."""
     import math
 
     import numpy as np
 
+    if np.ptp(np.asarray(predicted, dtype="float64")) == 0:
+        learned = (
+            "it learned nothing from these rows (too few rows, or hyperparameters that allow no split)"
+            if model.label is not None
+            else "the rows have too few distinct values to segment"
+        )
+        what = "segment" if model.label is None else "prediction"
+        msg = f"the model gives one {what} ({float(predicted[0]):g}) for every held-out row: {learned}"
+        msg += "; nothing was committed"
+        raise BadData(msg)
     for name, value in metrics.items():
         values = value.values() if isinstance(value, dict) else [value]
         if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
             msg = f"the metric {name} on the held-out rows is {value!r}, not a finite number; nothing was committed"
             raise BadData(msg)
-    if model.label is not None and np.ptp(np.asarray(predicted, dtype="float64")) == 0:
-        msg = (
-            f"the model predicts {float(predicted[0]):g} for every held-out row: it learned nothing from these "
-            f"rows (too few rows, or hyperparameters that allow no split); nothing was committed"
-        )
-        raise BadData(msg)
 
 
 def _check_params_reach_estimator(cls: type[Model]) -> None:

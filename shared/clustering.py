@@ -41,6 +41,7 @@ class ClusteringModel(Model):
         return getattr(importlib.import_module(module), name)(**self._estimator_kwargs(cfg))
 
     def _fit(self, features: pd.DataFrame, target: Any, cfg: Any, watch: Any = None) -> Any:
+        import numpy as np
         from sklearn.compose import ColumnTransformer
         from sklearn.impute import SimpleImputer
         from sklearn.pipeline import Pipeline, make_pipeline
@@ -66,7 +67,16 @@ class ClusteringModel(Model):
         if isinstance(wanted, int) and wanted > len(features):
             msg = f"training data has {len(features)} rows to fit, fewer than the {wanted} segments asked for"
             raise BadData(msg)
-        return Pipeline([("prepare", prepare), ("cluster", clusterer)]).fit(_for_encoder(features))
+        encoded = _for_encoder(features)
+        prepared = prepare.fit_transform(encoded)
+        distinct = len(np.unique(prepared.round(12), axis=0)) if isinstance(wanted, int) else None
+        if distinct is not None and distinct < wanted:
+            msg = (
+                f"training data has {distinct} distinct feature row(s), fewer than the {wanted} segments asked for: "
+                f"the segments would be duplicates; ask for fewer segments or give more varied rows"
+            )
+            raise BadData(msg)
+        return Pipeline([("prepare", prepare), ("cluster", clusterer)]).fit(encoded)
 
     def _predict(self, pipeline: Any, features: pd.DataFrame) -> np.ndarray:
         return pipeline.predict(_for_encoder(features))

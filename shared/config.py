@@ -48,6 +48,9 @@ def load(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
         first = " ".join(str(exc).split())[:200]
         msg = f"config file {path} is not valid {suffix.lstrip('.').upper()}: {first}"
         raise ConfigError(msg) from None
+    except RecursionError:  # the parsers recurse per level: a file nested hundreds deep exhausts the stack
+        msg = f"config file {path} nests deeper than {MAX_DEPTH} levels; it holds parameter tables"
+        raise ConfigError(msg) from None
     data = {} if data is None else data
     _check_bounded(data, path)
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):

@@ -253,8 +253,8 @@ def _same_metrics(expected: dict[str, Any], got: dict[str, Any], what: str, tol:
 
 def check_refuses_useless_training(model_cls: type[Model], workdir: Path) -> None:
     """Training that could only commit a useless model is refused with BadData and commits nothing (generated
-    cases): too few rows to fit or to measure, and for a supervised model a label with one value or an
-    infinite label."""
+    cases): too few rows to fit or to measure, features that each hold one value (nothing to learn, one segment),
+    and for a supervised model a label with one value or an infinite label."""
     import numpy as np
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
@@ -263,7 +263,8 @@ def check_refuses_useless_training(model_cls: type[Model], workdir: Path) -> Non
 
     store = Path(workdir) / "store"
     model = model_cls(store=str(store))
-    kinds = ["few-rows", "few-held-out"] + (["one-label-value", "infinite-label"] if model_cls.label else [])
+    kinds = ["few-rows", "few-held-out", "constant-features"]
+    kinds += ["one-label-value", "infinite-label"] if model_cls.label else []
 
     @settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(kind=st.sampled_from(kinds), seed=st.integers(0, 2**16), share=st.floats(0.001, 1.0))
@@ -273,6 +274,9 @@ def check_refuses_useless_training(model_cls: type[Model], workdir: Path) -> Non
             frame = frame.iloc[: 1 + int(share * (MIN_FIT_ROWS + MIN_HELD_OUT_ROWS) * 1.25)]
         elif kind == "few-held-out":
             fraction = max(1e-9, share * (MIN_HELD_OUT_ROWS - 1) / len(frame))
+        elif kind == "constant-features":
+            row = frame.iloc[int(share * 299)]
+            frame = frame.assign(**{name: row[name] for name in [*model_cls.numeric, *model_cls.categorical]})
         elif kind == "one-label-value":
             frame = frame.assign(**{model_cls.label: frame[model_cls.label].iloc[int(share * 299)]})
         else:

@@ -228,12 +228,17 @@ def atomic_output(path: str):
     parent, output = fs._parent(fs_path), Path(fs_path).name
     local = isinstance(fs, LocalFileSystem)
     tmp = partials.name(parent, output)
+    unreachable = False
     try:
         if fs.isdir(fs_path):
             msg = f"cannot write {path}: it is a folder; name a file (or remove the folder)"
             raise LocalIOError(msg)
         fs.makedirs(parent, exist_ok=True)
-        for removed in partials.sweep(fs, parent, output, local=local):
+        try:
+            entries = fs.ls(parent, detail=True)
+        except FileNotFoundError:  # an object store has no folder until something is written below it
+            entries = []
+        for removed in partials.sweep(fs, entries, output, local=local):
             log.info("removed %s, the partial file of an earlier write of %s that did not finish", removed, path)
         with fs.open(tmp, "wb") as handle:
             if local:
@@ -245,13 +250,24 @@ def atomic_output(path: str):
     except PermissionError as exc:
         msg = f"permission denied writing {path}: {exc.strerror or exc}"
         raise PermissionDenied(msg) from exc
-    except OSError as exc:
+    except Exception as exc:  # the same rules as reading: the network's failures are worth a retry (75)
+        if transient(exc):
+            unreachable = True
+            msg = f"writing {path} failed: {_first_line(exc)}; retry later"
+            raise StoreUnavailable(msg) from exc
+        if refused := bad_option(exc):
+            raise refused from exc
+        if not isinstance(exc, OSError):
+            raise
         msg = f"cannot write {path}: {exc.strerror or exc}"
         raise LocalIOError(msg) from exc
     finally:
-        with contextlib.suppress(OSError):
-            if fs.exists(tmp):
-                fs.rm(tmp)
+        # an object store only shows an upload once complete, so there is no partial to remove when it is
+        # unreachable, and asking would wait out its timeouts once more
+        if not unreachable:
+            with contextlib.suppress(Exception):
+                if fs.exists(tmp):
+                    fs.rm(tmp)
 
 
 def file_digest(path: str | os.PathLike) -> str:

@@ -125,6 +125,8 @@ def exit_code_for(exc: BaseException) -> int:
         return PermissionDenied.exit_code
     if isinstance(exc, FileNotFoundError):
         return MissingInput.exit_code
+    if isinstance(exc, BrokenPipeError):  # a ConnectionError, but of our own stdout or a pipe, not the network
+        return LocalIOError.exit_code
     if isinstance(exc, (ConnectionError, TimeoutError)):
         return StoreUnavailable.exit_code
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EROFS, errno.EIO, errno.EDQUOT):

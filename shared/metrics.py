@@ -68,7 +68,7 @@ def silhouette(space: Any, segments: Any) -> float:
     from sklearn.metrics import silhouette_score
 
     if len(np.unique(segments)) < 2:
-        return 0.0
+        return float("nan")  # undefined for one segment: reported as null, and refused at training
     sample = min(len(segments), 2000)  # exact silhouette is quadratic; a fixed seeded sample is enough
     return float(silhouette_score(space, segments, sample_size=sample, random_state=0))
 

@@ -11,6 +11,7 @@ removes the partials of writers that are gone, and never one a live writer still
   so one older than ``REMOTE_STALE_SECONDS`` is a dead writer's.
 
 Removing is best effort: a partial that cannot be inspected or removed is left alone, never an error.
+Listing the folder is the caller's, so that an unreachable store fails the write at once.
 """
 
 from __future__ import annotations
@@ -40,13 +41,10 @@ def hold(handle: Any) -> None:
     fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
-def sweep(fs: Any, parent: str, output: str, *, local: bool) -> list[str]:
-    """Remove the partials of dead writers of ``output`` in ``parent``; return the paths removed."""
+def sweep(fs: Any, entries: list[dict[str, Any]], output: str, *, local: bool) -> list[str]:
+    """Remove the partials of dead writers of ``output`` among ``entries`` (a folder's detailed listing);
+    return the paths removed."""
     pattern = re.compile(rf"\.{re.escape(output)}\.{_HEX}\.tmp")
-    try:
-        entries = fs.ls(parent, detail=True)
-    except (OSError, ValueError):
-        return []
     removed = []
     for entry in entries:
         path = entry["name"]

@@ -235,6 +235,11 @@ def check_feature_type(column: pd.Series, name: str, kind: str, what: str = "inp
     import pandas as pd
 
     dtype = column.dtype
+    if isinstance(dtype, pd.ArrowDtype):  # an Arrow-backed column: judged by its Arrow type, as a file's is
+        check_declared_type(dtype.pyarrow_dtype, name, kind, what)
+    if isinstance(dtype, pd.CategoricalDtype):  # a categorical of dates is dates: judge what its levels hold
+        check_feature_type(pd.Series(dtype.categories), name, kind, what)
+        return
     refused = (
         "a date/time"
         if pd.api.types.is_datetime64_any_dtype(dtype)

@@ -222,12 +222,16 @@ class _Names:
 
 
 def _list_files(fs: Any, path: str, data: str) -> list[str]:
-    if fs.isfile(path):
+    try:  # one call, whose failure is seen (isfile and isdir hide it, and each waits out a silent endpoint)
+        what = fs.info(path).get("type")
+    except FileNotFoundError:
+        what = None
+    if what == "file":
         table_format(data)
         return [path]
     if GLOB_CHARS & set(path) and not data.startswith(("http://", "https://")):  # a URL's query is not a pattern
         found = fs.glob(path)
-    elif fs.isdir(path):
+    elif what == "directory":
         found = fs.find(path)
         if not found:
             msg = f"input folder {data} holds no files; expected Parquet or CSV files ({', '.join(FORMATS)})"

@@ -245,11 +245,15 @@ def test_a_failure_still_writes_the_result_file(workdir):
     assert "unknown model 'nosuch'" in error["message"]
 
 
-def test_logs_can_be_json_lines(workdir):
-    """MODELFLEET_LOG_FORMAT=json makes every stderr line a JSON object."""
-    done = run(["churn", "describe"], workdir, {"MODELFLEET_LOG_FORMAT": "json", "MODELFLEET_LOG_LEVEL": "DEBUG"})
-    lines = [line for line in done.stderr.splitlines() if line.startswith("{")]
-    assert all("message" in json.loads(line) for line in lines)
+@pytest.mark.parametrize("args", [["churn", "describe"], ["churn", "score", "--data=nosuch.parquet"], ["nosuch"]])
+def test_logs_can_be_json_lines(workdir, args):
+    """MODELFLEET_LOG_FORMAT=json makes every stderr line a JSON object, the error line too (with its exit code)."""
+    done = run(args, workdir, {"MODELFLEET_LOG_FORMAT": "json", "MODELFLEET_LOG_LEVEL": "DEBUG"})
+    lines = [json.loads(line) for line in done.stderr.splitlines()]
+    assert all("message" in line for line in lines)
+    if done.returncode:
+        assert lines[-1]["level"] == "ERROR"
+        assert lines[-1]["exit_code"] == done.returncode
 
 
 @NEEDS_CHURN
@@ -392,3 +396,28 @@ def test_a_retry_removes_what_a_killed_score_left_and_keeps_a_live_writers(workd
     assert "did not finish" in retried.stderr
     assert json.loads(retried.stdout)["rows"] > 0
     assert (folder / name).stat().st_size > 0
+
+
+@pytest.mark.parametrize("how", ["help-to-a-pipe-nobody-reads", "stdout-closed-at-start"])
+def test_stdout_that_cannot_be_written_exits_74(workdir, how):
+    """`--help | head -c0` and `>&-`: exit 74 with one error line, not 75 (a broken pipe is no network) or 70."""
+    environ = {**os.environ, "MODELFLEET_STORE": str(workdir / "store")}
+    if how == "stdout-closed-at-start":
+        done = subprocess.run(
+            [sys.executable, "-m", "dispatch", "churn", "describe"],
+            stdout=subprocess.DEVNULL,
+            env=environ,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=lambda: os.close(1),
+        )
+    else:
+        read, write = os.pipe()
+        os.close(read)
+        done = subprocess.run(
+            [sys.executable, "-m", "dispatch", "--help"], stdout=write, stderr=subprocess.PIPE, text=True, env=environ
+        )
+        os.close(write)
+    assert done.returncode == 74, done.stderr
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr

@@ -39,6 +39,23 @@ def test_deep_or_huge_files_are_refused(tmp_path, text, match):
         config.load(path)
 
 
+NESTED = {
+    ".yaml": lambda depth: f"train: {{run_id: {'[' * depth}{']' * depth}}}\n",
+    ".json": lambda depth: f'{{"train": {{"run_id": {"[" * depth}{"]" * depth}}}}}',
+    ".toml": lambda depth: f"[train]\nrun_id = {'[' * depth}{']' * depth}\n",
+}
+
+
+@settings(max_examples=30, deadline=None)
+@given(suffix=st.sampled_from(sorted(NESTED)), depth=st.integers(17, 5000))
+def test_nesting_of_any_depth_is_a_configuration_error(tmp_path_factory, suffix, depth):
+    """However deep a file nests (past the parsers' own recursion too), it exits 78, never 70."""
+    path = tmp_path_factory.mktemp("cfg") / f"deep{suffix}"
+    path.write_text(NESTED[suffix](depth))
+    with pytest.raises(ConfigError, match="nest"):
+        config.load(path)
+
+
 def test_an_ordinary_config_still_loads(tmp_path):
     """Bounds leave real files alone."""
     path = tmp_path / "c.yaml"

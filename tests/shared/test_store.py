@@ -307,9 +307,26 @@ def s3_credentials(monkeypatch):
         monkeypatch.setenv(name, value)
 
 
+def _access(how):
+    """One remote access of each kind: the store, a table read, a folder listed for streaming, a table write."""
+    import pandas as pd
+
+    from shared.data import read_table, write_table
+    from shared.stream import Input
+
+    return {
+        "store": lambda url: Store(f"{url}/store").versions(MODEL),
+        "read": lambda url: read_table(f"{url}/in.parquet"),
+        "stream": lambda url: Input.open(f"{url}/in/"),
+        "write": lambda url: write_table(pd.DataFrame({"a": [1]}), f"{url}/out.parquet"),
+    }[how]
+
+
+@pytest.mark.parametrize("how", ["store", "read", "stream", "write"])
 @pytest.mark.parametrize("kind", ["refused", "silent"])
-def test_an_unreachable_store_is_unavailable_not_a_bug(monkeypatch, s3_credentials, silent_endpoint, kind):
-    """A store whose endpoint refuses, or accepts and never answers, exits 75 (retry later) after bounded waits."""
+def test_an_unreachable_store_is_unavailable_not_a_bug(monkeypatch, s3_credentials, silent_endpoint, kind, how):
+    """A store, input or output whose endpoint refuses, or accepts and never answers, is unavailable (75) after
+    bounded waits: the first call that fails ends it, with no retry loop on top of botocore's."""
     from shared.errors import StoreUnavailable
 
     endpoint = "http://127.0.0.1:1" if kind == "refused" else silent_endpoint[0]
@@ -317,9 +334,9 @@ def test_an_unreachable_store_is_unavailable_not_a_bug(monkeypatch, s3_credentia
     options = {"client_kwargs": {"endpoint_url": endpoint}, "config_kwargs": {"read_timeout": 1, "connect_timeout": 1}}
     monkeypatch.setenv("MODELFLEET_STORAGE_OPTIONS", json.dumps(options))
     with pytest.raises(StoreUnavailable, match="retry later"):
-        Store(f"s3://bucket-{kind}/store").versions(MODEL)
+        _access(how)(f"s3://bucket-{kind}")
     if kind == "silent":
-        assert len(silent_endpoint[1]) == 2, "one call, two attempts in all: no retry loop on top of botocore's"
+        assert len(silent_endpoint[1]) == 2, "one call, two attempts in all"
 
 
 def test_s3_waits_are_bounded_by_default(monkeypatch, s3_credentials):
@@ -335,10 +352,11 @@ def test_s3_waits_are_bounded_by_default(monkeypatch, s3_credentials):
     assert fs.retries == 1
 
 
-def test_an_unknown_storage_option_is_a_configuration_error(monkeypatch, s3_credentials):
-    """An option the filesystem does not take exits 78, naming the variable."""
+@pytest.mark.parametrize("how", ["store", "read", "stream", "write"])
+def test_an_unknown_storage_option_is_a_configuration_error(monkeypatch, s3_credentials, how):
+    """An option the filesystem does not take exits 78, naming the variable, for the store, input and output."""
     from shared.errors import ConfigError
 
     monkeypatch.setenv("MODELFLEET_STORAGE_OPTIONS", json.dumps({"nosuch_option": 1}))
     with pytest.raises(ConfigError, match="MODELFLEET_STORAGE_OPTIONS holds an option"):
-        Store("s3://bucket/store").versions(MODEL)
+        _access(how)("s3://bucket")

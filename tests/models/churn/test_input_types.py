@@ -33,7 +33,8 @@ def not_features(draw):
     """A column of values that are neither numbers, booleans nor text."""
     start = pd.Timestamp(draw(st.datetimes(dt.datetime(1990, 1, 1), dt.datetime(2030, 1, 1))))
     steps = pd.to_timedelta(np.arange(ROWS), draw(st.sampled_from(["s", "h", "D"])))
-    kind = draw(st.sampled_from(["datetime", "tz-datetime", "duration", "timestamps", "dicts", "lists", "complex"]))
+    kinds = ["datetime", "tz-datetime", "duration", "timestamps", "dicts", "lists", "complex"]
+    kind = draw(st.sampled_from([*kinds, "arrow-duration", "arrow-timestamp", "categorical-of-dates"]))
     if kind == "datetime":
         return kind, pd.Series(start + steps)
     if kind == "tz-datetime":
@@ -41,6 +42,12 @@ def not_features(draw):
         return kind, pd.Series((start + steps).tz_localize("UTC").tz_convert(zone))
     if kind == "duration":
         return kind, pd.Series(steps)
+    if kind == "arrow-duration":  # as pd.read_parquet(..., dtype_backend="pyarrow") gives them
+        return kind, pd.Series(steps).astype("duration[ns][pyarrow]")
+    if kind == "arrow-timestamp":
+        return kind, pd.Series(start + steps).astype("timestamp[us][pyarrow]")
+    if kind == "categorical-of-dates":
+        return kind, pd.Series(pd.Categorical(start + steps))
     if kind == "timestamps":  # Python objects, as a frame built from records holds them
         return kind, pd.Series(list(start + steps), dtype=object)
     if kind == "dicts":
@@ -52,7 +59,7 @@ def not_features(draw):
 
 def frame_with(column, values, labelled):
     frame = Churn()._sample_frame(ROWS, 3)
-    frame[column] = values.to_numpy()
+    frame[column] = values.set_axis(frame.index)  # its own dtype: Arrow-backed, categorical
     return frame if labelled else frame.drop(columns="churned")
 
 
