@@ -116,11 +116,17 @@ def _stop(signum: int, frame: Any) -> None:
     """On SIGTERM (a pod being deleted) or SIGINT, unwind through every cleanup and exit 143 or 130 with nothing
     committed. Further signals are ignored from here on: the command is already stopping, and a second signal
     must not break the cleanup, the error line or the result file."""
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A Python handler that does nothing, not SIG_IGN: a signal already pending when the handler changes would
+    # otherwise surface as "OSError: Signal 15 ignored due to race condition" in the middle of the cleanup.
+    signal.signal(signal.SIGTERM, _ignore)
+    signal.signal(signal.SIGINT, _ignore)
     if signum == signal.SIGINT:
         raise Interrupted("interrupted by SIGINT before the command finished; nothing was committed")
     raise Terminated("terminated by SIGTERM before the command finished; nothing was committed")
+
+
+def _ignore(signum: int, frame: Any) -> None:
+    """A signal while stopping: the command is already on its way out."""
 
 
 def _fire(root: dict, command: list[str]) -> Any:

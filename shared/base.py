@@ -79,7 +79,11 @@ class Model:
         config: YAML, JSON or TOML file of parameter values per command.
         dry_run: Check everything and print the plan, without doing the work.
         """
-        self._store_url = store
+        for name, value in (("store", store), ("config", config)):
+            if value is not None and not isinstance(value, (str, os.PathLike)):
+                msg = f"{name} must be a folder, file or URL as text; got {shown(value)}"
+                raise BadArgument(msg)
+        self._store_url = os.fspath(store) if store is not None else None
         self._config_path = config
         self._config: dict[str, dict[str, Any]] | None = None
         self._dry_run = bool(dry_run)

@@ -113,6 +113,8 @@ class Terminated(ModelfleetError):
 def shown(value: object, limit: int = 80) -> str:
     """A value as an error message echoes it: its repr, cut to about ``limit`` characters (a 100 kB junk cell
     must not become a 100 kB message)."""
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:  # a numpy scalar: 0, not np.int64(0)
+        value = value.item()
     text = repr(value)
     return text if len(text) <= limit else f"{text[: limit - 20]}... ({len(text)} characters)"
 

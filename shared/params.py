@@ -166,6 +166,8 @@ class Spec:
             value = _bool(self, text, source)
         elif typing.get_origin(base) in (list, tuple):
             value = _list_from_text(self, text, source)
+        elif base in (int, float) and "_" in text:  # Python's 1_000 is no number a user types by mistake
+            return _refuse(source, self.type_name(), repr(text))
         else:
             return self._validate(text, source, strings=True)
         return self._validate(value, source, strings=False)
@@ -177,6 +179,10 @@ class Spec:
             _refuse(source, self.type_name(), repr(value))  # pydantic would quietly take True as 1
         if isinstance(value, str) and value == "" and not self.flag:
             _refuse(source, "a value", "an empty string")
+        if self.base in (dt.date, dt.datetime) and not isinstance(value, (dt.date, str)):
+            _refuse(source, f"{self.type_name()} as text or a date", shown(value))  # never seconds since 1970
+        if self.base in (dt.date, dt.datetime) and isinstance(value, str):
+            value = _iso(self, value, source)  # the command line's rule: ISO 8601 text only
         return self._validate(value, source, strings=False)
 
     def to_text(self, value: Any) -> str | None:

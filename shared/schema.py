@@ -353,17 +353,17 @@ def require_columns(frame: Any, names: list[str], what: str) -> None:
     have = [str(c) for c in columns]
     duplicated = sorted(name for name, count in collections.Counter(have).items() if count > 1)
     if duplicated:
-        msg = f"{what} has duplicate column name(s) {', '.join(map(repr, duplicated))}; names must be unique"
+        msg = f"{what} has duplicate column name(s) {', '.join(map(shown, duplicated[:12]))}; names must be unique"
         raise BadData(msg)
     missing = [name for name in names if name not in set(have)]
     if missing:
         by_case = {c.lower(): c for c in have}
         named = [
-            f"{name!r} (found {by_case[name.lower()]!r}: names are case-sensitive)"
+            f"{name!r} (found {shown(by_case[name.lower()])}: names are case-sensitive)"
             if name.lower() in by_case
             else repr(name)
             for name in missing
         ]
-        shown = ", ".join(map(repr, have[:12])) + (", ..." if len(have) > 12 else "")
-        msg = f"{what} lacks required column(s) {', '.join(named)}; it has: {shown}"
+        has = ", ".join(map(shown, have[:12])) + (", ..." if len(have) > 12 else "")
+        msg = f"{what} lacks required column(s) {', '.join(named)}; it has: {has}"
         raise BadData(msg)

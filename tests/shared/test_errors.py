@@ -3,13 +3,17 @@
 import errno
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shared import errors
+from shared.errors import shown
 
 DOCUMENTED = {
     errors.UsageError: 2,
     errors.ArtifactRejected: 3,
     errors.BadArgument: 64,
+    errors.ResultFileConflict: 64,
     errors.BadData: 65,
     errors.MissingInput: 66,
     errors.ModelfleetError: 70,
@@ -32,6 +36,7 @@ def test_each_error_class_carries_its_documented_exit_code(cls, code):
         (PermissionError("denied"), 77),
         (FileNotFoundError("gone"), 66),
         (ConnectionError("reset"), 75),
+        (BrokenPipeError("stdout's reader left"), 74),  # a ConnectionError, but no network's
         (OSError(errno.ENOSPC, "No space left on device"), 74),
         (RuntimeError("bug"), 70),
     ],
@@ -46,3 +51,11 @@ def test_errors_are_also_the_builtin_they_resemble():
     assert isinstance(errors.BadData("x"), ValueError)
     assert isinstance(errors.MissingInput("x"), FileNotFoundError)
     assert isinstance(errors.PermissionDenied("x"), PermissionError)
+
+
+@given(value=st.one_of(st.integers(-(2**62), 2**62), st.floats(allow_nan=False), st.booleans()))
+def test_numpy_scalars_are_echoed_as_the_numbers_they_are(value):
+    """A message says 0, not np.int64(0): numpy scalars are shown like the Python values they hold."""
+    import numpy as np
+
+    assert shown(np.array(value)[()]) == shown(value)

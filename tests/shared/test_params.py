@@ -4,6 +4,8 @@ import datetime as dt
 from typing import Annotated, Literal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shared.boosted import BoostingParams
 from shared.errors import BadArgument
@@ -52,6 +54,8 @@ def test_text_is_parsed_by_the_annotation(spec, text, expected):
         (MODE, "slow", "--mode must be one of 'fast', 'exact'"),
         (FLAG, "maybe", "--verbose must be true or false; got 'maybe'"),
         (ROWS, True, "--rows must be a value; got no value"),
+        (ROWS, "1_000", "--rows must be int; got '1_000'"),
+        (RATE, "0.1_0", "--learning_rate must be float; got '0.1_0'"),
     ],
 )
 def test_bad_text_names_the_flag_what_was_expected_and_what_was_given(spec, text, message):
@@ -88,3 +92,20 @@ def test_describe_is_plain_data():
         "constraints": {"gt": 0, "le": 1},
         "env": "MODELFLEET_CHURN_LEARNING_RATE",
     }
+
+
+@given(value=st.one_of(st.integers(), st.floats(), st.booleans(), st.lists(st.integers(), max_size=2)))
+def test_a_date_from_python_or_a_config_is_never_a_number(value):
+    """A config's `as_of: 0` or a library's `as_of=86400` is refused, never read as seconds since 1970."""
+    with pytest.raises(BadArgument, match="day must be date"):
+        DAY.from_python(value)
+
+
+@given(day=st.dates(), spelled=st.sampled_from(["iso", "basic"]))
+def test_a_date_as_text_means_the_same_from_every_source(day, spelled):
+    """Text is read by the command line's rule wherever it comes from: a flag, a variable, a config, Python."""
+    text = day.isoformat() if spelled == "iso" else day.strftime("%Y%m%d")
+    if len(text) not in (8, 10):
+        return  # years before 1000 are not written with four digits by strftime
+    assert DAY.from_python(text) == DAY.from_text(text) == day
+    assert DAY.from_python(day) == day

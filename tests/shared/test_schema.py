@@ -183,3 +183,18 @@ def test_integer_levels_match_however_they_were_read():
     features = schema.features(scoring)
     assert [None if pd.isna(v) else v for v in features["k"]] == ["1", None, "3"]
     assert schema.report(scoring)["unseen_levels"] == {}
+
+
+@given(names=st.lists(st.text(min_size=1, max_size=3000), min_size=1, max_size=30, unique=True))
+def test_column_names_in_a_message_are_cut_whatever_they_hold(names):
+    """Spaces and all, a column name is echoed cut to about 80 characters, so the message stays short."""
+    import pandas as pd
+
+    from shared.schema import require_columns
+
+    frame = pd.DataFrame({name: [1] for name in names})
+    if "plan" in names:
+        return
+    with pytest.raises(BadData) as caught:
+        require_columns(frame, ["plan"], "input")
+    assert len(str(caught.value)) < 13 * 110 + 100

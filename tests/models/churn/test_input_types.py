@@ -201,3 +201,11 @@ def test_sample_rows_are_bounded(capsys):
     """An unbounded --rows would exhaust memory: it is refused (64) before any work."""
     assert cli.main(["churn", "sample", "--rows=10000000000"]) == 64
     assert "--rows" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["store", "config"])
+@pytest.mark.parametrize("value", [5, 1.5, ["a"], {"a": 1}, b"bytes"])
+def test_the_constructor_refuses_what_is_no_path(name, value):
+    """`Churn(store=5)` is the model's own error (64), not a TypeError deep inside."""
+    with pytest.raises(BadArgument, match=f"{name} must be a folder, file or URL"):
+        Churn(**{name: value})
