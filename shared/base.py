@@ -624,7 +624,13 @@ class Model:
         import numpy as np
 
         if target.dtype.kind not in "biuf":
-            msg = f"{what}: label column {self.label!r} must be numeric; got values like {shown(target.iloc[0])}"
+            import pandas as pd
+
+            bad = target[pd.to_numeric(target, errors="coerce").isna()]  # the values that are no number
+            problem = f"{len(bad)} value(s) are not, e.g. {shown(bad.iloc[0])}" if len(bad) else "it holds text"
+            msg = f"{what}: label column {self.label!r} must be numeric; {problem}"
+            if not len(bad):
+                msg += f" (e.g. {shown(target.iloc[0])}); store the label as numbers"
             raise BadData(msg)
         infinite = ~np.isfinite(target.to_numpy(dtype="float64"))
         if infinite.any():

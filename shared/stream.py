@@ -294,7 +294,7 @@ def _csv_header(fs: Any, file: str) -> list[str]:
     import pyarrow.csv as pcsv
 
     with fs.open(file, "rb") as handle:
-        reader = pcsv.open_csv(handle, read_options=pcsv.ReadOptions(block_size=1 << 16))
+        reader = pcsv.open_csv(handle, read_options=pcsv.ReadOptions(block_size=CSV_BLOCK_BYTES))  # as batches read it
         return list(reader.schema.names)
 
 

@@ -209,3 +209,18 @@ def test_the_constructor_refuses_what_is_no_path(name, value):
     """`Churn(store=5)` is the model's own error (64), not a TypeError deep inside."""
     with pytest.raises(BadArgument, match=f"{name} must be a folder, file or URL"):
         Churn(**{name: value})
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    junk=st.text(min_size=1, max_size=20).filter(lambda t: pd.to_numeric(pd.Series([t]), errors="coerce").isna()[0]),
+    row=st.integers(0, ROWS - 1),
+)
+def test_a_junk_label_is_named_in_the_message(junk, row):
+    """The message shows a value that is no number, wherever it sits, not merely the first value."""
+    frame = Churn()._sample_frame(ROWS, 5)
+    frame["churned"] = frame["churned"].astype(object)
+    frame.loc[row, "churned"] = junk
+    with pytest.raises(BadData, match="must be numeric; 1 value") as caught:
+        Churn()._target(frame, "training data")
+    assert repr(junk)[:40] in str(caught.value) or "characters" in str(caught.value)
