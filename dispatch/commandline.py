@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dispatch import registry
-from shared.base import command_specs, constructor_specs
+from shared.binding import command_specs, constructor_specs
 from shared.errors import UsageError
 from shared.params import Spec
 

@@ -10,7 +10,7 @@ from typing import Any
 from dispatch import registry
 from dispatch.commandline import specs_for
 from shared import __version__, errors
-from shared.base import constructor_specs
+from shared.binding import constructor_specs
 
 USAGE = "modelfleet MODEL COMMAND [--flag=value ...]"
 

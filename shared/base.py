@@ -17,16 +17,20 @@ and validates it against its annotation before any work starts. Fire shows their
 
 import dataclasses
 import datetime as dt
+import functools
 import inspect
 import logging
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, NamedTuple
 
-from shared import formats, overlap, params, versions
+from shared import binding, formats, overlap, params, versions
 from shared import shards as sharding
-from shared.errors import BadArgument, BadData, ConfigError, ModelDefinitionError, NothingToDo, shown
-from shared.params import Bounds, Check, Spec, TablePath
+from shared.binding import command_specs
+from shared.errors import BadArgument, BadData, ModelDefinitionError, NothingToDo, shown
+from shared.inputs import is_frame
+from shared.params import Bounds, Check, TablePath
+from shared.settings import resolve as resolve_settings
 
 if TYPE_CHECKING:  # the commands import these when they run, so that help and the manifest stay fast
     import numpy as np
@@ -43,7 +47,6 @@ TRAIN_SEED = 0  # the embedded sample that `train` uses without --data
 HOLDOUT_SEED = 1  # a fresh draw that `score` and `evaluate` use without --data
 WATCH_ROWS = 10_000  # held-out rows that training progress lines measure the metric on
 MIN_FIT_ROWS, MIN_HELD_OUT_ROWS = 20, 10  # fewer rows can teach or measure nothing worth committing
-_IMPL = "__modelfleet_command__"
 
 
 class Model:
@@ -71,7 +74,7 @@ class Model:
         if hasattr(cls, "Params"):
             _check_params_reach_estimator(cls)
             for command in cls.commands:
-                setattr(cls, command, _command(cls, command))
+                setattr(cls, command, binding.wrap(cls, command))
 
     def __init__(self, store: str | None = None, config: str | None = None, dry_run: bool = False) -> None:
         """Args:
@@ -167,7 +170,7 @@ class Model:
                 # a file's identity is its bytes (sha256sum of it); a frame's, its content
                 **(
                     {"sha256": fingerprint(frame), "of": "table"}
-                    if data is None or _is_frame(data)
+                    if data is None or is_frame(data)
                     else {"sha256": file_digest(data), "of": "file"}
                 ),
             },
@@ -222,7 +225,7 @@ class Model:
             columns = self._stored_schema(manifest).columns
             target = self._output_target(output, part, store, manifest)
             source = None
-            if data is not None and not _is_frame(data):
+            if data is not None and not is_frame(data):
                 from shared.stream import Input
 
                 source = Input.open(data)  # a file, a folder or a glob, as the real run reads it
@@ -231,11 +234,11 @@ class Model:
             kinds = self._stored_schema(manifest).kinds
             return self._plan("score", store, data, columns, source, kinds=kinds, forbidden=self.label, **facts)
         store, manifest, schema, fitted = self._load(version)
-        if _is_frame(data) and output is None and part is None:  # in Python: a frame in, a frame out
+        if is_frame(data) and output is None and part is None:  # in Python: a frame in, a frame out
             return self._score_frame(fitted, schema, manifest, data, as_of, max_unseen)
         source = self._source(data, [*schema.columns, self.id_column, *([self.label] if self.label else [])])
         target = self._output_target(output, part, store, manifest)
-        overlap.refuse(target, data if not _is_frame(data) else None, "--output", source.files)
+        overlap.refuse(target, data if not is_frame(data) else None, "--output", source.files)
         source.check(schema.columns, schema.kinds, forbidden=self.label)  # every file, before any row is read
         self._refuse_label(source.columns)
         require_columns(_Columns(source.columns), schema.columns, source.name)
@@ -248,8 +251,8 @@ class Model:
             manifest["version"],
         )
         done = scoring.stream(
-            self,
-            fitted,
+            functools.partial(self._predict, fitted),
+            scoring.Output(self.id_column, self.prediction, self.prediction_dtype),
             schema,
             source,
             chosen,
@@ -300,7 +303,7 @@ class Model:
         commands = {}
         for command in self.commands:
             specs = command_specs(type(self), command)
-            settings = self._settings(command, specs, {})
+            settings = resolve_settings(self, command, specs, {})
             commands[command] = {
                 "summary": _summary(getattr(type(self), command)),
                 "parameters": {
@@ -412,66 +415,11 @@ class Model:
     def _model_file(self) -> str:
         return {formats.LIGHTGBM: "model.txt", formats.SKOPS: "model.skops"}[self.format]
 
-    # -- parameters ------------------------------------------------------------------------------
-
-    def _settings(self, command: str, specs: list[Spec], given: dict[str, Any]) -> dict[str, tuple[Any, str]]:
-        """Return each parameter's value and where it came from: argument, env, config or default."""
-        section = self._config_section(command, specs)
-        settings = {}
-        for spec in specs:
-            variable = next((v for v in spec.env_vars(self.name, command) if v in os.environ), None)
-            shared = spec.env_var(self.name)
-            if spec.output and shared in os.environ and spec.name not in given:
-                msg = (
-                    f"{shared} is set, but where a command writes is set per command only, so that no value "
-                    f"meant for one command redirects another's output; use {spec.env_var(self.name, command)}"
-                )
-                raise ConfigError(msg)
-            if spec.name in given:
-                value = given[spec.name]
-                if isinstance(value, os.PathLike):
-                    value = os.fspath(value)
-                if spec.name == "data" and _is_table_object(value):  # in Python, data may be a frame or table
-                    value = _as_pandas(value)
-                else:
-                    value = spec.from_python(value, f"--{spec.name}")
-                settings[spec.name] = (value, "argument")
-            elif variable is not None:
-                settings[spec.name] = (_as_config(spec.from_text, os.environ[variable], variable), "env")
-            elif spec.name in section:
-                where = f"{self._config_path}: {command}.{spec.name}"
-                settings[spec.name] = (_as_config(spec.from_python, section[spec.name], where), "config")
-            elif spec.required:
-                msg = f"'{self.name} {command}' needs --{spec.name}"
-                raise BadArgument(msg)
-            else:
-                settings[spec.name] = (spec.default, "default")
-        return settings
-
-    def _config_section(self, command: str, specs: list[Spec]) -> dict[str, Any]:
-        if self._config_path is None:
-            return {}
-        if self._config is None:
-            from shared.config import load as load_config
-
-            self._config = load_config(self._config_path)
-            unknown = sorted(set(self._config) - set(self.commands))
-            if unknown:
-                msg = f"config file {self._config_path} names unknown command {unknown[0]!r}; commands: {self.commands}"
-                raise ConfigError(msg)
-        section = self._config.get(command, {})
-        names = [spec.name for spec in specs]
-        unknown = sorted(set(section) - set(names))
-        if unknown:
-            msg = f"config file {self._config_path}: '{command}' has no parameter {unknown[0]!r}; it takes: {names}"
-            raise ConfigError(msg)
-        return section
-
     # -- shared machinery ------------------------------------------------------------------------
 
     def _check_unseen(self, schema: "Schema", frame: "pd.DataFrame", max_unseen: float, unseen: Any) -> dict[str, Any]:
         """Report ignored columns and unseen levels; BadData if too many rows carry unseen levels."""
-        from shared.scoring import judge_unseen
+        from shared.schema import judge_unseen
 
         report = schema.report(frame, keep=(self.id_column, *([self.label] if self.label else [])), unseen=unseen)
         judge_unseen(report, len(frame), max_unseen)
@@ -514,7 +462,7 @@ class Model:
 
         from shared.stream import Input
 
-        if data is not None and not _is_frame(data):
+        if data is not None and not is_frame(data):
             return Input.open(data)
         frame = self._sample_frame(self.sample_rows, HOLDOUT_SEED) if data is None else data
         if data is None and self.label:
@@ -556,7 +504,7 @@ class Model:
         from shared.schema import require_columns
         from shared.stream import Input
 
-        if data is not None and not _is_frame(data):
+        if data is not None and not is_frame(data):
             if source is None:  # train and evaluate read one file: the same header check as the real run's first
                 require_columns(_Columns(read_columns(data)), columns, f"--data {data}")
                 source = Input.open(data)
@@ -586,7 +534,7 @@ class Model:
         dry run checks them, before any row is read."""
         if data is None:
             return self._sample_frame(self.sample_rows, seed)
-        if _is_frame(data):
+        if is_frame(data):
             frame = data
         elif isinstance(data, str) or hasattr(data, "__fspath__"):
             from shared.data import read_columns, read_table
@@ -768,75 +716,6 @@ def _check_params_reach_estimator(cls: type[Model]) -> None:
         raise ModelDefinitionError(msg)
 
 
-def command_specs(cls: type[Model], command: str) -> list[Spec]:
-    """Return the parameters of ``cls``'s command: its signature's, plus the hyperparameters for train."""
-    impl = getattr(getattr(cls, command), _IMPL, getattr(cls, command))
-    specs = params.signature_specs(impl)
-    return specs + params.hyperparameters(cls.Params) if command == "train" else specs
-
-
-def constructor_specs(cls: type[Model]) -> list[Spec]:
-    """Return the parameters every command of ``cls`` accepts through the constructor (store, config, dry_run)."""
-    return params.signature_specs(cls.__init__)
-
-
-def _command(cls: type[Model], command: str) -> Callable[..., dict[str, Any]]:
-    """Wrap a command implementation for ``cls``: resolve and validate parameters, then run it.
-
-    The wrapper's ``__signature__`` and docstring list every parameter (for train, every hyperparameter)
-    with its type, bounds and environment variable, which is what Fire shows as the command's help.
-    """
-    impl = getattr(getattr(cls, command), _IMPL, getattr(cls, command))
-    specs = command_specs(cls, command)
-    names = {spec.name for spec in specs}
-    signature = inspect.signature(impl)
-
-    def run(self: Model, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        try:
-            bound = signature.bind_partial(self, *args, **kwargs).arguments
-        except TypeError as exc:
-            msg = f"'{self.name} {command}': {exc}"
-            raise BadArgument(msg) from None
-        given = {k: v for k, v in bound.items() if k != "self" and k != "hyperparameters"}
-        given.update(bound.get("hyperparameters", {}))
-        unknown = sorted(set(given) - names)
-        if unknown:
-            msg = f"'{self.name} {command}' has no parameter {unknown[0]!r}; it takes: {', '.join(sorted(names))}"
-            raise BadArgument(msg)
-        values = {name: value for name, (value, _) in self._settings(command, specs, given).items()}
-        _refuse_result_collisions(self, values)
-        return impl(self, **values)
-
-    first = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-    shown = [
-        inspect.Parameter(
-            spec.name,
-            inspect.Parameter.KEYWORD_ONLY,
-            default=None if spec.required else spec.default,
-            annotation=params.display_annotation(spec),
-        )
-        for spec in specs
-    ]
-    run.__signature__ = inspect.Signature(first + shown)
-    doc = inspect.getdoc(impl) or ""
-    summary = doc.split("\n\nArgs:", 1)[0]
-    lines = [f"    {spec.name}: {params.help_line(spec, cls.name, command)}" for spec in specs]
-    run.__doc__ = summary + ("\n\nArgs:\n" + "\n".join(lines) if lines else "")
-    run.__name__, run.__qualname__, run.__module__ = command, f"{cls.__qualname__}.{command}", cls.__module__
-    setattr(run, _IMPL, impl)
-    return run
-
-
-def _refuse_result_collisions(model: Model, values: dict[str, Any]) -> None:
-    """Refuse a result file that would replace the command's input, an output or the store."""
-    from shared import results
-    from shared.store import DEFAULT_STORE, STORE_ENV
-
-    places = {f"--{name}": values.get(name) for name in ("data", "output", "holdout_output")}
-    places["the store"] = model._store_url or os.environ.get(STORE_ENV) or DEFAULT_STORE
-    results.refuse_collisions({what: place for what, place in places.items() if isinstance(place, (str, os.PathLike))})
-
-
 class Trained(NamedTuple):
     """What fitting on a split gives: the schema, the split, the fitted model and its held-out metrics."""
 
@@ -851,14 +730,6 @@ class _Columns:
 
     def __init__(self, columns: list[str]) -> None:
         self.columns = columns
-
-
-def _as_config(parse: Callable[..., Any], value: Any, where: str) -> Any:
-    """Parse a value from the environment or a config file; a bad one is a configuration error (78)."""
-    try:
-        return parse(value, where)
-    except BadArgument as exc:
-        raise ConfigError(str(exc)) from None
 
 
 def _version(version: str) -> str:
@@ -880,37 +751,8 @@ def _is_table_name(path: str) -> bool:
     return os.path.splitext(path.split("?")[0])[1].lower() in FORMATS
 
 
-def _is_frame(data: Any) -> bool:
-    return type(data).__name__ == "DataFrame" and type(data).__module__.startswith("pandas")
-
-
-def _is_table_object(data: Any) -> bool:
-    """A table in memory: a pandas, polars or other DataFrame, or an Arrow table."""
-    return type(data).__name__ in ("DataFrame", "Table", "LazyFrame") and hasattr(data, "columns")
-
-
-def _as_pandas(data: Any) -> "pd.DataFrame":
-    """A pandas frame of an in-memory table: pandas as it is, anything Arrow-backed converted (polars, pyarrow);
-    BadData for what does not convert cleanly, or has column names that are not text."""
-    if not _is_frame(data):
-        convert = getattr(data, "to_pandas", None)
-        if type(data).__name__ == "LazyFrame" or convert is None:
-            msg = f"data: a {type(data).__module__}.{type(data).__name__} cannot be read; pass a pandas DataFrame"
-            raise BadData(msg)
-        try:
-            data = convert()
-        except Exception as exc:  # noqa: BLE001 - any library's conversion failure is the caller's input
-            msg = f"data: cannot convert the {type(data).__name__} to a pandas DataFrame: {str(exc)[:200]}"
-            raise BadData(msg) from None
-    odd = [c for c in data.columns if not isinstance(c, str)]
-    if odd:
-        msg = f"data: column names must be text; got {shown(odd[:5])}; rename them (e.g. df.columns.astype(str))"
-        raise BadData(msg)
-    return data
-
-
 def _shown_value(value: Any) -> Any:
-    return "<DataFrame>" if _is_frame(value) else params.plain_default(value)
+    return "<DataFrame>" if is_frame(value) else params.plain_default(value)
 
 
 def _describe_source(data: Any) -> str:
@@ -918,7 +760,7 @@ def _describe_source(data: Any) -> str:
         return f"embedded sample (seed {TRAIN_SEED})"
     from shared.results import redact
 
-    return "in-memory DataFrame" if _is_frame(data) else redact(str(data))
+    return "in-memory DataFrame" if is_frame(data) else redact(str(data))
 
 
 def _summary(obj: Any) -> str:

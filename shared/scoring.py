@@ -10,25 +10,37 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from shared.errors import BadData, NothingToDo
+from shared.errors import NothingToDo
 from shared.progress import Throttle
-from shared.schema import count_unseen
+from shared.schema import count_unseen, judge_unseen
 from shared.stream import Input, Unit, table_writer
 
 if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
     import pyarrow as pa
 
-    from shared.base import Model
     from shared.schema import Schema
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Output:
+    """What a prediction row holds: the id column (if the input has it), the prediction and its type."""
+
+    id_column: str
+    prediction: str
+    prediction_dtype: str
+
+
 def stream(
-    model: Model,
-    fitted: Any,
+    predict: Callable[[pd.DataFrame], np.ndarray],
+    output: Output,
     schema: Schema,
     source: Input,
     units: list[Unit],
@@ -39,13 +51,14 @@ def stream(
     max_unseen: float,
     empty_ok: bool,
 ) -> dict[str, Any]:
-    """Score ``units`` of ``source`` into ``target``; return rows and the unseen-levels report.
+    """Score ``units`` of ``source`` into ``target`` with ``predict`` (prepared features in, predictions out);
+    return rows and the unseen-levels report.
 
     With ``empty_ok`` (a shard), no rows writes an empty file; otherwise it is NothingToDo.
     """
     import pyarrow as pa
 
-    id_column = model.id_column if model.id_column in source.columns else None
+    id_column = output.id_column if output.id_column in source.columns else None
     columns = [*schema.columns, *([id_column] if id_column else [])]
     types = {name: pa.float64() for name in schema.numeric} | {name: pa.string() for name in schema.categorical}
     if id_column:
@@ -53,7 +66,7 @@ def stream(
     unseen: Counter[str] = Counter()
     rows = unseen_rows = 0
     throttle = Throttle()
-    with table_writer(target, lambda: output_schema(model, source, id_column, as_of)) as write:
+    with table_writer(target, lambda: output_schema(output, source, id_column, as_of)) as write:
         for batch in source.batches(units, columns, batch_rows, types):
             if batch.num_rows == 0:
                 continue
@@ -61,9 +74,9 @@ def stream(
             counted = count_unseen(masks)
             unseen.update(counted["unseen_levels"])
             unseen_rows += counted["rows_with_unseen_levels"]
-            predicted = model._predict(fitted, features)
+            predicted = predict(features)
             ids = batch.column(id_column) if id_column else None
-            write(predictions_table(model, ids, predicted, as_of))
+            write(predictions_table(output, ids, predicted, as_of))
             rows += batch.num_rows
             if throttle.due():
                 log.info("scored %d rows (%.0f rows/s)", rows, throttle.rate(rows))
@@ -72,34 +85,22 @@ def stream(
         report = {"unseen_levels": dict(unseen), "rows_with_unseen_levels": unseen_rows}
         judge_unseen(report, rows, max_unseen)
     log.info("wrote %d predictions to %s (%.0f rows/s)", rows, target, throttle.rate(rows))
-    ignored = [c for c in source.columns if c not in {*schema.columns, model.id_column}]
+    ignored = [c for c in source.columns if c not in {*schema.columns, output.id_column}]
     return {"rows": rows, "ignored_columns": ignored, **report}
 
 
-def judge_unseen(report: dict[str, Any], rows: int, max_unseen: float) -> None:
-    """BadData if more than ``max_unseen`` of the rows carry categories never seen in training."""
-    share = report["rows_with_unseen_levels"] / rows if rows else 0.0
-    if share > max_unseen:
-        counts = ", ".join(f"{k}: {v}" for k, v in report["unseen_levels"].items())
-        msg = (
-            f"{share:.1%} of rows have categories never seen in training ({counts}), above --max_unseen="
-            f"{max_unseen:g}; check the input, or raise --max_unseen to score them as missing"
-        )
-        raise BadData(msg)
-
-
-def predictions_table(model: Model, ids: pa.Array | None, predicted: Any, as_of: dt.date | None) -> pa.Table:
+def predictions_table(output: Output, ids: pa.Array | None, predicted: Any, as_of: dt.date | None) -> pa.Table:
     """The output rows: the id column (as the input typed it), the prediction, and ``as_of`` if given."""
     import pyarrow as pa
 
-    columns: dict[str, Any] = {} if ids is None else {model.id_column: ids}
-    columns[model.prediction] = pa.array(predicted, type=pa.from_numpy_dtype(model.prediction_dtype))
+    columns: dict[str, Any] = {} if ids is None else {output.id_column: ids}
+    columns[output.prediction] = pa.array(predicted, type=pa.from_numpy_dtype(output.prediction_dtype))
     if as_of is not None:
         columns["as_of"] = pa.array([as_of] * len(predicted), type=pa.date32())
     return pa.table(columns)
 
 
-def output_schema(model: Model, source: Input, id_column: str | None, as_of: dt.date | None) -> pa.Schema:
+def output_schema(output: Output, source: Input, id_column: str | None, as_of: dt.date | None) -> pa.Schema:
     """The columns an output with no rows has: the same as one with rows."""
     import pyarrow as pa
 
@@ -108,7 +109,7 @@ def output_schema(model: Model, source: Input, id_column: str | None, as_of: dt.
         declared = source.declared_schema()
         known = declared is not None and id_column in declared.names
         fields.append(pa.field(id_column, declared.field(id_column).type if known else pa.string()))
-    fields.append(pa.field(model.prediction, pa.from_numpy_dtype(model.prediction_dtype)))
+    fields.append(pa.field(output.prediction, pa.from_numpy_dtype(output.prediction_dtype)))
     if as_of is not None:
         fields.append(pa.field("as_of", pa.date32()))
     return pa.schema(fields)
