@@ -28,11 +28,12 @@ from shared.errors import (
     LocalIOError,
     ModelfleetError,
     ResultFileConflict,
+    Stopped,
     Terminated,
     UsageError,
     exit_code_for,
 )
-from shared.results import redact, result_path, to_json, write_result
+from shared.results import RESULT_ENV, redact, replaceable, result_path, to_json, write_result
 
 PROG = "modelfleet"
 HELP = ("--help", "-h")
@@ -66,7 +67,7 @@ def _main(argv: list[str] | None) -> int:
                 return _stdout_failed(exc, debug)
         text = redact(to_json(_run(args)))
         _write_result_file(text)
-    except ModelfleetError as exc:
+    except (ModelfleetError, Stopped) as exc:
         return _fail(exc, exc.exit_code, f"{PROG}: error: {_one_line(exc)}", debug)
     except KeyboardInterrupt as exc:  # a SIGINT that arrived before our handler was installed
         return _fail(exc, Interrupted.exit_code, f"{PROG}: error: interrupted before the command finished", debug)
@@ -185,15 +186,17 @@ def _manifest_command() -> Any:
 
 
 def _fail(exc: BaseException, code: int, line: str, debug: bool) -> int:
-    if debug:
-        print(redact("".join(traceback.format_exception(exc))), file=sys.stderr, end="")
+    trace = redact("".join(traceback.format_exception(exc))) if debug else None
     if os.environ.get("MODELFLEET_LOG_FORMAT", "").lower() == "json":  # every stderr line is JSON then
         record = logging.LogRecord(PROG, logging.ERROR, __file__, 0, line, None, None)
-        line = json.dumps({**json.loads(_JsonLines().format(record)), "exit_code": code})
+        entry = {**json.loads(_JsonLines().format(record)), "exit_code": code}
+        line = json.dumps({**entry, "traceback": trace} if trace else entry)  # the traceback inside the line
+    elif trace:
+        print(trace, file=sys.stderr, end="")
     print(redact(line), file=sys.stderr, flush=True)
     error = {"error": type(exc).__name__, "message": redact(_one_line(exc)), "exit_code": code}
     if not isinstance(exc, ResultFileConflict):  # there, the result would replace what the command reads
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, ModelfleetError):  # not an earlier result there: left as it is
             _write_result_file(json.dumps(error))
     return code
 
@@ -201,6 +204,12 @@ def _fail(exc: BaseException, code: int, line: str, debug: bool) -> int:
 def _write_result_file(text: str) -> None:
     """Write the result for the orchestrator: $MODELFLEET_RESULT_PATH, or Airflow's XCom file if its folder exists."""
     path = result_path()
+    if path and not replaceable(path):
+        msg = (
+            f"{RESULT_ENV}={path!r} names a file that is not an earlier result (an input, a config, a model file?); "
+            f"it is never replaced: point {RESULT_ENV} elsewhere"
+        )
+        raise ResultFileConflict(msg)
     if path:
         try:
             write_result(text, path)

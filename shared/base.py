@@ -288,7 +288,8 @@ class Model:
             columns = [*stored.columns, *([self.label] if self.label else [])]
             return self._plan("evaluate", store, data, columns, kinds=stored.kinds, version=manifest["version"])
         _, manifest, schema, fitted = self._load(version)
-        frame = self._input(data, HOLDOUT_SEED, kinds=schema.kinds)
+        labelled = [*schema.columns, *([self.label] if self.label else [])]
+        frame = self._input(data, HOLDOUT_SEED, kinds=schema.kinds, required=labelled)
         features, unseen = schema.prepare(frame)
         report = self._check_unseen(schema, frame, max_unseen, unseen)
         metrics = self._measure(fitted, features, self._target(frame, "evaluation data"))
@@ -506,7 +507,7 @@ class Model:
 
         if data is not None and not is_frame(data):
             if source is None:  # train and evaluate read one file: the same header check as the real run's first
-                require_columns(_Columns(read_columns(data)), columns, f"--data {data}")
+                require_columns(_Columns(read_columns(data)), columns, _describe_source(data))
                 source = Input.open(data)
             source.check(columns, kinds or {}, forbidden=forbidden)
         source = _describe_source(data) if command == "train" else "embedded sample" if data is None else str(data)
@@ -528,6 +529,7 @@ class Model:
         columns: list[str] | None = None,
         optional: list[str] = (),
         kinds: dict[str, str] | None = None,
+        required: list[str] = (),
     ) -> "pd.DataFrame":
         """Return the input: the caller's frame (never changed), a file (only ``columns`` of it, and those of
         ``optional`` it has), or the sample. A file's header and declared types (``kinds``) are checked as the
@@ -542,8 +544,9 @@ class Model:
             from shared.stream import Input
 
             header = read_columns(data)  # named against the whole header (duplicates, near misses) before reading
-            require_columns(_Columns(header), columns or [], _describe_source(data))
-            Input.open(data).check(columns or [], kinds or {})
+            needed = [*(columns or []), *(c for c in required if c not in (columns or []))]
+            require_columns(_Columns(header), needed, _describe_source(data))
+            Input.open(data).check(needed, kinds or {})
             if columns is not None:
                 columns = [*columns, *[c for c in optional if c in header and c not in columns]]
             frame = read_table(data, columns, text=[*self.categorical, self.id_column])

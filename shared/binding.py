@@ -90,4 +90,5 @@ def _refuse_result_collisions(model: Model, values: dict[str, Any]) -> None:
 
     places = {f"--{name}": values.get(name) for name in ("data", "output", "holdout_output")}
     places["the store"] = model._store_url or os.environ.get(STORE_ENV) or DEFAULT_STORE
+    places["--config"] = model._config_path
     results.refuse_collisions({what: place for what, place in places.items() if isinstance(place, (str, os.PathLike))})

@@ -67,8 +67,19 @@ class ClusteringModel(Model):
         if isinstance(wanted, int) and wanted > len(features):
             msg = f"training data has {len(features)} rows to fit, fewer than the {wanted} segments asked for"
             raise BadData(msg)
+        empty = [name for name in self.numeric if features[name].isna().all()]
+        if empty:
+            msg = f"training data: numeric feature {empty[0]!r} has no values in the rows to fit; nothing to segment on"
+            raise BadData(msg)
         encoded = _for_encoder(features)
-        prepared = prepare.fit_transform(encoded)
+        try:
+            prepared = prepare.fit_transform(encoded)
+        except ValueError as exc:  # e.g. a numeric feature with no values at all
+            msg = f"training data cannot be segmented: {str(exc).splitlines()[0][:200]}"
+            raise BadData(msg) from None
+        if not np.isfinite(prepared).all():  # values so large that scaling overflows (1e308)
+            msg = "training data cannot be segmented: a numeric feature is too large to scale (overflow)"
+            raise BadData(msg)
         distinct = len(np.unique(prepared.round(12), axis=0)) if isinstance(wanted, int) else None
         if distinct is not None and distinct < wanted:
             msg = (

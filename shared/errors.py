@@ -98,13 +98,20 @@ class NothingToDo(ModelfleetError):
     exit_code = 99
 
 
-class Interrupted(ModelfleetError):
+class Stopped(BaseException):
+    """A signal stopped the command before it committed anything. Not an Exception (like KeyboardInterrupt):
+    no library's ``except Exception`` may swallow it and let the command go on to commit."""
+
+    exit_code = 70
+
+
+class Interrupted(Stopped):
     """The process was interrupted (SIGINT, Ctrl-C); the command stopped before committing anything."""
 
     exit_code = 130
 
 
-class Terminated(ModelfleetError):
+class Terminated(Stopped):
     """The process was asked to stop (SIGTERM); the command stopped before committing anything."""
 
     exit_code = 143
@@ -121,7 +128,7 @@ def shown(value: object, limit: int = 80) -> str:
 
 def exit_code_for(exc: BaseException) -> int:
     """Return the documented exit code for any exception, ours or not."""
-    if isinstance(exc, ModelfleetError):
+    if isinstance(exc, (ModelfleetError, Stopped)):
         return exc.exit_code
     if isinstance(exc, PermissionError):
         return PermissionDenied.exit_code

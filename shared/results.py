@@ -86,6 +86,29 @@ def refuse_collisions(places: dict[str, Any]) -> None:
             raise ResultFileConflict(msg) from None
 
 
+def replaceable(path: str) -> bool:
+    """Whether the result file may be written at ``path``: nothing is there yet, or an earlier result is (a JSON
+    object with a command's result keys). Anything else there (an input, a config file, a model file) is never
+    replaced, whatever step of a command failed."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(MAX_RESULT_BYTES + 1)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return not os.path.exists(path)
+    if len(head) > MAX_RESULT_BYTES:
+        return False
+    try:
+        earlier = json.loads(head)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(earlier, dict) and bool({"model", "exit_code", "modelfleet"} & set(earlier))
+
+
+MAX_RESULT_BYTES = 64 << 20  # a result is a line of JSON; anything larger there is not one
+
+
 def write_result(text: str, path: str) -> None:
     """Write a result file atomically: readers (Airflow's XCom sidecar) see all of it or nothing."""
     folder = os.path.dirname(os.path.abspath(path))

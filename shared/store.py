@@ -283,6 +283,9 @@ class Store:
         except ValueError as exc:
             msg = f"manifest {path} is not valid JSON: {exc}"
             raise ArtifactRejected(msg) from exc
+        except RecursionError:  # nested thousands deep: no manifest this build wrote
+            msg = f"manifest {path} nests too deeply to be a modelfleet manifest; refusing it"
+            raise ArtifactRejected(msg) from None
         schema = manifest.get("schema_version") if isinstance(manifest, dict) else None
         if (
             isinstance(manifest, dict)
@@ -355,7 +358,7 @@ def _claimed_time(raw: bytes | None) -> dt.datetime | None:
     """The commit time an unreadable manifest claims, if it is JSON with one (a backup copy's is old)."""
     try:
         claimed = json.loads(raw).get("committed_at") if raw is not None else None
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return None
     return shape.parse_time(claimed) if isinstance(claimed, str) else None
 

@@ -130,6 +130,9 @@ class Input:
                 msg = f"{shown} holds the label column {forbidden!r}; drop it, or use 'evaluate' to measure"
                 raise BadData(msg)
             if (arrow := self._declared[position]) is not None:
+                if problem := _pandas_metadata_problem(arrow):
+                    msg = f"{shown}: {problem}; rewrite the file without it (e.g. with pyarrow) or fix the writer"
+                    raise BadData(msg)
                 for name, kind in kinds.items():
                     if name in names:
                         check_declared_type(arrow.field(name).type, name, kind, shown)
@@ -219,6 +222,25 @@ class _Names:
 
     def __init__(self, columns: list[str]) -> None:
         self.columns = columns
+
+
+def _pandas_metadata_problem(arrow: pa.Schema) -> str | None:
+    """What is wrong with the pandas metadata a Parquet file carries (pandas applies it when reading), if any."""
+    import json
+
+    raw = (arrow.metadata or {}).get(b"pandas")
+    if raw is None:
+        return None
+    try:
+        meta = json.loads(raw)
+    except (ValueError, RecursionError):
+        return "its pandas metadata is not valid JSON"
+    if not isinstance(meta, dict) or not isinstance(meta.get("index_columns", []), list):
+        return "its pandas metadata is not a mapping with a list of index columns"
+    missing = [c for c in meta.get("index_columns", []) if isinstance(c, str) and c not in arrow.names]
+    if missing:
+        return f"its pandas metadata names index column {missing[0]!r}, which the file does not hold"
+    return None
 
 
 def _list_files(fs: Any, path: str, data: str) -> list[str]:

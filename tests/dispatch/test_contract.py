@@ -245,7 +245,9 @@ def test_a_failure_still_writes_the_result_file(workdir):
     assert "unknown model 'nosuch'" in error["message"]
 
 
-@pytest.mark.parametrize("args", [["churn", "describe"], ["churn", "score", "--data=nosuch.parquet"], ["nosuch"]])
+@pytest.mark.parametrize(
+    "args", [["churn", "describe"], ["churn", "score", "--data=nosuch.parquet"], ["nosuch"], ["nosuch", "--debug"]]
+)
 def test_logs_can_be_json_lines(workdir, args):
     """MODELFLEET_LOG_FORMAT=json makes every stderr line a JSON object, the error line too (with its exit code)."""
     done = run(args, workdir, {"MODELFLEET_LOG_FORMAT": "json", "MODELFLEET_LOG_LEVEL": "DEBUG"})

@@ -59,3 +59,18 @@ def test_numpy_scalars_are_echoed_as_the_numbers_they_are(value):
     import numpy as np
 
     assert shown(np.array(value)[()]) == shown(value)
+
+
+@pytest.mark.parametrize("stop", [errors.Interrupted, errors.Terminated])
+def test_no_except_exception_can_swallow_a_signal(stop):
+    """A library's `except Exception` around our code must not turn SIGTERM into a commit and exit 0."""
+
+    def library_code():
+        try:
+            raise stop("stopped")
+        except Exception:  # noqa: BLE001 - what a library around our callback might do
+            return "carried on"
+
+    with pytest.raises(stop):
+        library_code()
+    assert errors.exit_code_for(stop("x")) == stop.exit_code

@@ -162,3 +162,31 @@ def test_train_and_evaluate_dry_runs_refuse_declared_types_as_their_runs_do(stor
     err = capsys.readouterr().err
     assert codes == [65, 65], err
     assert err.count("column 'monthly_spend' holds") == 2, err
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "score"])
+@pytest.mark.parametrize("change", ["drop", "stale-index-metadata", "broken-metadata"])
+def test_a_single_file_gets_the_same_error_line_in_a_dry_run(store, tmp_path, capsys, command, change):
+    """Train, evaluate and score of one file: the dry run and the real run print the same error line."""
+    frame = Churn()._sample_frame(ROWS * 5, 4)
+    if command == "score":
+        frame = frame.drop(columns="churned")
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if change == "drop":
+        table = table.drop_columns(["plan"])
+    else:
+        meta = json.loads(table.schema.metadata[b"pandas"])
+        meta["index_columns"] = ["nosuch"]
+        raw = json.dumps(meta).encode() if change == "stale-index-metadata" else b"{not json"
+        table = table.replace_schema_metadata({b"pandas": raw})
+    path = tmp_path / "in.parquet"
+    pq.write_table(table, path)
+    args = ["churn", command, f"--data={path}", f"--store={store}"]
+    args += [f"--output={tmp_path / 'out.parquet'}"] * (command == "score") + ["--n_estimators=3"] * (
+        command == "train"
+    )
+    lines = []
+    for dry in (True, False):
+        assert cli.main(args + ["--dry_run"] * dry) == 65
+        lines.append(capsys.readouterr().err.strip().splitlines()[-1])
+    assert lines[0] == lines[1]

@@ -193,3 +193,52 @@ def test_the_result_file_never_replaces_what_a_command_reads_or_writes(
         assert code == 0, (args, target, err)
         assert target.exists()
     shutil.rmtree(root)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    victim=st.sampled_from(["in.parquet", "in.csv", "config.yaml", "config.json", "notes.txt"]),
+    failure=st.sampled_from(
+        [
+            ["churn", "score", "--batch_rows=abc"],
+            ["churn", "score", "--nosuch=1"],
+            ["churn", "scroe"],
+            ["churn", "score", "--shard=5/2"],
+            ["churn", "score", "--as_of=0"],
+            ["churn", "train", "--n_estimators=3", "--n_estimators=4"],
+            ["churn", "train", "--config=missing.yaml"],
+            ["nosuch", "train"],
+        ]
+    ),
+)
+def test_a_failure_record_never_replaces_a_file_that_is_no_result(
+    tmp_path_factory, monkeypatch, capsys, victim, failure
+):
+    """However early a command fails, the failure record goes only where nothing or an earlier result is: an
+    input, a config or any other file named as the result file is left as it was."""
+    folder = tmp_path_factory.mktemp("victim")
+    path = folder / victim
+    frame = Churn()._sample_frame(30, 1)
+    if victim.endswith(".parquet"):
+        frame.to_parquet(path)
+    elif victim.endswith(".csv"):
+        frame.to_csv(path)
+    else:
+        path.write_text({"config.yaml": "score: {}\n", "config.json": '{"score": {}}', "notes.txt": "hi"}[victim])
+    before = path.read_bytes()
+    monkeypatch.setenv("MODELFLEET_RESULT_PATH", str(path))
+    monkeypatch.chdir(folder)
+    code = cli.main([*failure, f"--data={path}"] if "--data" not in failure else failure)
+    capsys.readouterr()
+    assert code != 0
+    assert path.read_bytes() == before
+
+
+def test_an_earlier_result_is_replaced(tmp_path, monkeypatch, capsys):
+    """The usual case stays: the result file of an earlier run (or Airflow's return.json) is overwritten."""
+    path = tmp_path / "result.json"
+    path.write_text('{"model": "churn", "rows": 3}')
+    monkeypatch.setenv("MODELFLEET_RESULT_PATH", str(path))
+    assert cli.main(["churn", "score", "--nosuch=1"]) == 2
+    assert json.loads(path.read_text())["exit_code"] == 2
+    capsys.readouterr()

@@ -1,6 +1,11 @@
 """Segment finds the structure of its sample with scikit-learn alone."""
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from models.segment import Segment
+from shared.errors import BadData
 
 
 def test_finds_well_separated_segments(store_url):
@@ -16,3 +21,21 @@ def test_n_segments_sets_the_number_of_segments(store_url):
     model.train(n_segments=3)
     predictions = model.score(Segment()._sample_frame(500, 2))["predictions"]
     assert {0, 1, 2} == set(predictions["segment"])
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning", "ignore::UserWarning")  # numpy and sklearn say so too
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    column=st.sampled_from(Segment.numeric),
+    value=st.sampled_from([float("nan"), 1e308, -1e308, 1.7e308]),
+    everywhere=st.booleans(),
+)
+def test_rows_that_cannot_be_scaled_are_bad_data(tmp_path_factory, column, value, everywhere):
+    """A numeric feature with no values, or values so large that scaling overflows, is refused (65), not 70."""
+    store = tmp_path_factory.mktemp("store")
+    frame = Segment()._sample_frame(300, 2)
+    some = frame.index % 3 == 0
+    frame[column] = value if everywhere or value != value else frame[column].astype("float64").where(~some, value)
+    with pytest.raises(BadData):
+        Segment(store=str(store)).train(frame)
+    assert Segment(store=str(store)).describe()["versions"] == []
