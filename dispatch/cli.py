@@ -65,6 +65,7 @@ def _main(argv: list[str] | None) -> int:
                 return _help([arg for arg in args if not arg.startswith("-")][:2])
             except OSError as exc:  # `--help | head -c0`: the reader left
                 return _stdout_failed(exc, debug)
+        _check_result_file()  # before any work: a file there that is no earlier result stays as it is
         text = redact(to_json(_run(args)))
         _write_result_file(text)
     except (ModelfleetError, Stopped) as exc:
@@ -169,6 +170,7 @@ def _help(words: list[str]) -> int:
     # Fire writes help to stderr; help is what the user asked for, so it goes to stdout (`... --help | less`).
     with contextlib.suppress(fire.core.FireExit), contextlib.redirect_stderr(sys.stdout):
         fire.Fire(root, command=command, name=PROG)
+    sys.stdout.flush()  # here, so that a reader who left is seen now (74), not when Python exits (120)
     return 0
 
 
@@ -201,8 +203,8 @@ def _fail(exc: BaseException, code: int, line: str, debug: bool) -> int:
     return code
 
 
-def _write_result_file(text: str) -> None:
-    """Write the result for the orchestrator: $MODELFLEET_RESULT_PATH, or Airflow's XCom file if its folder exists."""
+def _check_result_file() -> None:
+    """ResultFileConflict (64) if the result file's place holds a file that is not an earlier result."""
     path = result_path()
     if path and not replaceable(path):
         msg = (
@@ -210,6 +212,12 @@ def _write_result_file(text: str) -> None:
             f"it is never replaced: point {RESULT_ENV} elsewhere"
         )
         raise ResultFileConflict(msg)
+
+
+def _write_result_file(text: str) -> None:
+    """Write the result for the orchestrator: $MODELFLEET_RESULT_PATH, or Airflow's XCom file if its folder exists."""
+    _check_result_file()
+    path = result_path()
     if path:
         try:
             write_result(text, path)

@@ -93,10 +93,8 @@ def replaceable(path: str) -> bool:
     try:
         with open(path, "rb") as handle:
             head = handle.read(MAX_RESULT_BYTES + 1)
-    except FileNotFoundError:
+    except OSError:  # nothing there, or something no write could replace (a folder): writing says which
         return True
-    except OSError:
-        return not os.path.exists(path)
     if len(head) > MAX_RESULT_BYTES:
         return False
     try:
