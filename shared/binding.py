@@ -86,9 +86,9 @@ def wrap(cls: type[Model], command: str) -> Callable[..., dict[str, Any]]:
 def _refuse_result_collisions(model: Model, values: dict[str, Any]) -> None:
     """Refuse a result file that would replace the command's input, an output or the store."""
     from shared import results
-    from shared.store import DEFAULT_STORE, STORE_ENV
+    from shared.store import store_url
 
     places = {f"--{name}": values.get(name) for name in ("data", "output", "holdout_output")}
-    places["the store"] = model._store_url or os.environ.get(STORE_ENV) or DEFAULT_STORE
+    places["the store"] = store_url(model._store_url or None)
     places["--config"] = model._config_path
     results.refuse_collisions({what: place for what, place in places.items() if isinstance(place, (str, os.PathLike))})

@@ -87,7 +87,8 @@ class ClusteringModel(Model):
                 f"the segments would be duplicates; ask for fewer segments or give more varied rows"
             )
             raise BadData(msg)
-        return Pipeline([("prepare", prepare), ("cluster", clusterer)]).fit(encoded)
+        clusterer.fit(prepared)  # the features are prepared once: a Pipeline.fit would prepare them again
+        return Pipeline([("prepare", prepare), ("cluster", clusterer)])
 
     def _predict(self, pipeline: Any, features: pd.DataFrame) -> np.ndarray:
         return pipeline.predict(_for_encoder(features))

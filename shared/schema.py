@@ -260,9 +260,7 @@ def check_feature_type(column: pd.Series, name: str, kind: str, what: str = "inp
         dated = kinds & {"Timestamp", "datetime", "date", "time", "Timedelta", "timedelta"}
         refused = f"{sorted(nested)[0]} values" if nested else f"{sorted(dated)[0]} values" if dated else None
     if refused is not None:
-        expected = "numbers or booleans" if kind == NUMERIC else "text or integer codes"
-        msg = f"{what}: column {name!r} holds {refused} ({dtype}); a {kind} feature takes {expected}"
-        raise BadData(msg)
+        _refuse_type(what, name, refused, dtype, kind)
 
 
 def check_declared_type(dtype: pa.DataType, name: str, kind: str, what: str = "input") -> None:
@@ -287,9 +285,13 @@ def check_declared_type(dtype: pa.DataType, name: str, kind: str, what: str = "i
         else None
     )
     if refused is not None:
-        expected = "numbers or booleans" if kind == NUMERIC else "text or integer codes"
-        msg = f"{what}: column {name!r} holds {refused} ({dtype}); a {kind} feature takes {expected}"
-        raise BadData(msg)
+        _refuse_type(what, name, refused, dtype, kind)
+
+
+def _refuse_type(what: str, name: str, refused: str, dtype: Any, kind: str) -> None:
+    expected = "numbers or booleans" if kind == NUMERIC else "text or integer codes"
+    msg = f"{what}: column {name!r} holds {refused} ({dtype}); a {kind} feature takes {expected}"
+    raise BadData(msg)
 
 
 def _levels(values: Any) -> tuple[str, ...]:

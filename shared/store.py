@@ -57,6 +57,11 @@ class Artifact:
     format: str
 
 
+def store_url(url: str | os.PathLike | None) -> str:
+    """The store a command uses: the URL given, else $MODELFLEET_STORE, else the default folder."""
+    return os.fspath(url) if url is not None else os.environ.get(STORE_ENV) or DEFAULT_STORE
+
+
 def new_version_id() -> str:
     """Return a fresh version id that sorts by time: ``20261125T041500Z-1a2b3c4d``."""
     now = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -67,7 +72,7 @@ class Store:
     """Versioned model artifacts under one root: a local folder or an fsspec URL."""
 
     def __init__(self, url: str | os.PathLike | None = None) -> None:
-        self.url = os.fspath(url) if url is not None else os.environ.get(STORE_ENV) or DEFAULT_STORE
+        self.url = store_url(url)
         if not self.url:
             msg = "the store URL is empty; give a folder or URL, or leave --store out for the default"
             raise BadArgument(msg)

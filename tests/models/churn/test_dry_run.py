@@ -58,13 +58,6 @@ def _values(dtype, rng, levels):
     return pa.array([b"x%d" % i for i in range(ROWS)], dtype)
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("store")
-    Churn(store=str(folder)).train(n_estimators=5)
-    return str(folder)
-
-
 @st.composite
 def folders(draw):
     """Files of churn's scoring input, one of them changed in one way."""

@@ -20,14 +20,6 @@ FEATURES = [*Churn.numeric, *Churn.categorical]
 ROWS = 120
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """A store with one small churn version."""
-    folder = tmp_path_factory.mktemp("store")
-    Churn(store=str(folder)).train(n_estimators=5)
-    return str(folder)
-
-
 @st.composite
 def not_features(draw):
     """A column of values that are neither numbers, booleans nor text."""

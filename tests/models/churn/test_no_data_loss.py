@@ -13,14 +13,6 @@ from models.churn import Churn
 from shared.base import command_specs
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """A store with one small churn version."""
-    folder = tmp_path_factory.mktemp("store")
-    Churn(store=str(folder)).train(n_estimators=5)
-    return str(folder)
-
-
 def snapshot(folder):
     """Every file below ``folder`` with its bytes."""
     return {
