@@ -11,6 +11,8 @@ a misspelt flag, and would guess types from the text. The contract with the orch
 - the exit code comes from the documented table (see :mod:`shared.errors`).
 """
 
+from __future__ import annotations
+
 import contextlib
 import json
 import logging
@@ -19,7 +21,7 @@ import re
 import signal
 import sys
 import traceback
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dispatch import registry
 from dispatch.commandline import MANIFEST, Call, parse
@@ -34,6 +36,9 @@ from shared.errors import (
     exit_code_for,
 )
 from shared.results import RESULT_ENV, redact, replaceable, result_path, to_json, write_result
+
+if TYPE_CHECKING:
+    from shared.model import Model
 
 PROG = "modelfleet"
 HELP = ("--help", "-h")
@@ -174,7 +179,7 @@ def _help(words: list[str]) -> int:
     return 0
 
 
-def _commands_view(cls: type) -> type:
+def _commands_view(cls: type[Model]) -> type:
     """Return a class that shows only the model's commands, so its help hides its declarations."""
     members = {name: getattr(cls, name) for name in cls.commands}
     doc = f"{cls.__doc__}\n\nEvery command also takes --store=URL, --config=FILE and --dry_run."

@@ -47,7 +47,7 @@ def build() -> dict[str, Any]:
 def exit_codes() -> dict[str, str]:
     """The documented exit codes and what each means, from the exception hierarchy."""
     table = {"0": "success"}
-    documented = [*errors.ModelfleetError.__subclasses__(), *errors.Stopped.__subclasses__()]
+    documented: list[Any] = [*errors.ModelfleetError.__subclasses__(), *errors.Stopped.__subclasses__()]
     for cls in sorted(documented, key=lambda c: c.exit_code):
         table[str(cls.exit_code)] = _first_line(cls).rstrip(".")
     table[str(errors.ModelfleetError.exit_code)] = "internal error: a bug; run with --debug and report it"

@@ -1,6 +1,8 @@
 """Binding: how a command function becomes a validated method of every model class.
 
-For each model class and command, :func:`wrap` builds the method Fire and Python callers see: it binds the
+:func:`install` puts one :class:`Command` on a model class per command it registers; the command's module is
+imported when the command is first looked up (help, a call, the manifest), so that start-up imports none of
+them. For each model class and command, :func:`wrap` then builds the method Fire and Python callers see: it binds the
 arguments, refuses unknown names, takes each value from the argument, the environment, the config file or the
 default (:mod:`shared.settings`), validates it against its annotation, refuses a result file that would land on
 what the command reads or writes, and only then runs the command. Its ``__signature__`` and docstring list
@@ -9,24 +11,25 @@ every parameter with its type, bounds and environment variable: that is the comm
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from shared import params, settings
-from shared.errors import BadArgument
+from shared.errors import BadArgument, ModelDefinitionError
 from shared.params import Spec
 
 if TYPE_CHECKING:
-    from shared.base import Model
+    from shared.model import Model
 
 IMPL = "__modelfleet_command__"  # the attribute of a wrapped method that holds the command's own function
 
 
 def command_specs(cls: type[Model], command: str) -> list[Spec]:
     """Return the parameters of ``cls``'s command: its signature's, plus the hyperparameters for train."""
-    impl = getattr(getattr(cls, command), IMPL, getattr(cls, command))
+    impl = getattr(getattr(cls, command), IMPL)
     specs = params.signature_specs(impl)
     return specs + params.hyperparameters(cls.Params) if command == "train" else specs
 
@@ -36,16 +39,71 @@ def constructor_specs(cls: type[Model]) -> list[Spec]:
     return params.signature_specs(cls.__init__)
 
 
-def wrap(cls: type[Model], command: str) -> Callable[..., dict[str, Any]]:
-    """Wrap a command implementation for ``cls``: resolve and validate parameters, then run it.
+class Command:
+    """A model class's command: the validated method, built from the command's module on first look-up."""
+
+    def __init__(self, name: str, module: str) -> None:
+        self.name, self.module = name, module
+        self._methods: dict[type, Callable[..., dict[str, Any]]] = {}
+
+    def method(self, owner: type[Model]) -> Callable[..., dict[str, Any]]:
+        """The wrapped method of ``owner`` (built once per class)."""
+        if owner not in self._methods:
+            self._methods[owner] = wrap(owner, self.name, self.function(owner))
+        return self._methods[owner]
+
+    def function(self, owner: type[Model]) -> Callable[..., dict[str, Any]]:
+        """The command's own function, imported from its module; ModelDefinitionError if it is not there."""
+        where = f"model class {owner.__qualname__}: command {self.name!r} is registered as module {self.module!r}"
+        try:
+            module = importlib.import_module(self.module)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not self.module.startswith(exc.name):
+                raise  # the module exists but imports something missing: that is its own error
+            msg = f"{where}, which cannot be imported ({exc}); fix the registration or add the module"
+            raise ModelDefinitionError(msg) from None
+        function = getattr(module, self.name, None)
+        if not callable(function):
+            msg = f"{where}, which has no function {self.name!r}; define it there (see shared.commands)"
+            raise ModelDefinitionError(msg)
+        return function
+
+    def __get__(self, obj: Model | None, owner: type[Model]) -> Any:
+        method = self.method(owner)
+        return method if obj is None else method.__get__(obj, owner)
+
+
+def refuse_overrides(cls: type[Model]) -> None:
+    """ModelDefinitionError if ``cls`` defines a method named like a command it registers: it would replace the
+    command and silently drop its parameters, environment and config."""
+    for name, _ in cls.command_modules:
+        own = cls.__dict__.get(name)
+        if own is not None and not isinstance(own, Command):
+            msg = (
+                f"model class {cls.__qualname__} defines {name!r}, the name of one of its commands; a method there "
+                f"would replace the command and drop its parameters: rename it, or change what the command does "
+                f"through the hooks of shared.model.Model (_fit, _predict, ...)"
+            )
+            raise ModelDefinitionError(msg)
+
+
+def install(cls: type[Model]) -> None:
+    """Put each command ``cls`` registers on it, as a :class:`Command` (its module imported on first look-up)."""
+    for name, module in cls.command_modules:
+        setattr(cls, name, Command(name, module))
+
+
+def wrap(cls: type[Model], command: str, impl: Callable[..., Any]) -> Callable[..., dict[str, Any]]:
+    """Wrap a command's function for ``cls``: resolve and validate parameters, then run it.
 
     The wrapper's ``__signature__`` and docstring list every parameter (for train, every hyperparameter)
     with its type, bounds and environment variable, which is what Fire shows as the command's help.
     """
-    impl = getattr(getattr(cls, command), IMPL, getattr(cls, command))
-    specs = command_specs(cls, command)
+    specs = params.signature_specs(impl) + (params.hyperparameters(cls.Params) if command == "train" else [])
     names = {spec.name for spec in specs}
     signature = inspect.signature(impl)
+    first = next(iter(signature.parameters))
+    extra = next((p.name for p in signature.parameters.values() if p.kind is p.VAR_KEYWORD), None)
 
     def run(self: Model, *args: Any, **kwargs: Any) -> dict[str, Any]:
         try:
@@ -53,8 +111,8 @@ def wrap(cls: type[Model], command: str) -> Callable[..., dict[str, Any]]:
         except TypeError as exc:
             msg = f"'{self.name} {command}': {exc}"
             raise BadArgument(msg) from None
-        given = {k: v for k, v in bound.items() if k != "self" and k != "hyperparameters"}
-        given.update(bound.get("hyperparameters", {}))
+        given = {k: v for k, v in bound.items() if k not in (first, extra)}
+        given.update(bound.get(extra, {}) if extra else {})
         unknown = sorted(set(given) - names)
         if unknown:
             msg = f"'{self.name} {command}' has no parameter {unknown[0]!r}; it takes: {', '.join(sorted(names))}"
@@ -63,7 +121,7 @@ def wrap(cls: type[Model], command: str) -> Callable[..., dict[str, Any]]:
         _refuse_result_collisions(self, values)
         return impl(self, **values)
 
-    first = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    self_parameter = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
     shown = [
         inspect.Parameter(
             spec.name,
@@ -73,7 +131,7 @@ def wrap(cls: type[Model], command: str) -> Callable[..., dict[str, Any]]:
         )
         for spec in specs
     ]
-    run.__signature__ = inspect.Signature(first + shown)
+    run.__signature__ = inspect.Signature(self_parameter + shown)  # type: ignore[attr-defined]
     doc = inspect.getdoc(impl) or ""
     summary = doc.split("\n\nArgs:", 1)[0]
     lines = [f"    {spec.name}: {params.help_line(spec, cls.name, command)}" for spec in specs]

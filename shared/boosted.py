@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from shared import cpus, formats
-from shared.base import Model
-from shared.errors import BadArgument, BadData
+from shared.errors import BadArgument, BadData, ModelDefinitionError
+from shared.model import Model
 from shared.params import param
 from shared.progress import Throttle
 
@@ -74,6 +74,9 @@ class BoostedTreesModel(Model):
     def _fit(self, features: pd.DataFrame, target: pd.Series | None, cfg: BoostingParams, watch: Any = None) -> Any:
         import lightgbm
 
+        if target is None:
+            msg = f"model class {type(self).__qualname__} is a boosted-trees model: it must declare its label"
+            raise ModelDefinitionError(msg)
         dataset = lightgbm.Dataset(
             _matrix(features),
             label=target.to_numpy(dtype="float64"),
@@ -136,7 +139,7 @@ class BoostedTreesModel(Model):
             if not throttle.due() and done < rounds:
                 return
             measured = ""
-            if matrix is not None and self.metrics:
+            if matrix is not None and watch is not None and self.metrics:
                 metric = self.metrics[0]
                 predicted = env.model.predict(matrix, num_iteration=done)
                 value = metric(*self._metric_inputs(env.model, watch[0], watch[1], predicted))
@@ -154,7 +157,7 @@ class BoostedTreesModel(Model):
 
     def _check_learnable(self, fit_target: pd.Series | None, held_target: pd.Series | None) -> None:
         super()._check_learnable(fit_target, held_target)
-        if self.objective == "binary" and held_target.nunique() < 2:
+        if self.objective == "binary" and held_target is not None and held_target.nunique() < 2:
             msg = (
                 f"the {len(held_target)} held-out rows all have {self.label!r} = {held_target.iloc[0]!r}; a binary "
                 f"model cannot be measured on one class: give more rows or a larger --valid_fraction"

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from shared import formats
-from shared.base import Model
 from shared.errors import BadData
+from shared.model import Model
 
 if TYPE_CHECKING:
     import numpy as np
@@ -81,7 +81,7 @@ class ClusteringModel(Model):
             msg = "training data cannot be segmented: a numeric feature is too large to scale (overflow)"
             raise BadData(msg)
         distinct = len(np.unique(prepared.round(12), axis=0)) if isinstance(wanted, int) else None
-        if distinct is not None and distinct < wanted:
+        if distinct is not None and isinstance(wanted, int) and distinct < wanted:
             msg = (
                 f"training data has {distinct} distinct feature row(s), fewer than the {wanted} segments asked for: "
                 f"the segments would be duplicates; ask for fewer segments or give more varied rows"

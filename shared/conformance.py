@@ -13,6 +13,7 @@ saying what the model got wrong. A check needs only a folder to write its store 
 import functools
 import importlib.metadata
 import json
+import logging
 import math
 import os
 import subprocess
@@ -21,9 +22,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from shared import params
-from shared.base import TRAIN_SEED, Model
+from shared import artifacts, fitting, params
 from shared.errors import BadArgument, BadData, MissingInput
+from shared.inputs import TRAIN_SEED
+from shared.model import Model
 from shared.results import to_json
 
 ROWS = 1500  # small enough to train in about a second, large enough for a learnable signal
@@ -183,7 +185,7 @@ def check_hyperparameters_reach_estimator(model_cls: type[Model], workdir: Path)
             # values the estimator cannot train with (64), or that give a model that learned nothing (65), are
             # refused, which is right; draw others
             reject()
-        _, _, _, loaded = model._load("latest")
+        _, _, _, loaded = artifacts.load(model, "latest")
         recorded = model._estimator_settings(loaded)
         for name, expected in model._estimator_kwargs(model.Params(**values)).items():
             assert name in recorded, f"the stored model records no {name!r}; hyperparameters {values}"
@@ -206,9 +208,10 @@ def _values(spec: params.Spec) -> Any:
         high = int(bounds.get("le", bounds.get("lt", 10**9) - 1))
         return st.integers(low, min(high, low + 50))
     if spec.base is float:
-        low, high = bounds.get("ge", bounds.get("gt", 0.0)), min(bounds.get("le", bounds.get("lt", 10.0)), 10.0)
-        exclude = {"exclude_min": "gt" in bounds, "exclude_max": "lt" in bounds}
-        return st.floats(low, high, **exclude, allow_nan=False, allow_subnormal=False)
+        least, most = bounds.get("ge", bounds.get("gt", 0.0)), min(bounds.get("le", bounds.get("lt", 10.0)), 10.0)
+        return st.floats(
+            least, most, exclude_min="gt" in bounds, exclude_max="lt" in bounds, allow_nan=False, allow_subnormal=False
+        )
     return st.just(spec.default)
 
 
@@ -220,7 +223,7 @@ def _round_trips(model_cls: type[Model], workdir: Path, hyperparameters: dict[st
     model = model_cls(store=str(workdir / "store"))
     frame = _sample(model_cls)
     model.train(frame, **hyperparameters)
-    in_memory = model._fit_held_out(frame, model.Params(**hyperparameters), 0.2, 0)
+    in_memory = fitting.fit_held_out(model, frame, model.Params(**hyperparameters), 0.2, 0)
     scoring = _unlabelled(model_cls, seed=11, rows=400)
     expected = model._predict(in_memory.fitted, in_memory.schema.features(scoring))
     order = np.random.default_rng(len(workdir.name)).permutation(len(scoring.columns))
@@ -259,7 +262,7 @@ def check_refuses_useless_training(model_cls: type[Model], workdir: Path) -> Non
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
-    from shared.base import MIN_FIT_ROWS, MIN_HELD_OUT_ROWS
+    from shared.fitting import MIN_FIT_ROWS, MIN_HELD_OUT_ROWS
 
     store = Path(workdir) / "store"
     model = model_cls(store=str(store))
@@ -269,6 +272,7 @@ def check_refuses_useless_training(model_cls: type[Model], workdir: Path) -> Non
     @settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(kind=st.sampled_from(kinds), seed=st.integers(0, 2**16), share=st.floats(0.001, 1.0))
     def refused(kind: str, seed: int, share: float) -> None:
+        label = str(model_cls.label)  # the label kinds are drawn only for a model with one
         frame, fraction = _sample(model_cls, seed, 300), 0.2
         if kind == "few-rows":
             frame = frame.iloc[: 1 + int(share * (MIN_FIT_ROWS + MIN_HELD_OUT_ROWS) * 1.25)]
@@ -278,10 +282,10 @@ def check_refuses_useless_training(model_cls: type[Model], workdir: Path) -> Non
             row = frame.iloc[int(share * 299)]
             frame = frame.assign(**{name: row[name] for name in [*model_cls.numeric, *model_cls.categorical]})
         elif kind == "one-label-value":
-            frame = frame.assign(**{model_cls.label: frame[model_cls.label].iloc[int(share * 299)]})
+            frame = frame.assign(**{label: frame[label].iloc[int(share * 299)]})
         else:
             rows = np.random.default_rng(seed).random(len(frame)) < share
-            frame = frame.assign(**{model_cls.label: np.where(rows | (np.arange(300) == 0), np.inf, 1.0)})
+            frame = frame.assign(**{label: np.where(rows | (np.arange(300) == 0), np.inf, 1.0)})
         _expect(BadData, lambda: model.train(frame, valid_fraction=fraction), "")
         assert model.describe()["versions"] == [], f"a useless model was committed ({kind})"
 
@@ -291,7 +295,6 @@ def check_refuses_useless_training(model_cls: type[Model], workdir: Path) -> Non
 def check_reads_versions_of_the_previous_release(model_cls: type[Model], workdir: Path) -> None:
     """A version whose manifest predates ordered feature lists (schema 1: features as a mapping, written with
     sorted keys) scores exactly as before, in its model file's order, with a notice; no retraining needed."""
-    import logging
 
     model, trained = _trained(model_cls, workdir)
     frame = _unlabelled(model_cls, seed=12, rows=300)
@@ -307,8 +310,7 @@ def check_reads_versions_of_the_previous_release(model_cls: type[Model], workdir
     }
     path.write_text(json.dumps(manifest, indent=2, sort_keys=True))  # as the previous release wrote it
     notices: list[str] = []
-    handler = logging.Handler(logging.WARNING)
-    handler.emit = lambda record: notices.append(record.getMessage())
+    handler = _Collect(notices)
     logging.getLogger("shared").addHandler(handler)
     try:
         after = model.score(frame)["predictions"]
@@ -355,8 +357,9 @@ def check_scoring_input_contract(model_cls: type[Model], workdir: Path) -> None:
     """The label may not be scored; a renamed or case-changed feature is named; unseen levels are counted."""
     model, _ = _trained(model_cls, workdir)
     frame = _unlabelled(model_cls, seed=4, rows=200)
-    if model_cls.label:
-        _expect(BadData, lambda: model.score(frame.assign(**{model_cls.label: 0})), model_cls.label)
+    label = model_cls.label
+    if label:
+        _expect(BadData, lambda: model.score(frame.assign(**{label: 0})), label)
     feature = (model_cls.numeric + model_cls.categorical)[0]
     _expect(BadData, lambda: model.score(frame.rename(columns={feature: feature.upper()})), feature.upper())
     if model_cls.categorical:
@@ -449,6 +452,17 @@ def check_command_line(model_cls: type[Model], workdir: Path) -> None:
             assert done.returncode == 0, f"{' '.join(argv)} exited {done.returncode}: {done.stderr[-500:]}"
             result = json.loads(done.stdout)
             assert result["model"] == model_cls.name, f"{' '.join(argv)} printed {done.stdout[:200]}"
+
+
+class _Collect(logging.Handler):
+    """A log handler that keeps the messages of warnings and above."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.messages = messages
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
 
 
 ALL_CHECKS = (

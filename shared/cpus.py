@@ -30,8 +30,8 @@ def _quota() -> float | None:
         if os.path.exists(CGROUP_V2):
             limit, period = _read(CGROUP_V2).split()[:2]
             return None if limit == "max" else int(limit) / int(period)
-        quota, period = (int(_read(path)) for path in CGROUP_V1)
-        return None if quota <= 0 else quota / period
+        quota, every = (int(_read(path)) for path in CGROUP_V1)
+        return None if quota <= 0 else quota / every
     except (OSError, ValueError):
         return None
 

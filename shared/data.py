@@ -86,10 +86,12 @@ def filesystem(url: str) -> tuple[Any, str]:
     if "://" in url and not url.startswith("file://"):
         text = os.environ.get(OPTIONS_ENV, "").strip()
         try:
-            options = json.loads(text) if text else {}
+            given = json.loads(text) if text else {}
         except ValueError:
-            options = None
-        if not isinstance(options, dict):
+            given = None
+        if isinstance(given, dict):
+            options = given
+        else:
             msg = f"{OPTIONS_ENV} must be a JSON object of fsspec options, e.g. '{{\"anon\": false}}'"
             raise ConfigError(msg)
     if url.split("://", 1)[0] in ("s3", "s3a"):  # bounded waits: a store that never answers fails in seconds
@@ -131,7 +133,8 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None, text: 
 
     with _opened(path) as (handle, kind):
         if kind == "csv":
-            wanted = None if columns is None else lambda name: name in columns
+            kept = columns
+            wanted = None if kept is None else lambda name: name in kept
             return pd.read_csv(handle, usecols=wanted, dtype=dict.fromkeys(text, "string"))
         if columns is not None:
             import pyarrow.parquet as pq

@@ -18,7 +18,7 @@ import re
 import types
 import typing
 from functools import cache
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, NoReturn, Union
 
 from shared.errors import BadArgument, shown
 
@@ -257,8 +257,12 @@ def hyperparameters(params_cls: type) -> list[Spec]:
 
 
 def signature_specs(fn: Any) -> list[Spec]:
-    """Return the specs of a function's named parameters (after ``self``), help taken from its docstring."""
-    hints = typing.get_type_hints(fn, include_extras=True)
+    """Return the specs of a function's named parameters (after the first: the model), help taken from its
+    docstring. The first parameter's annotation is never evaluated (a command may name ``Model`` for type
+    checkers only)."""
+    first = next(iter(inspect.signature(fn).parameters), None)
+    annotations = {k: v for k, v in getattr(fn, "__annotations__", {}).items() if k not in (first, "return")}
+    hints = typing.get_type_hints(_Annotated(annotations), globalns=getattr(fn, "__globals__", {}), include_extras=True)
     helps = _arg_help(inspect.getdoc(fn) or "")
     specs = []
     for parameter in list(inspect.signature(fn).parameters.values())[1:]:
@@ -267,6 +271,13 @@ def signature_specs(fn: Any) -> list[Spec]:
         annotation = hints.get(parameter.name, Any)
         specs.append(Spec(parameter.name, annotation, parameter.default, helps.get(parameter.name, "")))
     return specs
+
+
+class _Annotated:
+    """Annotations alone, for ``typing.get_type_hints`` to evaluate in the function's module."""
+
+    def __init__(self, annotations: dict[str, Any]) -> None:
+        self.__annotations__ = annotations
 
 
 def help_line(spec: Spec, model: str, command: str | None = None) -> str:
@@ -401,7 +412,7 @@ def _iso(spec: Spec, text: str, source: str) -> Any:
         return _refuse(source, spec.type_name(), repr(text))
 
 
-def _refuse(source: str, expected: str, got: str) -> Any:
+def _refuse(source: str, expected: str, got: str) -> NoReturn:
     msg = f"{source} must be {expected}; got {got}"
     raise BadArgument(msg)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import collections
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from shared.errors import ArtifactRejected, BadData, shown
 
@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-NUMERIC, CATEGORICAL = "numeric", "categorical"
+NUMERIC: Final = "numeric"
+CATEGORICAL: Final = "categorical"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from shared.errors import NothingToDo
+from shared.errors import BadData, NothingToDo
 from shared.progress import Throttle
 from shared.schema import count_unseen, judge_unseen
 from shared.stream import Input, Unit, table_writer
@@ -100,6 +100,36 @@ def predictions_table(output: Output, ids: pa.Array | None, predicted: Any, as_o
     return pa.table(columns)
 
 
+def predictions_frame(output: Output, frame: pd.DataFrame, predicted: Any, as_of: dt.date | None) -> pd.DataFrame:
+    """The output rows of an in-memory frame, as :func:`predictions_table` builds them for a file, with the
+    caller's index; the id column keeps the caller's values as they are."""
+    table = predictions_table(output, None, predicted, as_of)
+    predictions = table.to_pandas()
+    predictions.index = frame.index
+    if output.id_column in frame:
+        predictions.insert(0, output.id_column, frame[output.id_column].to_numpy())
+    return predictions
+
+
+def refuse_label(label: str | None, columns: Any) -> None:
+    """BadData if an input to score holds the label: scoring labelled data is what 'evaluate' is for."""
+    if label is not None and label in columns:
+        msg = f"input to score holds the label column {label!r}; drop it, or use 'evaluate' to measure"
+        raise BadData(msg)
+
+
+def check_unseen(
+    schema: Schema, frame: pd.DataFrame, keep: tuple[str, ...], max_unseen: float, unseen: Any
+) -> dict[str, Any]:
+    """Report ignored columns (other than ``keep``) and unseen levels; BadData if too many rows carry unseen
+    levels."""
+    report = schema.report(frame, keep=keep, unseen=unseen)
+    judge_unseen(report, len(frame), max_unseen)
+    if report["ignored_columns"]:
+        log.info("ignoring columns the model does not use: %s", ", ".join(report["ignored_columns"]))
+    return report
+
+
 def output_schema(output: Output, source: Input, id_column: str | None, as_of: dt.date | None) -> pa.Schema:
     """The columns an output with no rows has: the same as one with rows."""
     import pyarrow as pa
@@ -108,7 +138,9 @@ def output_schema(output: Output, source: Input, id_column: str | None, as_of: d
     if id_column:
         declared = source.declared_schema()
         known = declared is not None and id_column in declared.names
-        fields.append(pa.field(id_column, declared.field(id_column).type if known else pa.string()))
+        fields.append(
+            pa.field(id_column, declared.field(id_column).type if declared is not None and known else pa.string())
+        )
     fields.append(pa.field(output.prediction, pa.from_numpy_dtype(output.prediction_dtype)))
     if as_of is not None:
         fields.append(pa.field("as_of", pa.date32()))

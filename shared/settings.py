@@ -16,7 +16,7 @@ from shared.errors import BadArgument, ConfigError
 from shared.inputs import as_pandas, is_table_object
 
 if TYPE_CHECKING:
-    from shared.base import Model
+    from shared.model import Model
     from shared.params import Spec
 
 

@@ -50,11 +50,11 @@ def check(text: str) -> str:
 
 def parse(text: str, source: str = "--shard") -> Shard:
     """Parse ``K/N``; BadArgument if it is not a shard of a count."""
-    problem = _problem(text)
-    if problem:
+    problem, matched = _problem(text), _TEXT.match(text)
+    if problem or matched is None:
         msg = f"{source} {problem}; got {shown(text)}"
         raise BadArgument(msg)
-    index, count = map(int, _TEXT.match(text).groups())
+    index, count = map(int, matched.groups())
     return Shard(index, count, source)
 
 

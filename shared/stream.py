@@ -66,7 +66,8 @@ class Input:
 
     def __init__(self, name: str, kind: str, units: list[Unit], columns: list[str], **where: Any) -> None:
         self.name, self.kind, self.units, self.columns = name, kind, units, columns
-        self._fs, self._files, self._table = where.get("fs"), where.get("files", []), where.get("table")
+        self._fs, self._files = where.get("fs"), where.get("files", [])
+        self._table: Any = where.get("table")  # a pyarrow Table, for an in-memory input
         # per file, as its footer or header says: the column names, and the Arrow types (Parquet only)
         self._headers: list[list[str]] = where.get("headers", [])
         self._declared: list[pa.Schema | None] = where.get("declared", [])
@@ -84,7 +85,10 @@ class Input:
                 msg = f"{data} mixes Parquet and CSV files; put one format in a folder"
                 raise BadData(msg)
         kind = kinds.pop()
-        units, columns, headers, declared = [], [], [], []
+        units: list[Unit] = []
+        columns: list[str] = []
+        headers: list[list[str]] = []
+        declared: list[Any] = []
         for position, file in enumerate(files):
             with reading(_shown(data, file, files == [path]), kind):
                 if kind == "parquet":
@@ -146,7 +150,7 @@ class Input:
     def total_rows(self) -> int | None:
         """Rows in the whole input, if known without reading it (not for CSV)."""
         rows = [unit.rows for unit in self.units]
-        return None if None in rows else sum(rows)
+        return None if any(r is None for r in rows) else sum(r for r in rows if r is not None)
 
     def declared_schema(self) -> pa.Schema | None:
         """The Arrow types the input declares before it is read (its first file's; None for CSV, typed when read)."""
@@ -166,7 +170,7 @@ class Input:
         """
         if self.kind == "memory":
             for unit in units:
-                start = unit.group * IN_MEMORY_UNIT_ROWS
+                start = (unit.group or 0) * IN_MEMORY_UNIT_ROWS
                 yield from self._table.select(columns).slice(start, unit.rows).to_batches(max_chunksize=batch_rows)
             return
         for position, groups in _by_file(units):

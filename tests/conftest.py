@@ -1,5 +1,6 @@
-"""Fixtures for every test: a clean environment, a store of its own, and an S3-protocol server."""
+"""Fixtures for every test: a clean environment, a store of its own, an S3-protocol server, and the command line."""
 
+import dataclasses
 import os
 import socket
 import subprocess
@@ -9,6 +10,13 @@ import urllib.request
 import uuid
 
 import pytest
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--model", action="append", default=[], help="run the tests common to every model for this one (repeatable)"
+    )
+
 
 S3_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "modelfleet-test", "AWS_SECRET_ACCESS_KEY": "modelfleet-test-secret"}
 
@@ -20,6 +28,49 @@ def clean_environ(monkeypatch, tmp_path):
         if name.startswith("MODELFLEET_"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
+
+
+@dataclasses.dataclass(frozen=True)
+class Done:
+    """What a run of the command line gave: its exit code and everything it wrote on stdout and stderr."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def modelfleet(monkeypatch, capfd):
+    """Run ``modelfleet ARGS`` (in ``cwd``, with ``env`` added) and return a Done.
+
+    In this process by default, through ``dispatch.cli.main`` as the console script calls it, with stdout and
+    stderr captured at the file descriptors (what C libraries print too). With ``process=True`` the real entry
+    point runs in a subprocess: for what only a process shows (signals, a closed pipe, a fresh interpreter).
+    """
+    from dispatch import cli
+
+    def run(args, cwd=None, env=None, *, process=False):
+        args = [str(arg) for arg in args]
+        if process:
+            done = subprocess.run(
+                [sys.executable, "-m", "dispatch", *args],
+                capture_output=True,
+                text=True,
+                cwd=cwd,
+                env={**os.environ, **(env or {})},
+            )
+            return Done(done.returncode, done.stdout, done.stderr)
+        with monkeypatch.context() as scoped:
+            if cwd is not None:
+                scoped.chdir(cwd)
+            for name, value in (env or {}).items():
+                scoped.setenv(name, value)
+            capfd.readouterr()  # what the test printed before is not the command's
+            code = cli.main(args)
+            out, err = capfd.readouterr()
+        return Done(code, out, err)
+
+    return run
 
 
 @pytest.fixture(scope="session")

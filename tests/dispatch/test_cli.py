@@ -11,11 +11,6 @@ import pytest
 NEEDS_LIGHTGBM = pytest.mark.skipif(importlib.util.find_spec("lightgbm") is None, reason="needs the churn extra")
 
 
-def run(*args, cwd):
-    """Run the real entry point in a subprocess."""
-    return subprocess.run([sys.executable, "-m", "dispatch", *args], capture_output=True, text=True, cwd=cwd)
-
-
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
@@ -34,9 +29,9 @@ def run(*args, cwd):
         (["segment", "train", "--n_estimators=5"], "(did you mean '--n_segments'?)"),
     ],
 )
-def test_usage_errors_exit_2_with_one_line_and_no_work(tmp_path, args, expected):
+def test_usage_errors_exit_2_with_one_line_and_no_work(modelfleet, tmp_path, args, expected):
     """Unknown model, command or flag: exit 2, one stderr line naming the choices, nothing written."""
-    done = run(*args, cwd=tmp_path)
+    done = modelfleet(args, tmp_path)
     assert done.returncode == 2
     assert done.stdout == ""
     assert len(done.stderr.splitlines()) == 1, done.stderr
@@ -71,9 +66,9 @@ def test_help_and_argument_errors_import_no_model_library(tmp_path, args, code):
     assert done.stderr.strip().splitlines()[-1] == f"{code} []"
 
 
-def test_root_help_lists_every_model_with_its_summary(tmp_path):
+def test_root_help_lists_every_model_with_its_summary(modelfleet, tmp_path):
     """`modelfleet --help` names each model with its one-line summary."""
-    done = run("--help", cwd=tmp_path)
+    done = modelfleet(["--help"], tmp_path)
     text = done.stdout  # help is what was asked for: stdout
     assert done.returncode == 0
     for name in ("churn", "ltv", "segment"):
@@ -81,18 +76,18 @@ def test_root_help_lists_every_model_with_its_summary(tmp_path):
     assert "probability that a customer leaves" in text
 
 
-def test_model_help_lists_only_commands(tmp_path):
+def test_model_help_lists_only_commands(modelfleet, tmp_path):
     """`modelfleet churn --help` lists the five commands and not the class's declarations."""
-    done = run("churn", "--help", cwd=tmp_path)
+    done = modelfleet(["churn", "--help"], tmp_path)
     text = done.stdout  # help is what was asked for: stdout
     for command in ("train", "score", "evaluate", "describe", "sample"):
         assert f"\n     {command}\n" in text
     assert "categorical" not in text
 
 
-def test_command_help_lists_hyperparameters_with_constraints(tmp_path):
+def test_command_help_lists_hyperparameters_with_constraints(modelfleet, tmp_path):
     """`modelfleet churn train --help` shows each hyperparameter's type, default and bounds."""
-    done = run("churn", "train", "--help", cwd=tmp_path)
+    done = modelfleet(["churn", "train", "--help"], tmp_path)
     text = done.stdout  # help is what was asked for: stdout
     assert "--n_estimators=N_ESTIMATORS" in text
     assert "Boosting rounds. [int; >= 1 and <= 100000; env MODELFLEET_CHURN_N_ESTIMATORS]" in text
@@ -100,18 +95,18 @@ def test_command_help_lists_hyperparameters_with_constraints(tmp_path):
 
 
 @pytest.mark.skipif(importlib.util.find_spec("lightgbm") is not None, reason="only where churn's extra is absent")
-def test_model_without_its_extra_says_what_to_install(tmp_path):
+def test_model_without_its_extra_says_what_to_install(modelfleet, tmp_path):
     """A model whose extra is not installed fails with exit 78 and the pip command to fix it."""
-    done = run("churn", "train", cwd=tmp_path)
+    done = modelfleet(["churn", "train"], tmp_path)
     assert done.returncode == 78
     assert "install it with: pip install 'modelfleet[churn]'" in done.stderr
     assert len(done.stderr.splitlines()) == 1
 
 
 @NEEDS_LIGHTGBM
-def test_missing_data_file_names_the_path_and_writes_nothing(tmp_path):
+def test_missing_data_file_names_the_path_and_writes_nothing(modelfleet, tmp_path):
     """A --data path that does not exist: exit 66, the path named, no version committed."""
-    done = run("churn", "train", f"--data={tmp_path / 'nope.parquet'}", f"--store={tmp_path / 's'}", cwd=tmp_path)
+    done = modelfleet(["churn", "train", f"--data={tmp_path / 'nope.parquet'}", f"--store={tmp_path / 's'}"], tmp_path)
     assert done.returncode == 66
     assert "input not found" in done.stderr
     assert "nope.parquet" in done.stderr
@@ -119,7 +114,7 @@ def test_missing_data_file_names_the_path_and_writes_nothing(tmp_path):
 
 
 @NEEDS_LIGHTGBM
-def test_console_script_and_module_give_the_same_result(tmp_path):
+def test_console_script_and_module_give_the_same_result(modelfleet, tmp_path):
     """`modelfleet` and `python -m dispatch` are the same program."""
     script = subprocess.run(
         [str(Path(sys.executable).with_name("modelfleet")), "churn", "describe"],
@@ -127,6 +122,6 @@ def test_console_script_and_module_give_the_same_result(tmp_path):
         text=True,
         cwd=tmp_path,
     )
-    module = run("churn", "describe", cwd=tmp_path)
+    module = modelfleet(["churn", "describe"], tmp_path, process=True)
     assert 0 == script.returncode == module.returncode
     assert json.loads(script.stdout) == json.loads(module.stdout)

@@ -97,28 +97,21 @@ BAD = [
 ]
 
 
-def run(args, cwd, env=None):
-    """Run the real entry point in a subprocess with its own store folder."""
-    environ = {**os.environ, "MODELFLEET_STORE": str(cwd / "store"), **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "dispatch", *args], capture_output=True, text=True, cwd=cwd, env=environ
-    )
-
-
 @pytest.fixture
-def workdir(tmp_path):
-    """A folder holding the config files and tables the bad invocations name."""
+def workdir(tmp_path, monkeypatch):
+    """A folder with a store of its own, holding the config files and tables the bad invocations name."""
+    monkeypatch.setenv("MODELFLEET_STORE", str(tmp_path / "store"))
     for name, text in {**CONFIGS, **TABLES}.items():
         (tmp_path / name).write_text(text)
     return tmp_path
 
 
 @pytest.mark.parametrize(("args", "env", "code", "expected", "needs_churn"), BAD, ids=lambda v: None)
-def test_bad_invocation(workdir, args, env, code, expected, needs_churn):
+def test_bad_invocation(modelfleet, workdir, args, env, code, expected, needs_churn):
     """Each mistake: its documented exit code, one stderr line naming it, no traceback, no stdout, no store."""
     if needs_churn and not HAS_CHURN:
         pytest.skip("needs the churn extra")
-    done = run(args, workdir, env)
+    done = modelfleet(args, workdir, env)
     assert code == done.returncode, done.stderr
     assert done.stdout == ""
     assert len(done.stderr.splitlines()) == 1, done.stderr
@@ -131,21 +124,21 @@ def test_bad_invocation(workdir, args, env, code, expected, needs_churn):
 @NEEDS_CHURN
 @pytest.mark.parametrize("command", ["train", "score", "evaluate", "describe"])
 @pytest.mark.parametrize("store", ["afile", "afile/inside"])
-def test_a_store_that_is_a_file_is_a_configuration_error_everywhere(workdir, command, store):
+def test_a_store_that_is_a_file_is_a_configuration_error_everywhere(modelfleet, workdir, command, store):
     """A store path that is (or lies under) a file exits 78 in every command, before any work; it is never read
     as an empty store or as "no trained version"."""
     (workdir / "afile").write_text("x")
-    done = run(["churn", command, f"--store={store}"], workdir)
+    done = modelfleet(["churn", command, f"--store={store}"], workdir)
     assert done.returncode == 78, done.stderr
     assert "is a file, not a folder" in done.stderr
     assert "training churn" not in done.stderr
 
 
 @NEEDS_CHURN
-def test_credentials_in_urls_never_reach_stdout_or_the_result_file(workdir):
+def test_credentials_in_urls_never_reach_stdout_or_the_result_file(modelfleet, workdir):
     """A user:password in a URL is masked in the printed result and in the result file."""
     result = workdir / "result.json"
-    done = run(
+    done = modelfleet(
         ["churn", "sample", "--rows=3", "--output=memory://alice:s3cr3tpw@bucket/x.csv"],
         workdir,
         {"MODELFLEET_RESULT_PATH": str(result)},
@@ -156,10 +149,10 @@ def test_credentials_in_urls_never_reach_stdout_or_the_result_file(workdir):
 
 
 @NEEDS_CHURN
-def test_an_unwritable_result_file_is_a_one_line_io_error(workdir):
+def test_an_unwritable_result_file_is_a_one_line_io_error(modelfleet, workdir):
     """If the result file cannot be written, exit 74 with one line, not a traceback."""
     (workdir / "adir").mkdir()
-    done = run(
+    done = modelfleet(
         ["churn", "sample", "--rows=3", "--output=s.csv"], workdir, {"MODELFLEET_RESULT_PATH": str(workdir / "adir")}
     )
     assert done.returncode == 74
@@ -168,11 +161,11 @@ def test_an_unwritable_result_file_is_a_one_line_io_error(workdir):
 
 
 @NEEDS_CHURN
-def test_short_aliases_from_the_help_work(workdir):
+def test_short_aliases_from_the_help_work(modelfleet, workdir):
     """Fire's help shows -l for --learning_rate; the parser accepts it."""
-    done = run(["churn", "train", "--dry_run", "-l=0.3", "--no-dry-run", "--dry-run"], workdir)
+    done = modelfleet(["churn", "train", "--dry_run", "-l=0.3", "--no-dry-run", "--dry-run"], workdir)
     assert done.returncode == 2  # dry_run given twice: --no-dry-run and --dry-run are the same flag
-    done = run(["churn", "train", "--dry_run", "-l=0.3"], workdir)
+    done = modelfleet(["churn", "train", "--dry_run", "-l=0.3"], workdir)
     assert json.loads(done.stdout)["params"]["learning_rate"] == 0.3
 
 
@@ -182,17 +175,17 @@ def test_the_table_covers_every_documented_user_error_code():
     assert len(BAD) >= 25
 
 
-def test_debug_adds_the_traceback(workdir):
+def test_debug_adds_the_traceback(modelfleet, workdir):
     """--debug shows the traceback for a user error, for a bug report."""
-    done = run(["churn", "train", "--n_estimators=abc", "--debug"], workdir)
+    done = modelfleet(["churn", "train", "--n_estimators=abc", "--debug"], workdir)
     assert done.returncode == 64
     assert "Traceback" in done.stderr
 
 
 @NEEDS_CHURN
-def test_digit_strings_reach_the_code_as_strings(workdir):
+def test_digit_strings_reach_the_code_as_strings(modelfleet, workdir):
     """--run_id=20241010 becomes the version '20241010', a string, not the number Fire would make of it."""
-    done = run(["churn", "train", "--run_id=20241010", "--n_estimators=5"], workdir)
+    done = modelfleet(["churn", "train", "--run_id=20241010", "--n_estimators=5"], workdir)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["version"] == "20241010"
     assert (workdir / "store" / "churn" / "versions" / "20241010" / "manifest.json").exists()
@@ -212,33 +205,33 @@ def test_digit_strings_reach_the_code_as_strings(workdir):
         (False, ["manifest"]),
     ],
 )
-def test_stdout_is_exactly_one_json_object(workdir, trained_first, args):
+def test_stdout_is_exactly_one_json_object(modelfleet, workdir, trained_first, args):
     """A successful command prints one line: a JSON object, and nothing else, even with debug logging."""
     if trained_first:
-        run(["churn", "train", "--n_estimators=5", "--run_id=r1"], workdir)
-    done = run(args, workdir, {"MODELFLEET_LOG_LEVEL": "DEBUG"})
+        modelfleet(["churn", "train", "--n_estimators=5", "--run_id=r1"], workdir)
+    done = modelfleet(args, workdir, {"MODELFLEET_LOG_LEVEL": "DEBUG"})
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.splitlines()) == 1
     assert isinstance(json.loads(done.stdout), dict)
 
 
 @NEEDS_CHURN
-def test_result_is_written_to_the_xcom_file_when_its_folder_exists(workdir):
+def test_result_is_written_to_the_xcom_file_when_its_folder_exists(modelfleet, workdir):
     """With the XCom folder present, return.json holds the same object as stdout; without it, nothing."""
     xcom = workdir / "airflow" / "xcom"
     env = {"MODELFLEET_XCOM_DIR": str(xcom)}
-    run(["churn", "sample", "--rows=3", "--output=s.csv"], workdir, env)
+    modelfleet(["churn", "sample", "--rows=3", "--output=s.csv"], workdir, env)
     assert not xcom.exists()
     xcom.mkdir(parents=True)
-    done = run(["churn", "sample", "--rows=3", "--output=s.csv"], workdir, env)
+    done = modelfleet(["churn", "sample", "--rows=3", "--output=s.csv"], workdir, env)
     assert json.loads(done.stdout) == json.loads((xcom / "return.json").read_text())
     assert [p.name for p in xcom.iterdir()] == ["return.json"], "no temporary file may be left behind"
 
 
-def test_a_failure_still_writes_the_result_file(workdir):
+def test_a_failure_still_writes_the_result_file(modelfleet, workdir):
     """Airflow's sidecar waits for the file: on failure it names the error class, message and exit code."""
     target = workdir / "out" / "result.json"
-    done = run(["nosuch", "train"], workdir, {"MODELFLEET_RESULT_PATH": str(target)})
+    done = modelfleet(["nosuch", "train"], workdir, {"MODELFLEET_RESULT_PATH": str(target)})
     assert done.returncode == 2
     error = json.loads(target.read_text())
     assert {k: error[k] for k in ("error", "exit_code")} == {"error": "UsageError", "exit_code": 2}
@@ -248,9 +241,9 @@ def test_a_failure_still_writes_the_result_file(workdir):
 @pytest.mark.parametrize(
     "args", [["churn", "describe"], ["churn", "score", "--data=nosuch.parquet"], ["nosuch"], ["nosuch", "--debug"]]
 )
-def test_logs_can_be_json_lines(workdir, args):
+def test_logs_can_be_json_lines(modelfleet, workdir, args):
     """MODELFLEET_LOG_FORMAT=json makes every stderr line a JSON object, the error line too (with its exit code)."""
-    done = run(args, workdir, {"MODELFLEET_LOG_FORMAT": "json", "MODELFLEET_LOG_LEVEL": "DEBUG"})
+    done = modelfleet(args, workdir, {"MODELFLEET_LOG_FORMAT": "json", "MODELFLEET_LOG_LEVEL": "DEBUG"})
     lines = [json.loads(line) for line in done.stderr.splitlines()]
     assert all("message" in line for line in lines)
     if done.returncode:
@@ -259,19 +252,19 @@ def test_logs_can_be_json_lines(workdir, args):
 
 
 @NEEDS_CHURN
-def test_values_come_from_flag_then_env_then_config_then_default(workdir):
+def test_values_come_from_flag_then_env_then_config_then_default(modelfleet, workdir):
     """Each source wins over the ones after it, and describe says which one each value came from."""
     (workdir / "params.yaml").write_text("train:\n  n_estimators: 11\n  num_leaves: 7\n  learning_rate: 0.2\n")
     env = {"MODELFLEET_CHURN_N_ESTIMATORS": "22", "MODELFLEET_CHURN_NUM_LEAVES": "9"}
     config = "--config=params.yaml"
-    plan = json.loads(run(["churn", "train", "--dry_run", config, "--n_estimators=33"], workdir, env).stdout)
+    plan = json.loads(modelfleet(["churn", "train", "--dry_run", config, "--n_estimators=33"], workdir, env).stdout)
     assert tuple(plan["params"][k] for k in ("n_estimators", "num_leaves", "learning_rate", "min_child_samples")) == (
         33,
         9,
         0.2,
         20,
     )
-    described = json.loads(run(["churn", "describe", config], workdir, env).stdout)
+    described = json.loads(modelfleet(["churn", "describe", config], workdir, env).stdout)
     train = described["commands"]["train"]["parameters"]
     sources = {k: (train[k]["value"], train[k]["source"]) for k in ("n_estimators", "num_leaves", "learning_rate")}
     assert sources == {"n_estimators": (22, "env"), "num_leaves": (9, "env"), "learning_rate": (0.2, "config")}
@@ -283,13 +276,14 @@ def test_values_come_from_flag_then_env_then_config_then_default(workdir):
 
 @NEEDS_CHURN
 @pytest.mark.parametrize("fault", ["model-write:INT", "manifest-write:INT", "model-written:INT"])
-def test_sigint_exits_130_with_one_line_and_the_result_file(workdir, fault):
+def test_sigint_exits_130_with_one_line_and_the_result_file(modelfleet, workdir, fault):
     """Ctrl-C mid-training: exit 130, one error line, the result file says so, nothing committed."""
     result = workdir / "result.json"
-    done = run(
+    done = modelfleet(
         ["churn", "train", "--n_estimators=5"],
         workdir,
         {"MODELFLEET_FAULT": fault, "MODELFLEET_RESULT_PATH": str(result)},
+        process=True,  # the fault sends the signal to its own process
     )
     assert done.returncode == 130, done.stderr
     assert done.stderr.strip().splitlines()[-1].startswith("modelfleet: error: interrupted by SIGINT")
@@ -370,15 +364,15 @@ def test_python_warnings_are_json_lines_when_logs_are_json(monkeypatch, capsys):
 
 @NEEDS_CHURN
 @pytest.mark.parametrize("output", ["scores.parquet", "scores.csv", "sharded/"])
-def test_a_retry_removes_what_a_killed_score_left_and_keeps_a_live_writers(workdir, output):
+def test_a_retry_removes_what_a_killed_score_left_and_keeps_a_live_writers(modelfleet, workdir, output):
     """SIGKILL mid-write leaves a hidden partial; the retry removes it (not a live writer's) and publishes."""
     import fcntl
     import signal
 
-    assert run(["churn", "train", "--n_estimators=5"], workdir).returncode == 0
+    assert modelfleet(["churn", "train", "--n_estimators=5"], workdir).returncode == 0
     import pandas as pd
 
-    assert run(["churn", "sample", "--rows=3000", "--output=in.parquet"], workdir).returncode == 0
+    assert modelfleet(["churn", "sample", "--rows=3000", "--output=in.parquet"], workdir).returncode == 0
     pd.read_parquet(workdir / "in.parquet").drop(columns="churned").to_parquet(workdir / "in.parquet")
     args = ["churn", "score", "--data=in.parquet", "--batch_rows=500"]
     if output.endswith("/"):
@@ -387,7 +381,7 @@ def test_a_retry_removes_what_a_killed_score_left_and_keeps_a_live_writers(workd
     else:
         args += [f"--output={output}"]
         folder, name = workdir, output
-    killed = run(args, workdir, {"MODELFLEET_FAULT": "output-write"})
+    killed = modelfleet(args, workdir, {"MODELFLEET_FAULT": "output-write"}, process=True)  # SIGKILLs itself
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     (left,) = folder.glob(f".{name}.*.tmp")
     assert not (folder / name).exists()
@@ -398,7 +392,7 @@ def test_a_retry_removes_what_a_killed_score_left_and_keeps_a_live_writers(workd
     os.utime(live, (old, old))
     with open(live, "rb") as holder:
         fcntl.flock(holder.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        retried = run(args, workdir)
+        retried = modelfleet(args, workdir)
     assert retried.returncode == 0, retried.stderr
     assert [live] == list(folder.glob(f".{name}.*.tmp"))
     assert "did not finish" in retried.stderr

@@ -4,6 +4,7 @@ Each test builds fake distributions on disk (``<dist>-1.0.dist-info`` with ``ent
 ``METADATA``, next to a tiny module defining a model class) and puts their folder first on ``sys.path``.
 """
 
+import json
 import logging
 import signal
 import subprocess
@@ -23,7 +24,7 @@ from shared.errors import ConfigError, UsageError
 MODEL_MODULE = '''
 from dataclasses import dataclass
 
-from shared.base import Model
+from shared.model import Model
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class {cls}(Model):
 
 {body}
     Params = Params
-    estimator_params = {{"seed": "random_state"}}  # where shared.base asks for it, each field maps to the estimator
+    estimator_params = {{"seed": "random_state"}}  # where shared.model asks for it, each field maps to the estimator
 
 
 def not_a_class():
@@ -69,14 +70,22 @@ def site(tmp_path, monkeypatch):
 
 
 def add_dist(
-    folder: Path, dist: str, entries: dict[str, str], *, cls: str = "Upsell", name: str | None = None, requires=()
+    folder: Path,
+    dist: str,
+    entries: dict[str, str],
+    *,
+    cls: str = "Upsell",
+    name: str | None = None,
+    requires=(),
+    declares: str = "",
 ) -> str:
     """Write distribution ``dist`` registering ``entries`` (model name -> attribute of its module).
 
-    Its module defines a model class ``cls`` (declaring ``name`` if given). Returns the module's name.
+    Its module defines a model class ``cls`` (declaring ``name`` if given, and the class-body lines ``declares``).
+    Returns the module's name.
     """
     module = f"fake_{dist}_{uuid.uuid4().hex[:8]}"  # a fresh module each time: sys.modules caches imports
-    body = f"    name = {name!r}\n" if name is not None else ""
+    body = (f"    name = {name!r}\n" if name is not None else "") + declares
     (folder / f"{module}.py").write_text(MODEL_MODULE.format(cls=cls, body=body), encoding="utf-8")
     info = folder / f"{dist}-1.0.dist-info"
     info.mkdir()
@@ -295,3 +304,57 @@ def test_the_registry_imports_nothing_heavy():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+TOY_COMMAND = '''
+from typing import Annotated, Any
+
+from shared.params import Bounds
+
+
+def explain(model, *, depth: Annotated[int, Bounds(ge=1, le=9)] = 3) -> dict[str, Any]:
+    """Explain the model at the terminal, to a given depth.
+
+    Args:
+        depth: How many levels of detail to show.
+    """
+    return {"model": model.name, "depth": depth, "dry_run": model._dry_run}
+'''
+
+
+def test_a_toy_command_registered_by_one_line_is_everywhere_a_command_is(site, modelfleet, tmp_path, monkeypatch):
+    """A model of another distribution adds a command: one module, one registration line in its class. It is then
+    in help, the manifest, ``dispatch.argv``, ``describe`` and the command line, with no other edit."""
+    from dispatch import commandline, manifest
+    from shared.errors import BadArgument
+
+    (site / "fake_toy_commands.py").write_text(TOY_COMMAND, encoding="utf-8")
+    registration = '    command_modules = (*Model.command_modules, ("explain", "fake_toy_commands"))\n'
+    add_dist(site, "toyco", {"toy": "Toy"}, cls="Toy", declares=registration)
+    toy = registry.load("toy")
+    assert toy.commands == ("train", "score", "evaluate", "describe", "sample", "explain")
+
+    listed = modelfleet(["toy", "--help"], tmp_path)
+    assert "\n     explain\n" in listed.stdout
+    assert "Explain the model at the terminal" in listed.stdout
+    helped = modelfleet(["toy", "explain", "--help"], tmp_path)
+    assert "--depth=DEPTH" in helped.stdout
+    assert "How many levels of detail to show. [int; >= 1 and <= 9; env MODELFLEET_TOY_DEPTH]" in helped.stdout
+
+    entry = manifest.build()["models"]["toy"]["commands"]["explain"]
+    assert entry["summary"] == "Explain the model at the terminal, to a given depth."
+    assert entry["parameters"]["depth"]["default"] == 3
+    assert {"store", "config", "dry_run", "depth"} == set(entry["parameters"])
+
+    assert commandline.argv("toy", "explain", depth=5) == ["toy", "explain", "--depth=5"]
+    with pytest.raises(BadArgument, match="--depth must be int >= 1 and <= 9"):
+        commandline.argv("toy", "explain", depth=0)
+
+    monkeypatch.setenv("MODELFLEET_TOY_EXPLAIN_DEPTH", "7")
+    described = toy(store=str(tmp_path / "store")).describe()["commands"]["explain"]
+    assert described["parameters"]["depth"]["value"] == 7
+    assert described["parameters"]["depth"]["source"] == "env"
+    ran = modelfleet(["toy", "explain", "--depth=4", "--dry_run"], tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout) == {"model": "toy", "depth": 4, "dry_run": True}
+    assert toy().explain() == {"model": "toy", "depth": 7, "dry_run": False}

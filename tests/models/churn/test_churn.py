@@ -1,6 +1,7 @@
 """Churn learns the signal of its sample and scores probabilities."""
 
 from models.churn import Churn
+from shared import artifacts
 
 
 def test_learns_its_sample_clearly_above_chance(store_url):
@@ -22,6 +23,6 @@ def test_hyperparameters_reach_lightgbm(store_url):
     """--n_estimators sets the number of trees in the stored model."""
     model = Churn(store=store_url)
     model.train(n_estimators=7, num_leaves=4)
-    _, manifest, _, booster = model._load("latest")
+    _, manifest, _, booster = artifacts.load(model, "latest")
     assert booster.num_trees() == 7
     assert manifest["params"]["n_estimators"] == 7

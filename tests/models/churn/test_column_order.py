@@ -11,20 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dispatch import cli
 from models.churn import Churn
 from shared.boosted import BoostedTreesModel, BoostingParams
 from shared.errors import ModelDefinitionError
 from shared.params import param
 
 FEATURES = [*Churn.numeric, *Churn.categorical]
-
-
-def run(capsys, *args):
-    """Run the real entry point in-process; return its exit code, its JSON result (if any) and stderr."""
-    code = cli.main(["churn", *args])
-    out, err = capsys.readouterr()
-    return code, (json.loads(out) if out.strip() else None), err
 
 
 @pytest.fixture(scope="module")
@@ -44,13 +36,17 @@ def store(trained, tmp_path):
     return tmp_path / "store" / "churn" / "versions" / "v1" / "manifest.json"
 
 
-def test_a_version_on_its_own_training_file_beats_its_held_out_auc(trained, capsys):
+def test_a_version_on_its_own_training_file_beats_its_held_out_auc(trained, modelfleet):
     """Mostly in-sample rows score far better than held-out ones: the stored model reads the right columns."""
     folder, result = trained
-    code, evaluated, err = run(capsys, "evaluate", f"--data={folder / 'train.parquet'}", f"--store={folder / 'store'}")
+    done = modelfleet(["churn", "evaluate", f"--data={folder / 'train.parquet'}", f"--store={folder / 'store'}"])
+    code, err = done.returncode, done.stderr
+    evaluated = json.loads(done.stdout) if done.stdout.strip() else None
     assert code == 0, err
     assert evaluated["metrics"]["auc"] > result["metrics"]["auc"] + 0.08, (evaluated["metrics"], result["metrics"])
-    code, held, err = run(capsys, "evaluate", f"--data={folder / 'held.parquet'}", f"--store={folder / 'store'}")
+    done = modelfleet(["churn", "evaluate", f"--data={folder / 'held.parquet'}", f"--store={folder / 'store'}"])
+    code, err = done.returncode, done.stderr
+    held = json.loads(done.stdout) if done.stdout.strip() else None
     assert code == 0, err
     assert held["metrics"] == pytest.approx(result["metrics"], rel=1e-9, abs=1e-9)
     assert held["rows"] == result["rows"]["valid"] == result["split"]["rows"]["valid"] == 1000
@@ -77,13 +73,15 @@ def test_the_split_is_recorded_and_separate_from_the_model_seed(tmp_path):
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(order=st.permutations(FEATURES).filter(lambda order: list(order) != FEATURES))
-def test_a_manifest_in_another_order_exits_3_naming_both_orders(store, capsys, order):
+def test_a_manifest_in_another_order_exits_3_naming_both_orders(store, modelfleet, order):
     """A manifest whose feature list is in another order than the model file's is refused, not scored."""
     manifest = json.loads(store.read_text())
     by_name = {feature["name"]: feature for feature in manifest["features"]}
     manifest["features"] = [by_name[name] for name in order]
     store.write_text(json.dumps(manifest))
-    code, result, err = run(capsys, "score", f"--store={store.parents[3]}")
+    done = modelfleet(["churn", "score", f"--store={store.parents[3]}"])
+    code, err = done.returncode, done.stderr
+    result = json.loads(done.stdout) if done.stdout.strip() else None
     assert code == 3, err
     assert result is None
     assert str(FEATURES) in err, "the message names the model file's order"
@@ -102,17 +100,18 @@ def test_a_manifest_in_another_order_exits_3_naming_both_orders(store, capsys, o
     ],
     ids=["dropped", "added", "renamed", "kind", "levels-reordered", "level-added"],
 )
-def test_a_manifest_with_other_features_exits_3(store, capsys, edit):
+def test_a_manifest_with_other_features_exits_3(store, modelfleet, edit):
     """Names, count and kinds must match the model file too."""
     manifest = json.loads(store.read_text())
     manifest["features"] = edit(manifest["features"])
     store.write_text(json.dumps(manifest))
-    code, _, err = run(capsys, "score", f"--store={store.parents[3]}")
+    done = modelfleet(["churn", "score", f"--store={store.parents[3]}"])
+    code, err = done.returncode, done.stderr
     assert code == 3, err
     assert "the manifest does not describe this model file" in err
 
 
-def test_a_foreign_model_file_with_a_matching_sha256_exits_3(store, tmp_path, capsys):
+def test_a_foreign_model_file_with_a_matching_sha256_exits_3(store, tmp_path, modelfleet):
     """A model file trained on other columns, swapped in with its size and sha256 written into the manifest."""
 
     class Foreign(BoostedTreesModel):
@@ -134,18 +133,22 @@ def test_a_foreign_model_file_with_a_matching_sha256_exits_3(store, tmp_path, ca
     (store.parent / entry["path"]).write_bytes(foreign)
     entry.update(size=len(foreign), sha256=hashlib.sha256(foreign).hexdigest())
     store.write_text(json.dumps(manifest))
-    code, _, err = run(capsys, "score", f"--store={store.parents[3]}")
+    done = modelfleet(["churn", "score", f"--store={store.parents[3]}"])
+    code, err = done.returncode, done.stderr
     assert code == 3, err
     assert "['tenure_months', 'monthly_spend', 'logins_30d', 'region']" in err
 
 
-def test_the_held_out_rows_never_overwrite_the_input(tmp_path, capsys):
+def test_the_held_out_rows_never_overwrite_the_input(tmp_path, modelfleet):
     """--holdout_output naming the training data is refused before any work, and the input is unchanged."""
     data = tmp_path / "a.parquet"
     Churn()._sample_frame(300, 0).to_parquet(data, index=False)
     before = data.read_bytes()
     for target in (data, tmp_path / "." / "a.parquet"):
-        code, _, err = run(capsys, "train", f"--data={data}", f"--holdout_output={target}", f"--store={tmp_path / 's'}")
+        done = modelfleet(
+            ["churn", "train", f"--data={data}", f"--holdout_output={target}", f"--store={tmp_path / 's'}"]
+        )
+        code, err = done.returncode, done.stderr
         assert code == 64, err
         assert "lies inside, the input" in err
     assert data.read_bytes() == before

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from dispatch import cli
 from models.churn import Churn
-from shared.base import command_specs
+from shared import labels
+from shared.binding import command_specs
 from shared.errors import BadArgument, BadData
 
 FEATURES = [*Churn.numeric, *Churn.categorical]
@@ -214,5 +215,5 @@ def test_a_junk_label_is_named_in_the_message(junk, row):
     frame["churned"] = frame["churned"].astype(object)
     frame.loc[row, "churned"] = junk
     with pytest.raises(BadData, match="must be numeric; 1 value") as caught:
-        Churn()._target(frame, "training data")
+        labels.target(Churn(), frame, "training data")
     assert repr(junk)[:40] in str(caught.value) or "characters" in str(caught.value)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from dispatch import cli
 from models.churn import Churn
-from shared.base import command_specs
+from shared.binding import command_specs
 
 
 def snapshot(folder):

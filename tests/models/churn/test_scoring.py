@@ -1,9 +1,6 @@
 """Streaming and sharded scoring through the real entry point: env-driven shards, retries, progress, exit codes."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
@@ -13,11 +10,9 @@ from models.churn import Churn
 pytestmark = pytest.mark.slow
 
 
-def run(args, cwd, **env):
-    environ = {**os.environ, "MODELFLEET_STORE": str(cwd / "store"), **env}
-    return subprocess.run(
-        [sys.executable, "-m", "dispatch", *args], capture_output=True, text=True, cwd=cwd, env=environ
-    )
+def store_in(cwd, **env):
+    """The environment of a run in ``cwd``: its store there, and ``env``."""
+    return {"MODELFLEET_STORE": str(cwd / "store"), **env}
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +24,7 @@ def workdir(tmp_path_factory):
     (root / "in").mkdir()
     for i, (start, stop) in enumerate([(0, 1500), (1500, 3000), (3000, 4000)]):
         frame.iloc[start:stop].to_parquet(root / "in" / f"{i}.parquet", index=False, row_group_size=500)
-    whole = run(["churn", "score", "--data=in", "--output=whole.parquet"], root)
-    assert whole.returncode == 0, whole.stderr
+    Churn(store=str(root / "store")).score(str(root / "in"), output=str(root / "whole.parquet"))
     return root
 
 
@@ -42,11 +36,11 @@ def workdir(tmp_path_factory):
     ],
     ids=["kubernetes-indexed-job", "aws-batch-array"],
 )
-def test_orchestrator_environment_picks_the_shard(workdir, environ, tmp_path):
+def test_orchestrator_environment_picks_the_shard(modelfleet, workdir, environ, tmp_path):
     """Each pod of an Indexed Job or array job scores its own slice; the parts union to the whole."""
     results = []
     for env in environ:
-        done = run(["churn", "score", "--data=in", f"--output={tmp_path}"], workdir, **env)
+        done = modelfleet(["churn", "score", "--data=in", f"--output={tmp_path}"], workdir, store_in(workdir, **env))
         assert done.returncode == 0, done.stderr
         results.append(json.loads(done.stdout))
     assert [r["shard"] for r in results] == ["0/3", "1/3", "2/3"]
@@ -55,34 +49,37 @@ def test_orchestrator_environment_picks_the_shard(workdir, environ, tmp_path):
     assert union.equals(pd.read_parquet(workdir / "whole.parquet"))
 
 
-def test_a_retried_shard_replaces_its_part_with_the_same_rows(workdir, tmp_path):
+def test_a_retried_shard_replaces_its_part_with_the_same_rows(modelfleet, workdir, tmp_path):
     """Running a shard twice (an Airflow retry) leaves one complete part file, identical to the first."""
     for _ in range(2):
-        done = run(["churn", "score", "--data=in", f"--output={tmp_path}", "--shard=1/2"], workdir)
+        done = modelfleet(
+            ["churn", "score", "--data=in", f"--output={tmp_path}", "--shard=1/2"], workdir, store_in(workdir)
+        )
         assert done.returncode == 0, done.stderr
         first = pd.read_parquet(json.loads(done.stdout)["output"])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["part-00001-of-00002.parquet"]
     assert len(first) == 2000
 
 
-def test_a_failed_shard_leaves_nothing(workdir, tmp_path):
+def test_a_failed_shard_leaves_nothing(modelfleet, workdir, tmp_path):
     """A shard that fails its checks (unseen levels) writes no part and no temporary file."""
     frame = pd.read_parquet(workdir / "in" / "0.parquet").assign(plan="platinum")
     frame.to_parquet(tmp_path / "novel.parquet", index=False)
-    done = run(
+    done = modelfleet(
         ["churn", "score", f"--data={tmp_path / 'novel.parquet'}", f"--output={tmp_path / 'out'}", "--shard=0/1"],
         workdir,
+        store_in(workdir),
     )
     assert done.returncode == 65, done.stderr
     assert "never seen in training" in done.stderr
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
 
 
-def test_progress_goes_to_stderr_and_stdout_stays_one_json_object(workdir):
-    done = run(
+def test_progress_goes_to_stderr_and_stdout_stays_one_json_object(modelfleet, workdir):
+    done = modelfleet(
         ["churn", "score", "--data=in", "--output=p.parquet", "--batch_rows=500"],
         workdir,
-        MODELFLEET_PROGRESS_SECONDS="0",
+        store_in(workdir, MODELFLEET_PROGRESS_SECONDS="0"),
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["rows"] == 4000
@@ -101,10 +98,10 @@ def test_progress_goes_to_stderr_and_stdout_stays_one_json_object(workdir):
         (["--data=in/nope", "--output=bad.parquet"], {}, 66, "input not found"),
     ],
 )
-def test_bad_shard_settings_fail_before_any_work(workdir, args, env, code, message):
+def test_bad_shard_settings_fail_before_any_work(modelfleet, workdir, args, env, code, message):
     given = {arg.split("=")[0] for arg in args}
     defaults = [flag for flag in ("--data=in", "--output=bad") if flag.split("=")[0] not in given]
-    done = run(["churn", "score", *defaults, *args], workdir, **env)
+    done = modelfleet(["churn", "score", *defaults, *args], workdir, store_in(workdir, **env))
     assert done.returncode == code, done.stderr
     assert len(done.stderr.splitlines()) == 1
     assert message in done.stderr
@@ -112,15 +109,19 @@ def test_bad_shard_settings_fail_before_any_work(workdir, args, env, code, messa
     assert not (workdir / "bad.parquet").exists()
 
 
-def test_an_input_with_no_rows_is_nothing_to_do(workdir, tmp_path):
+def test_an_input_with_no_rows_is_nothing_to_do(modelfleet, workdir, tmp_path):
     """Exit 99 (Airflow: skip), no output; as a shard, an empty part instead."""
     pd.read_parquet(workdir / "in" / "0.parquet").iloc[:0].to_parquet(tmp_path / "empty.parquet", index=False)
-    done = run(["churn", "score", f"--data={tmp_path / 'empty.parquet'}", "--output=none.parquet"], workdir)
+    done = modelfleet(
+        ["churn", "score", f"--data={tmp_path / 'empty.parquet'}", "--output=none.parquet"], workdir, store_in(workdir)
+    )
     assert done.returncode == 99
     assert "has no rows; nothing to do" in done.stderr
     assert not (workdir / "none.parquet").exists()
-    done = run(
-        ["churn", "score", f"--data={tmp_path / 'empty.parquet'}", f"--output={tmp_path}/parts", "--shard=0/2"], workdir
+    done = modelfleet(
+        ["churn", "score", f"--data={tmp_path / 'empty.parquet'}", f"--output={tmp_path}/parts", "--shard=0/2"],
+        workdir,
+        store_in(workdir),
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["rows"] == 0
@@ -130,9 +131,11 @@ def test_an_input_with_no_rows_is_nothing_to_do(workdir, tmp_path):
     ]
 
 
-def test_training_progress_shows_rounds_and_metric_on_stderr(tmp_path):
+def test_training_progress_shows_rounds_and_metric_on_stderr(modelfleet, tmp_path):
     """Long runs show progress (round, rounds/s, the first metric on held-out rows) on stderr, never stdout."""
-    done = run(["churn", "train", "--n_estimators=5"], tmp_path, MODELFLEET_PROGRESS_SECONDS="0")
+    done = modelfleet(
+        ["churn", "train", "--n_estimators=5"], tmp_path, store_in(tmp_path, MODELFLEET_PROGRESS_SECONDS="0")
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["model"] == "churn"
     rounds = [line for line in done.stderr.splitlines() if " round " in line]
@@ -141,7 +144,7 @@ def test_training_progress_shows_rounds_and_metric_on_stderr(tmp_path):
     assert "held-out rows" in rounds[-1]
 
 
-def test_csv_streams_blanks_as_missing_ids_as_text_and_writes_csv(workdir, tmp_path):
+def test_csv_streams_blanks_as_missing_ids_as_text_and_writes_csv(modelfleet, workdir, tmp_path):
     """A CSV with blanks in a category and ids that turn from digits to text streams like a whole read,
     in many blocks and batches, to a CSV output."""
     frame = pd.read_parquet(workdir / "in" / "0.parquet")
@@ -150,7 +153,11 @@ def test_csv_streams_blanks_as_missing_ids_as_text_and_writes_csv(workdir, tmp_p
     frame.to_csv(tmp_path / "in.csv", index=False)
     whole = Churn(store=str(workdir / "store")).score(pd.read_csv(tmp_path / "in.csv"))
     out = tmp_path / "out.csv"
-    done = run(["churn", "score", f"--data={tmp_path / 'in.csv'}", f"--output={out}", "--batch_rows=100"], workdir)
+    done = modelfleet(
+        ["churn", "score", f"--data={tmp_path / 'in.csv'}", f"--output={out}", "--batch_rows=100"],
+        workdir,
+        store_in(workdir),
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["rows_with_unseen_levels"] == 0
@@ -169,17 +176,19 @@ def test_csv_streams_blanks_as_missing_ids_as_text_and_writes_csv(workdir, tmp_p
         (["--data=in/*.parquet", "--dry_run"], 0, '"dry_run":true'),
     ],
 )
-def test_output_folders_and_dry_runs_of_folders(workdir, args, code, message):
+def test_output_folders_and_dry_runs_of_folders(modelfleet, workdir, args, code, message):
     (workdir / "outdir.parquet").mkdir(exist_ok=True)
-    done = run(["churn", "score", *args], workdir)
+    done = modelfleet(["churn", "score", *args], workdir, store_in(workdir))
     assert done.returncode == code, done.stderr
     assert message in done.stderr + done.stdout
 
 
-def test_a_file_name_with_brackets_is_a_file_not_a_pattern(workdir, tmp_path):
+def test_a_file_name_with_brackets_is_a_file_not_a_pattern(modelfleet, workdir, tmp_path):
     target = tmp_path / "cust[2024-10-10].parquet"
     pd.read_parquet(workdir / "in" / "2.parquet").to_parquet(target, index=False)
-    done = run(["churn", "score", f"--data={target}", f"--output={tmp_path / 'o.parquet'}"], workdir)
+    done = modelfleet(
+        ["churn", "score", f"--data={target}", f"--output={tmp_path / 'o.parquet'}"], workdir, store_in(workdir)
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["rows"] == 1000
 
@@ -192,9 +201,9 @@ def test_a_frame_with_odd_extra_columns_scores_to_a_file(workdir, tmp_path):
     assert result["ignored_columns"] == ["notes"]
 
 
-def test_training_names_a_case_changed_column(tmp_path):
+def test_training_names_a_case_changed_column(modelfleet, tmp_path):
     frame = Churn()._sample_frame(200, 0).rename(columns={"region": "Region"})
     frame.to_parquet(tmp_path / "t.parquet", index=False)
-    done = run(["churn", "train", f"--data={tmp_path / 't.parquet'}"], tmp_path)
+    done = modelfleet(["churn", "train", f"--data={tmp_path / 't.parquet'}"], tmp_path, store_in(tmp_path))
     assert done.returncode == 65
     assert "'region' (found 'Region': names are case-sensitive)" in done.stderr

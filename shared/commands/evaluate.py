@@ -1,0 +1,44 @@
+"""``evaluate``: measure a stored version's metrics on labelled rows."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+from shared import artifacts, dryrun, inputs, params, versions
+from shared.params import Bounds, Check, TablePath
+
+if TYPE_CHECKING:
+    from shared.model import Model
+
+
+def evaluate(
+    model: Model,
+    data: TablePath | None = None,
+    *,
+    version: Annotated[str, params.Shown("version id or 'latest'"), Check(versions.check_version)] = "latest",
+    max_unseen: Annotated[float, Bounds(ge=0, le=1)] = 0.05,
+) -> dict[str, Any]:
+    """Measure a stored model version's metrics on labelled DATA.
+
+    Args:
+        data: Labelled table to evaluate on. Default: a fresh draw of the embedded sample.
+        version: Model version to evaluate; 'latest' is the newest committed one.
+        max_unseen: Largest share of rows with a category never seen in training; above it, exit 65.
+    """
+    from shared import fitting, labels, scoring
+    from shared.store import Store
+
+    labelled = [*([model.label] if model.label else [])]
+    if model._dry_run:
+        store = Store(model._store_url)
+        manifest = store.resolve(model.name, artifacts.resolve_version(version))
+        stored = artifacts.stored_schema(model, manifest)
+        columns = [*stored.columns, *labelled]
+        return dryrun.plan(model, "evaluate", store, data, columns, kinds=stored.kinds, version=manifest["version"])
+    _, manifest, schema, fitted = artifacts.load(model, version)
+    required = [*schema.columns, *labelled]
+    frame = inputs.read_frame(model, data, inputs.HOLDOUT_SEED, kinds=schema.kinds, required=required)
+    features, unseen = schema.prepare(frame)
+    report = scoring.check_unseen(schema, frame, (model.id_column, *labelled), max_unseen, unseen)
+    metrics = fitting.measure(model, fitted, features, labels.target(model, frame, "evaluation data"))
+    return {"model": model.name, "version": manifest["version"], "rows": len(frame), "metrics": metrics, **report}

@@ -1,0 +1,144 @@
+"""``score``: predict with a stored version, batch by batch, and write the predictions (or return a frame)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+from typing import TYPE_CHECKING, Annotated, Any
+
+from shared import artifacts, dryrun, inputs, overlap, params, versions
+from shared import shards as sharding
+from shared.errors import BadArgument, NothingToDo, shown
+from shared.params import Bounds, Check, TablePath
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from shared.model import Model
+    from shared.schema import Schema
+    from shared.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def score(
+    model: Model,
+    data: TablePath | None = None,
+    *,
+    version: Annotated[str, params.Shown("version id or 'latest'"), Check(versions.check_version)] = "latest",
+    as_of: dt.date | None = None,
+    output: params.TableOutput | None = None,
+    max_unseen: Annotated[float, Bounds(ge=0, le=1)] = 0.05,
+    shard: Annotated[str, params.Shown("K/N"), Check(sharding.check)] | None = None,
+    shards: Annotated[int, Bounds(ge=1, le=1_000_000)] | None = None,
+    batch_rows: Annotated[int, Bounds(ge=1, le=100_000_000)] = 100_000,
+) -> dict[str, Any]:
+    """Score DATA with a stored model version and write the predictions, batch by batch.
+
+    Args:
+        data: Table to score: a Parquet or CSV file, or a folder or glob of them; no label column.
+            Default: a fresh draw of the embedded sample.
+        version: Model version to use; 'latest' is the newest committed one.
+        as_of: Date the scored data describes (e.g. Airflow's ds), added to each prediction.
+        output: Where to write the predictions. Default: predictions/<version>.parquet in the store.
+            With a shard: a folder, which gets part-K-of-N.parquet.
+        max_unseen: Largest share of rows with a category never seen in training; above it, exit 65.
+        shard: Score only shard K of N (K from 0): a contiguous slice by file, then row group.
+            Default: from JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX, else everything.
+        shards: Shard count, for a Kubernetes Indexed Job (JOB_COMPLETION_INDEX gives the index).
+        batch_rows: Rows read, scored and written at a time; memory grows with it.
+    """
+    from shared import scoring
+    from shared.data import check_output
+    from shared.schema import require_columns
+    from shared.store import Store
+
+    part = sharding.resolve(shard, shards)
+    if output is not None and part is None:
+        check_output(output)
+    if output is not None and part is not None and inputs.is_table_name(output):
+        msg = f"--output: with a shard, name a folder for the part files, not a table; got {shown(output)}"
+        raise BadArgument(msg)
+    if model._dry_run:
+        store = Store(model._store_url)
+        manifest = store.resolve(model.name, artifacts.resolve_version(version))
+        stored = artifacts.stored_schema(model, manifest)
+        target = _target(model, output, part, store, manifest)
+        source = None
+        if data is not None and not inputs.is_frame(data):
+            from shared.stream import Input
+
+            source = Input.open(data)  # a file, a folder or a glob, as the real run reads it
+            overlap.refuse(target, data, "--output", source.files)
+        facts = {"version": manifest["version"], "output": target, "shard": str(part) if part else None}
+        return dryrun.plan(
+            model, "score", store, data, stored.columns, source, kinds=stored.kinds, forbidden=model.label, **facts
+        )
+    store, manifest, schema, fitted = artifacts.load(model, version)
+    if inputs.is_frame(data) and output is None and part is None:  # in Python: a frame in, a frame out
+        return _score_frame(model, fitted, schema, manifest, data, as_of, max_unseen)
+    source = inputs.source(model, data, [*schema.columns, model.id_column, *([model.label] if model.label else [])])
+    target = _target(model, output, part, store, manifest)
+    overlap.refuse(target, data if not inputs.is_frame(data) else None, "--output", source.files)
+    source.check(schema.columns, schema.kinds, forbidden=model.label)  # every file, before any row is read
+    scoring.refuse_label(model.label, source.columns)
+    require_columns(inputs.Columns(source.columns), schema.columns, source.name)
+    chosen = [source.units[i] for i in sharding.assign([u.weight for u in source.units], part)]
+    log.info(
+        "scoring %s%s with %s version %s",
+        source.name,
+        f" shard {part} ({len(chosen)} of {len(source.units)} units)" if part else "",
+        model.name,
+        manifest["version"],
+    )
+    done = scoring.stream(
+        functools.partial(model._predict, fitted),
+        _output(model),
+        schema,
+        source,
+        chosen,
+        target,
+        batch_rows=batch_rows,
+        as_of=as_of,
+        max_unseen=max_unseen,
+        empty_ok=part is not None,
+    )
+    sharded = {"shard": str(part), "shard_source": part.source} if part else {}
+    return {"model": model.name, "version": manifest["version"], **done, "output": target, **sharded}
+
+
+def _output(model: Model) -> Any:
+    from shared import scoring
+
+    return scoring.Output(model.id_column, model.prediction, model.prediction_dtype)
+
+
+def _target(model: Model, output: str | None, part: Any, store: Store, manifest: dict[str, Any]) -> str:
+    """Where predictions go: ``--output`` or the store; with a shard, its part file in that folder."""
+    if part is None:
+        return output if output is not None else f"{store.url}/{model.name}/predictions/{manifest['version']}.parquet"
+    folder = output if output is not None else f"{store.url}/{model.name}/predictions/{manifest['version']}"
+    return f"{folder.rstrip('/')}/{part.part_name}"
+
+
+def _score_frame(
+    model: Model, fitted: Any, schema: Schema, manifest: dict[str, Any], frame: pd.DataFrame, as_of: Any, limit: float
+) -> dict[str, Any]:
+    """Score a whole in-memory frame and return the predictions as a frame."""
+    from shared import scoring
+
+    scoring.refuse_label(model.label, frame.columns)
+    if len(frame) == 0:
+        raise NothingToDo("in-memory DataFrame has no rows; nothing to do, nothing written")
+    features, unseen = schema.prepare(frame)
+    keep = (model.id_column, *([model.label] if model.label else []))
+    report = scoring.check_unseen(schema, frame, keep, limit, unseen)
+    predictions = scoring.predictions_frame(_output(model), frame, model._predict(fitted, features), as_of)
+    return {
+        "model": model.name,
+        "version": manifest["version"],
+        "rows": len(predictions),
+        **report,
+        "predictions": predictions,
+    }

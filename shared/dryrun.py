@@ -1,0 +1,43 @@
+"""The dry run (``--dry_run``): check what a command would read as the real run checks it, and say what it
+would do, without doing it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from shared.inputs import Columns, describe_source, is_frame
+
+if TYPE_CHECKING:
+    from shared.model import Model
+    from shared.store import Store
+    from shared.stream import Input
+
+
+def plan(
+    model: Model,
+    command: str,
+    store: Store,
+    data: Any,
+    columns: list[str],
+    source: Input | None = None,
+    kinds: dict[str, str] | None = None,
+    forbidden: str | None = None,
+    **facts: Any,
+) -> dict[str, Any]:
+    """Check the input (``source``: if the caller opened it already) and return the command's plan.
+
+    Every file's header (missing or duplicate columns, a ``forbidden`` one) and, for Parquet, declared
+    types (``kinds``: a date where a feature is expected) are checked; values are not read, so a bad value
+    deep in a file (text in a numeric CSV column, too many unseen levels) is found by the real run only.
+    """
+    from shared.data import read_columns
+    from shared.schema import require_columns
+    from shared.stream import Input
+
+    if data is not None and not is_frame(data):
+        if source is None:  # train and evaluate read one file: the same header check as the real run's first
+            require_columns(Columns(read_columns(data)), columns, describe_source(data))
+            source = Input.open(data)
+        source.check(columns, kinds or {}, forbidden=forbidden)
+    shown = describe_source(data) if command == "train" else "embedded sample" if data is None else str(data)
+    return {"dry_run": True, "model": model.name, "command": command, "store": store.url, "data": shown, **facts}

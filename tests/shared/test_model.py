@@ -1,0 +1,105 @@
+"""The model contract: what a class may declare, how its commands are found, and the deprecated shim."""
+
+import dataclasses
+import importlib
+import subprocess
+import sys
+import warnings
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shared.clustering import ClusteringModel
+from shared.errors import ModelDefinitionError
+from shared.model import Model
+
+
+@dataclasses.dataclass(frozen=True)
+class Params:
+    seed: int = 0
+
+
+def _member(kind: str):
+    """Something a class body may define under a command's name."""
+    return {
+        "method": lambda self, *args, **kwargs: {},
+        "staticmethod": staticmethod(lambda: {}),
+        "property": property(lambda self: None),
+        "value": 3,
+    }[kind]
+
+
+@given(
+    command=st.sampled_from(Model.commands),
+    family=st.sampled_from([Model, ClusteringModel]),
+    with_params=st.booleans(),
+    kind=st.sampled_from(["method", "staticmethod", "property", "value"]),
+)
+def test_a_class_defining_a_command_name_is_refused_at_creation(command, family, with_params, kind):
+    """A member named like a command would replace it and drop its parameters: refused, naming it and the fix."""
+    body = {command: _member(kind), "__doc__": "A model."}
+    if with_params:
+        body |= {"Params": Params, "estimator_params": {"seed": "random_state"}}
+    with pytest.raises(ModelDefinitionError, match=f"defines '{command}', the name of one of its commands") as caught:
+        type("Mine", (family,), body)
+    assert "rename it" in str(caught.value)
+    assert caught.value.exit_code == 78
+
+
+def test_a_command_registered_to_a_missing_module_says_so_when_looked_up():
+    """A registration naming a module that does not exist, or one without the function, is a model definition
+    error the moment the command is looked up; the class's other commands still work."""
+    body = {"Params": Params, "estimator_params": {"seed": "random_state"}, "__doc__": "A model."}
+    modules = (*Model.command_modules, ("explain", "no_such_module_here"), ("sample2", "shared.commands.sample"))
+    mine = type("Mine", (Model,), {**body, "command_modules": modules})
+    assert mine.commands[-2:] == ("explain", "sample2")
+    with pytest.raises(ModelDefinitionError, match="'explain' is registered as module 'no_such_module_here'"):
+        _ = mine.explain
+    with pytest.raises(ModelDefinitionError, match="which has no function 'sample2'"):
+        _ = mine.sample2
+    assert callable(mine.describe)
+
+
+def test_each_class_gets_its_own_commands():
+    """A subclass's command knows the subclass (its name, its hyperparameters), not its parent's."""
+    from models.churn import Churn
+
+    renamed = type("TelcoChurn", (Churn,), {"__doc__": Churn.__doc__})
+    assert renamed.train is not Churn.train
+    assert renamed.name == "telcochurn"
+    assert "MODELFLEET_TELCOCHURN_N_ESTIMATORS" in renamed.train.__doc__
+    assert "MODELFLEET_CHURN_N_ESTIMATORS" in Churn.train.__doc__
+
+
+def test_command_modules_are_imported_only_when_a_command_is_looked_up():
+    """Importing every model class imports no command module; the first look-up imports that one alone."""
+    script = (
+        "import sys; import models.churn, models.ltv, models.segment;"
+        "before = sorted(m for m in sys.modules if m.startswith('shared.commands.'));"
+        "models.churn.Churn.describe;"
+        "after = sorted(m for m in sys.modules if m.startswith('shared.commands.'));"
+        "print(before, after)"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[] ['shared.commands.describe']"
+
+
+def test_the_base_module_only_re_exports_and_warns():
+    """shared.base stays one release as a shim: the same objects, and a DeprecationWarning naming the new place."""
+    sys.modules.pop("shared.base", None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        base = importlib.import_module("shared.base")
+    assert any(issubclass(w.category, DeprecationWarning) and "shared.model" in str(w.message) for w in caught)
+    from shared import binding, fitting, inputs, model
+
+    assert base.Model is model.Model
+    assert base.command_specs is binding.command_specs
+    assert (base.TRAIN_SEED, base.HOLDOUT_SEED) == (inputs.TRAIN_SEED, inputs.HOLDOUT_SEED)
+    assert (base.MIN_FIT_ROWS, base.MIN_HELD_OUT_ROWS, base.Trained) == (
+        fitting.MIN_FIT_ROWS,
+        fitting.MIN_HELD_OUT_ROWS,
+        fitting.Trained,
+    )
+    assert Model.commands == base.COMMANDS
