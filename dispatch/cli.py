@@ -224,11 +224,7 @@ def _write_result_file(text: str) -> None:
     _check_result_file()
     path = result_path()
     if path:
-        try:
-            write_result(text, path)
-        except OSError as exc:
-            msg = f"cannot write the result file {path}: {exc.strerror or exc}"
-            raise LocalIOError(msg) from exc
+        write_result(text, path)
 
 
 @contextlib.contextmanager

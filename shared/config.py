@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.errors import ConfigError
+from shared.failures import config_place, translated
 
 SUFFIXES = (".yaml", ".yml", ".json", ".toml")
 MAX_BYTES = 1 << 20  # a parameter file, not a data set
@@ -29,16 +30,11 @@ def load(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
         msg = f"config file {path} must end in {', '.join(SUFFIXES)}"
         raise ConfigError(msg)
     try:
-        if path.stat().st_size > MAX_BYTES:
-            msg = f"config file {path} is larger than {MAX_BYTES} bytes; it holds parameter values, not data"
-            raise ConfigError(msg)
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        msg = f"config file not found: {path}"
-        raise ConfigError(msg) from None
-    except OSError as exc:
-        msg = f"cannot read config file {path}: {exc.strerror or exc}"
-        raise ConfigError(msg) from None
+        with translated(config_place(path)):
+            if path.stat().st_size > MAX_BYTES:
+                msg = f"config file {path} is larger than {MAX_BYTES} bytes; it holds parameter values, not data"
+                raise ConfigError(msg)
+            text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
         msg = f"config file {path} is not UTF-8 text"
         raise ConfigError(msg) from None

@@ -19,12 +19,9 @@ from shared.errors import (
     BadArgument,
     BadData,
     ConfigError,
-    LocalIOError,
     MissingInput,
-    ModelfleetError,
-    PermissionDenied,
-    StoreUnavailable,
 )
+from shared.failures import OPTIONS_ENV, input_place, output_place, translated
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -33,17 +30,6 @@ log = logging.getLogger(__name__)
 
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 GLOB_CHARS = set("*?[")  # a path holding one of these is a pattern (unless a file of that name exists)
-OPTIONS_ENV = "MODELFLEET_STORAGE_OPTIONS"
-# Network failures of the remote filesystems' own libraries (botocore, aiohttp), which are not builtin
-# ConnectionErrors: worth a retry (exit 75), not an internal error.
-NETWORK_ERRORS = {
-    "EndpointConnectionError",
-    "ConnectTimeoutError",
-    "ReadTimeoutError",
-    "ConnectionClosedError",
-    "ClientConnectionError",
-    "ServerDisconnectedError",
-}
 
 
 # botocore's waits for S3 (each can be overridden in MODELFLEET_STORAGE_OPTIONS' config_kwargs): connect within
@@ -52,25 +38,6 @@ NETWORK_ERRORS = {
 # a refused endpoint exits 75 at once and a silent one within about 13 s.
 S3_TIMEOUTS = {"connect_timeout": 5, "read_timeout": 6, "retries": {"total_max_attempts": 2, "mode": "standard"}}
 S3FS_RETRIES = 1
-
-
-def transient(exc: BaseException | None) -> bool:
-    """Whether a failure is the network's (worth a retry: exit 75), builtin or the remote library's own, also
-    when a filesystem wrapped it in an OSError."""
-    seen = 0
-    while exc is not None and seen < 8:
-        names = {cls.__name__ for cls in type(exc).__mro__}
-        if isinstance(exc, (ConnectionError, TimeoutError)) or names & NETWORK_ERRORS:
-            return True
-        exc, seen = exc.__cause__ or exc.__context__, seen + 1
-    return False
-
-
-def bad_option(exc: BaseException) -> ConfigError | None:
-    """A ConfigError if ``exc`` is a remote filesystem refusing an option of MODELFLEET_STORAGE_OPTIONS."""
-    if isinstance(exc, TypeError) and "unexpected keyword argument" in str(exc):
-        return ConfigError(f"{OPTIONS_ENV} holds an option the filesystem does not know: {_first_line(exc)}")
-    return None
 
 
 def filesystem(url: str) -> tuple[Any, str]:
@@ -177,30 +144,10 @@ def _opened(path: str | os.PathLike):
             yield handle, kind
 
 
-@contextlib.contextmanager
-def reading(path: str, kind: str):
-    """Map what can go wrong while reading ``path`` to MissingInput, PermissionDenied, StoreUnavailable or BadData."""
-    try:
-        yield
-    except ModelfleetError:
-        raise
-    except FileNotFoundError as exc:
-        msg = f"input not found: {path}"
-        raise MissingInput(msg) from exc
-    except PermissionError as exc:
-        msg = f"permission denied reading {path}: {exc.strerror or exc}"
-        raise PermissionDenied(msg) from exc
-    except Exception as exc:
-        if transient(exc):
-            msg = f"reading {path} failed: {_first_line(exc)}; retry later"
-            raise StoreUnavailable(msg) from exc
-        if refused := bad_option(exc):
-            raise refused from exc
-        if not isinstance(exc, (ValueError, OSError)):
-            raise
-        # pyarrow and pandas raise ValueError or OSError subclasses for files they cannot parse.
-        msg = f"cannot read {path} as {kind}: {_first_line(exc)}"
-        raise BadData(msg) from exc
+def reading(path: str, kind: str) -> contextlib.AbstractContextManager[None]:
+    """Map what can go wrong while reading ``path`` to MissingInput, PermissionDenied, StoreUnavailable or BadData
+    (the rules of :mod:`shared.failures`)."""
+    return translated(input_place(path, kind))
 
 
 def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> str:
@@ -216,61 +163,19 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> str:
 
 @contextlib.contextmanager
 def atomic_output(path: str):
-    """Yield a binary handle and the table format for ``path``; the file appears at ``path`` only on success.
-
-    The bytes go to a hidden partial file beside the destination (readers of a folder skip names that
-    start with '.'), which is moved into place once complete and removed if anything fails. Partials that
-    earlier writers of the same output left when they were killed are removed first (``shared.partials``).
-    """
+    """Yield a binary handle and the table format for ``path``; the file appears at ``path`` only on success
+    (:func:`shared.atomic.replacing`), and what goes wrong is mapped by the rules of :mod:`shared.failures`."""
     from fsspec.implementations.local import LocalFileSystem
 
-    from shared import partials
+    from shared.atomic import replacing
 
     kind = table_format(path)
     fs, fs_path = filesystem(path)
-    parent, output = fs._parent(fs_path), Path(fs_path).name
-    local = isinstance(fs, LocalFileSystem)
-    tmp = partials.name(parent, output)
-    unreachable = False
-    try:
-        if fs.isdir(fs_path):
-            msg = f"cannot write {path}: it is a folder; name a file (or remove the folder)"
-            raise LocalIOError(msg)
-        fs.makedirs(parent, exist_ok=True)
-        try:
-            entries = fs.ls(parent, detail=True)
-        except FileNotFoundError:  # an object store has no folder until something is written below it
-            entries = []
-        for removed in partials.sweep(fs, entries, output, local=local):
-            log.info("removed %s, the partial file of an earlier write of %s that did not finish", removed, path)
-        with fs.open(tmp, "wb") as handle:
-            if local:
-                partials.hold(handle)
-            yield handle, kind
-        fs.mv(tmp, fs_path)
-    except ModelfleetError:
-        raise
-    except PermissionError as exc:
-        msg = f"permission denied writing {path}: {exc.strerror or exc}"
-        raise PermissionDenied(msg) from exc
-    except Exception as exc:  # the same rules as reading: the network's failures are worth a retry (75)
-        if transient(exc):
-            unreachable = True
-            msg = f"writing {path} failed: {_first_line(exc)}; retry later"
-            raise StoreUnavailable(msg) from exc
-        if refused := bad_option(exc):
-            raise refused from exc
-        if not isinstance(exc, OSError):
-            raise
-        msg = f"cannot write {path}: {exc.strerror or exc}"
-        raise LocalIOError(msg) from exc
-    finally:
-        # an object store only shows an upload once complete, so there is no partial to remove when it is
-        # unreachable, and asking would wait out its timeouts once more
-        if not unreachable:
-            with contextlib.suppress(Exception):
-                if fs.exists(tmp):
-                    fs.rm(tmp)
+    with (
+        translated(output_place(path)),
+        replacing(fs, fs_path, local=isinstance(fs, LocalFileSystem), shown=path) as handle,
+    ):
+        yield handle, kind
 
 
 def file_digest(path: str | os.PathLike) -> str:
@@ -296,8 +201,3 @@ def fingerprint(frame: pd.DataFrame) -> str:
     digest = hashlib.sha256(hashes.tobytes())
     digest.update(",".join(map(str, frame.columns)).encode())
     return digest.hexdigest()
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

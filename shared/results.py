@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import math
@@ -108,16 +107,15 @@ MAX_RESULT_BYTES = 64 << 20  # a result is a line of JSON; anything larger there
 
 
 def write_result(text: str, path: str) -> None:
-    """Write a result file atomically: readers (Airflow's XCom sidecar) see all of it or nothing."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+    """Write a result file atomically (:func:`shared.atomic.replacing`): readers (Airflow's XCom sidecar) see all
+    of it or nothing. What goes wrong is mapped by the rules of :mod:`shared.failures` (74 for a folder there)."""
+    from fsspec.implementations.local import LocalFileSystem
+
+    from shared.atomic import replacing
+    from shared.failures import result_place, translated
+
+    with (
+        translated(result_place(path)),
+        replacing(LocalFileSystem(), os.path.abspath(path), local=True, durable=True) as handle,
+    ):
+        handle.write(text.encode("utf-8"))

@@ -24,23 +24,20 @@ from typing import Any
 
 from shared import faults
 from shared import manifest as shape
-from shared.data import bad_option, filesystem, transient
+from shared.backends import STORE_ENV, open_backend
 from shared.errors import (
     ArtifactRejected,
     BadArgument,
-    ConfigError,
     LocalIOError,
     MissingInput,
-    PermissionDenied,
-    StoreUnavailable,
 )
+from shared.failures import store_place, translated
 from shared.formats import ALLOWED as ALLOWED_FORMATS
 from shared.versions import VERSION_ID, check_version_id
 
 log = logging.getLogger(__name__)
 
 DEFAULT_STORE = "./modelfleet-store"
-STORE_ENV = "MODELFLEET_STORE"
 MANIFEST = "manifest.json"
 # 2: features are an ordered list (name, kind, levels). 1: features were a mapping, whose order a JSON writer
 # with sorted keys lost; such versions are still read, in the order their model file records.
@@ -76,17 +73,8 @@ class Store:
         if not self.url:
             msg = "the store URL is empty; give a folder or URL, or leave --store out for the default"
             raise BadArgument(msg)
-        self.fs, self.root = filesystem(self.url)
-        self.root = self.root.rstrip("/")
-        self.local = "file" in _protocols(self.fs)
-        if self.local:
-            existing = _nearest_existing(self.root)
-            if not os.path.isdir(existing):
-                msg = (
-                    f"store {self.url}: {existing} is a file, not a folder; point --store or {STORE_ENV} "
-                    f"at a folder (it is created if missing)"
-                )
-                raise ConfigError(msg)
+        self.backend = open_backend(self.url)
+        self.fs, self.root = self.backend.fs, self.backend.root
 
     def __repr__(self) -> str:
         return f"Store({self.url!r})"
@@ -105,9 +93,8 @@ class Store:
         and the caller decides whether it matters.
         """
         pattern = f"{self._model_dir(model)}/versions/*/{MANIFEST}"
-        with _translate_errors(self.url):
-            self.fs.invalidate_cache()  # object stores cache listings; a commit elsewhere must show
-            paths = self.fs.glob(pattern)
+        with _translated(self.url):
+            paths = self.backend.list(pattern)
         readable, unreadable = [], []
         for path in paths:
             folder, raw = path.rstrip("/").split("/")[-2], None
@@ -141,8 +128,8 @@ class Store:
                 raise MissingInput(msg)
             return found[-1]
         path = self._manifest_path(model, check_version_id(version))
-        with _translate_errors(self.url):
-            exists = self.fs.exists(path)
+        with _translated(self.url):
+            exists = self.backend.exists(path)
         if not exists:
             known = [m["version"] for m in self.versions(model)][-5:]
             msg = f"version {version!r} of {model!r} not found in store {self.url}; newest: {known or 'none'}"
@@ -166,11 +153,11 @@ class Store:
             raise ArtifactRejected(msg)
         version_dir = self._version_dir(manifest["model"], manifest["version"])
         path = f"{version_dir}/{relative}"
-        if self.local:
-            _inside(path, version_dir, where)
         try:
-            with _translate_errors(self.url):
-                data = self.fs.cat_file(path)
+            with _translated(self.url):
+                data = self.backend.get(path, inside=version_dir)
+        except ArtifactRejected as exc:  # a link, or a path that resolves outside its version folder
+            raise ArtifactRejected(f"{where}: {exc}") from exc
         except MissingInput as exc:
             msg = f"{where}: file {relative} listed in the manifest is missing"
             raise ArtifactRejected(msg) from exc
@@ -195,10 +182,10 @@ class Store:
         attempt = uuid.uuid4().hex[:12]
         version_dir = self._version_dir(model, version)
         entries = []
-        with _translate_errors(self.url):
+        with _translated(self.url):
             for item in files:
                 relative = f"{attempt}/{item.name}"
-                self._write_atomic(f"{version_dir}/{relative}", item.data, fault="model")
+                self.backend.put(f"{version_dir}/{relative}", item.data, fault="model")
                 entries.append(
                     {
                         "name": item.name,
@@ -217,32 +204,25 @@ class Store:
                 "files": entries,
                 **record,
             }
-            if self.local:
-                _fsync_dir(f"{version_dir}/{attempt}")  # the files must be durable before the commit names them
+            self.backend.durable(f"{version_dir}/{attempt}")  # the files must be durable before the commit names them
             body = json.dumps(manifest, indent=2, sort_keys=True).encode()
-            if self._create_exclusive(f"{version_dir}/{MANIFEST}", body):
+            if self.backend.put_if_absent(f"{version_dir}/{MANIFEST}", body):
                 faults.point("manifest-written")
                 return manifest
             with contextlib.suppress(OSError):
-                self.fs.rm(f"{version_dir}/{attempt}", recursive=True)  # another attempt won: drop our copy
+                self.backend.remove(f"{version_dir}/{attempt}")  # another attempt won: drop our copy
         existing = self.resolve(model, version)
         return {**existing, "already_committed": True}
 
     def check_writable(self) -> None:
         """Make sure the store's root is (or can be created as) a writable folder, before any real work."""
-        with _translate_errors(self.url):
-            if self.local:  # a file in the way was refused when the store was opened
-                existing = _nearest_existing(self.root)
-                if not os.access(existing, os.W_OK):
-                    raise PermissionError(13, "Permission denied", existing)
-            else:
-                self.fs.invalidate_cache()
-                self.fs.ls(self.root.split("/", 1)[0])  # the bucket answers and our credentials work
+        with _translated(self.url):
+            self.backend.check_writable()
 
     def exists(self, model: str, version: str) -> bool:
         """Return whether ``version`` of ``model`` is committed."""
-        with _translate_errors(self.url):
-            return self.fs.exists(self._manifest_path(model, check_version_id(version)))
+        with _translated(self.url):
+            return self.backend.exists(self._manifest_path(model, check_version_id(version)))
 
     # -- paths and primitives --------------------------------------------------------------------
 
@@ -256,18 +236,12 @@ class Store:
         return f"{self._version_dir(model, version)}/{MANIFEST}"
 
     def _modified(self, path: str) -> dt.datetime | None:
-        """When a store entry was last written, if the filesystem says."""
+        """When a store entry was last written, if the backend says."""
         try:
-            with _translate_errors(self.url):
-                info = self.fs.info(path)
+            with _translated(self.url):
+                return self.backend.modified(path)
         except (MissingInput, LocalIOError):
             return None
-        stamp = info.get("LastModified") or info.get("mtime") or info.get("updated")
-        if isinstance(stamp, (int, float)):
-            return dt.datetime.fromtimestamp(stamp, dt.UTC)
-        if isinstance(stamp, dt.datetime):
-            return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
-        return shape.parse_time(stamp) if isinstance(stamp, str) else None
 
     def _read_manifest(self, path: str, model: str, version: str) -> dict[str, Any]:
         """Read and check a manifest; its model and version must be those of the folder it was found in."""
@@ -275,8 +249,8 @@ class Store:
 
     def _fetch_manifest(self, path: str) -> bytes:
         try:
-            with _translate_errors(self.url):
-                return self.fs.cat_file(path)
+            with _translated(self.url):
+                return self.backend.get(path)
         except LocalIOError as exc:  # a folder named manifest.json, an unreadable entry
             msg = f"manifest {path} cannot be read as a file: {exc}"
             raise ArtifactRejected(msg) from exc
@@ -309,55 +283,6 @@ class Store:
             raise ArtifactRejected(msg)
         return manifest
 
-    def _write_atomic(self, path: str, data: bytes, fault: str) -> None:
-        """Write a whole file so that readers see all of it or nothing."""
-        if not self.local:
-            faults.point(f"{fault}-write")
-            self.fs.pipe_file(path, data)  # one PUT: object stores publish it whole or not at all
-        else:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            tmp = f"{path}.{uuid.uuid4().hex}.tmp"
-            try:
-                _write_synced(tmp, data, f"{fault}-write")
-                os.replace(tmp, path)
-            finally:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
-        faults.point(f"{fault}-written")
-
-    def _create_exclusive(self, path: str, data: bytes) -> bool:
-        """Create ``path`` with ``data`` only if it does not exist yet; return whether we created it."""
-        if not self.local:
-            faults.point("manifest-write")
-            try:
-                with self.fs.open(path, "xb") as handle:  # S3 If-None-Match, GCS ifGenerationMatch=0
-                    handle.write(data)
-            except FileExistsError:
-                return False
-            finally:
-                self.fs.invalidate_cache()
-            return True
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{uuid.uuid4().hex}.tmp"
-        try:
-            _write_synced(tmp, data, "manifest-write")
-            try:
-                os.link(tmp, path)  # atomic and create-only: fails if another attempt committed first
-            except FileExistsError:
-                return False
-            _fsync_dir(os.path.dirname(path))
-            return True
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-
-
-def _nearest_existing(path: str) -> str:
-    """``path`` if it exists, else the nearest folder above it that does: where it would be created."""
-    while not os.path.exists(path) and os.path.dirname(path) != path:
-        path = os.path.dirname(path) or "."
-    return path
-
 
 def _claimed_time(raw: bytes | None) -> dt.datetime | None:
     """The commit time an unreadable manifest claims, if it is JSON with one (a backup copy's is old)."""
@@ -377,67 +302,6 @@ def _safe_relative(path: Any, where: str) -> str:
     return path
 
 
-def _write_synced(path: str, data: bytes, fault: str) -> None:
-    """Write ``data`` to a new local file and fsync it; the fault point sits halfway through."""
-    with open(path, "wb") as handle:
-        handle.write(data[: len(data) // 2])
-        handle.flush()
-        faults.point(fault)
-        handle.write(data[len(data) // 2 :])
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _inside(path: str, version_dir: str, where: str) -> None:
-    """Refuse a local file that is a link or resolves outside its version folder."""
-    if os.path.islink(path) or not os.path.realpath(path).startswith(os.path.realpath(version_dir) + os.sep):
-        msg = f"{where}: {os.path.relpath(path, version_dir)} is a link or leaves the version folder; refusing it"
-        raise ArtifactRejected(msg)
-
-
-def _protocols(fs: Any) -> tuple[str, ...]:
-    proto = fs.protocol
-    return (proto,) if isinstance(proto, str) else tuple(proto)
-
-
-def _fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-@contextlib.contextmanager
-def _translate_errors(url: str):
-    """Map filesystem errors to modelfleet errors that name the store."""
-    try:
-        yield
-    except PermissionError as exc:
-        msg = f"permission denied in store {url}: {exc.strerror or exc}"
-        raise PermissionDenied(msg) from exc
-    except FileNotFoundError as exc:
-        msg = f"not found in store {url}: {exc.filename or exc}"
-        raise MissingInput(msg) from exc
-    except (ConnectionError, TimeoutError) as exc:
-        msg = f"store {url} unavailable: {exc}; retry later"
-        raise StoreUnavailable(msg) from exc
-    except (NotADirectoryError, IsADirectoryError) as exc:
-        msg = f"store {url} is not a usable folder: {exc.strerror or exc}"
-        raise LocalIOError(msg) from exc
-    except OSError as exc:
-        if transient(exc):  # s3fs wraps botocore's timeouts in OSError
-            msg = f"store {url} unavailable: {' '.join(str(exc).split())[:300]}; retry later"
-            raise StoreUnavailable(msg) from exc
-        msg = f"store {url}: {exc.strerror or exc}"
-        raise LocalIOError(msg) from exc
-    except Exception as exc:
-        if "Credentials" in type(exc).__name__:  # botocore's NoCredentialsError and friends
-            msg = f"store {url}: no credentials found; provide them through the environment or a mounted file"
-            raise PermissionDenied(msg) from exc
-        if transient(exc):  # the same rule as for data: botocore's and aiohttp's network errors are retryable
-            msg = f"store {url} unavailable: {' '.join(str(exc).split())[:300]}; retry later"
-            raise StoreUnavailable(msg) from exc
-        if refused := bad_option(exc):
-            raise refused from exc
-        raise
+def _translated(url: str) -> contextlib.AbstractContextManager[None]:
+    """Map filesystem errors to modelfleet errors that name the store (the rules of :mod:`shared.failures`)."""
+    return translated(store_place(url))

@@ -72,8 +72,8 @@ def test_create_only_really_refuses_a_second_writer(any_store):
     """Negative control: the backend itself refuses to create the manifest twice (no silent overwrite)."""
     store = Store(any_store)
     path = f"{store.root}/{MODEL}/versions/v1/{MANIFEST}"
-    assert store._create_exclusive(path, b'{"first": true}')
-    assert not store._create_exclusive(path, b'{"second": true}')
+    assert store.backend.put_if_absent(path, b'{"first": true}')
+    assert not store.backend.put_if_absent(path, b'{"second": true}')
     assert store.fs.cat_file(path) == b'{"first": true}'
 
 

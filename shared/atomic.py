@@ -1,0 +1,68 @@
+"""One atomic writer: a file appears at its path whole, or not at all, whatever stops the writer.
+
+Outputs, the store's local files and the result file are all written by :func:`replacing`: the bytes go to a
+hidden partial beside the destination (``shared.partials``: readers of a folder skip names that start with
+'.'), held locked while it is written, and moved into place once complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from shared import partials
+from shared.failures import transient
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def replacing(fs: Any, path: str, *, local: bool, durable: bool = False, shown: str | None = None) -> Iterator[Any]:
+    """Yield a binary handle; what the body writes appears at ``path`` (of filesystem ``fs``) when it ends.
+
+    Partials that killed writers of the same file left are removed first (never a live writer's). With
+    ``durable``, the bytes and then the folder entry are fsynced, so a crash after the move keeps the file.
+    If anything fails the partial is removed, unless the network failed: an object store shows no upload that
+    did not complete, and asking would wait out its timeouts again. ``shown`` is how logs name the file.
+    """
+    parent, name = fs._parent(path), Path(path).name
+    if fs.isdir(path):
+        raise IsADirectoryError(errno.EISDIR, "it is a folder; name a file (or remove the folder)", path)
+    fs.makedirs(parent, exist_ok=True)
+    try:
+        entries = fs.ls(parent, detail=True)
+    except FileNotFoundError:  # an object store has no folder until something is written below it
+        entries = []
+    for removed in partials.sweep(fs, entries, name, local=local):
+        log.info("removed %s, the partial file of an earlier write of %s that did not finish", removed, shown or path)
+    tmp = partials.name(parent, name)
+    try:
+        with fs.open(tmp, "wb") as handle:
+            if local:
+                partials.hold(handle)
+            yield handle
+            if durable and local:
+                handle.flush()
+                os.fsync(handle.fileno())
+        fs.mv(tmp, path)
+        if durable and local:
+            _fsync_dir(parent)
+    except BaseException as exc:
+        if not transient(exc):
+            with contextlib.suppress(Exception):
+                if fs.exists(tmp):
+                    fs.rm(tmp)
+        raise
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,204 @@
+"""Where a store's bytes live: a small protocol, and a backend for a local folder and one for any fsspec URL.
+
+A backend knows how to put a whole file so that readers see all of it or nothing, how to create a file only if
+it does not exist yet (the commit), and how to get, list and remove files. :func:`open_backend` picks one by
+the store URL's scheme: a path or ``file://`` is a local folder, anything else goes through fsspec. The store
+(:mod:`shared.store`) decides what to write where; a backend only moves bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import uuid
+from typing import Any, Protocol
+
+from shared import faults
+from shared import manifest as shape
+from shared.atomic import replacing
+from shared.data import filesystem
+from shared.errors import ArtifactRejected, ConfigError
+
+STORE_ENV = "MODELFLEET_STORE"
+
+
+class Backend(Protocol):
+    """The operations a store needs of the place its bytes live. Paths are the backend's own (under ``root``)."""
+
+    url: str
+    root: str
+    fs: Any
+
+    def get(self, path: str, inside: str | None = None) -> bytes:
+        """The whole file; with ``inside``, ArtifactRejected if it is a link or resolves outside that folder."""
+        ...
+
+    def put(self, path: str, data: bytes, fault: str) -> None:
+        """Write a whole file: readers see all of it or nothing. ``fault`` names its crash points."""
+        ...
+
+    def put_if_absent(self, path: str, data: bytes) -> bool:
+        """Create ``path`` with ``data`` only if nothing is there yet; return whether this call created it."""
+        ...
+
+    def list(self, pattern: str) -> list[str]:
+        """The paths matching a glob ``pattern``, as they are now (no cached listing)."""
+        ...
+
+    def remove(self, path: str) -> None:
+        """Remove a file or a folder and everything under it."""
+        ...
+
+    def exists(self, path: str) -> bool: ...
+
+    def modified(self, path: str) -> dt.datetime | None:
+        """When ``path`` was last written, if the backend says."""
+        ...
+
+    def check_writable(self) -> None:
+        """PermissionError (or the backend's own error) unless files can be written under ``root``."""
+        ...
+
+    def durable(self, folder: str) -> None:
+        """Make what was written in ``folder`` survive a crash before anything names it."""
+        ...
+
+
+def open_backend(url: str) -> Backend:
+    """The backend for a store URL: a local folder for a path or ``file://``, else fsspec."""
+    fs, root = filesystem(url)
+    root = root.rstrip("/")
+    protocols = (fs.protocol,) if isinstance(fs.protocol, str) else tuple(fs.protocol)
+    return LocalBackend(url, fs, root) if "file" in protocols else FsspecBackend(url, fs, root)
+
+
+class FsspecBackend:
+    """Any fsspec filesystem: an object store (s3, gs, az) publishes each PUT whole, and ``xb`` is create-only."""
+
+    def __init__(self, url: str, fs: Any, root: str) -> None:
+        self.url, self.fs, self.root = url, fs, root
+
+    def get(self, path: str, inside: str | None = None) -> bytes:
+        return self.fs.cat_file(path)
+
+    def put(self, path: str, data: bytes, fault: str) -> None:
+        faults.point(f"{fault}-write")
+        self.fs.pipe_file(path, data)  # one PUT: object stores publish it whole or not at all
+        faults.point(f"{fault}-written")
+
+    def put_if_absent(self, path: str, data: bytes) -> bool:
+        faults.point("manifest-write")
+        try:
+            with self.fs.open(path, "xb") as handle:  # S3 If-None-Match, GCS ifGenerationMatch=0
+                handle.write(data)
+        except FileExistsError:
+            return False
+        finally:
+            self.fs.invalidate_cache()
+        return True
+
+    def list(self, pattern: str) -> list[str]:
+        self.fs.invalidate_cache()  # object stores cache listings; a commit elsewhere must show
+        return self.fs.glob(pattern)
+
+    def remove(self, path: str) -> None:
+        self.fs.rm(path, recursive=True)
+
+    def exists(self, path: str) -> bool:
+        return self.fs.exists(path)
+
+    def modified(self, path: str) -> dt.datetime | None:
+        info = self.fs.info(path)
+        stamp = info.get("LastModified") or info.get("mtime") or info.get("updated")
+        if isinstance(stamp, (int, float)):
+            return dt.datetime.fromtimestamp(stamp, dt.UTC)
+        if isinstance(stamp, dt.datetime):
+            return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
+        return shape.parse_time(stamp) if isinstance(stamp, str) else None
+
+    def check_writable(self) -> None:
+        self.fs.invalidate_cache()
+        self.fs.ls(self.root.split("/", 1)[0])  # the bucket answers and our credentials work
+
+    def durable(self, folder: str) -> None:
+        """Nothing to do: an object store's PUT is durable when it returns."""
+
+
+class LocalBackend(FsspecBackend):
+    """A local folder: whole files by write, fsync and rename; create-only by a hard link; links refused."""
+
+    def __init__(self, url: str, fs: Any, root: str) -> None:
+        super().__init__(url, fs, root)
+        existing = _nearest_existing(root)
+        if not os.path.isdir(existing):
+            msg = (
+                f"store {url}: {existing} is a file, not a folder; point --store or {STORE_ENV} "
+                f"at a folder (it is created if missing)"
+            )
+            raise ConfigError(msg)
+
+    def get(self, path: str, inside: str | None = None) -> bytes:
+        if inside is not None and (
+            os.path.islink(path) or not os.path.realpath(path).startswith(os.path.realpath(inside) + os.sep)
+        ):
+            msg = f"{os.path.relpath(path, inside)} is a link or leaves the version folder; refusing it"
+            raise ArtifactRejected(msg)
+        return self.fs.cat_file(path)
+
+    def put(self, path: str, data: bytes, fault: str) -> None:
+        with replacing(self.fs, path, local=True, durable=True) as handle:
+            handle.write(data[: len(data) // 2])
+            handle.flush()
+            faults.point(f"{fault}-write")  # a crash half-way through leaves only a hidden partial
+            handle.write(data[len(data) // 2 :])
+        faults.point(f"{fault}-written")
+
+    def put_if_absent(self, path: str, data: bytes) -> bool:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{uuid.uuid4().hex}.tmp"
+        try:
+            _write_synced(tmp, data, "manifest-write")
+            try:
+                os.link(tmp, path)  # atomic and create-only: fails if another attempt committed first
+            except FileExistsError:
+                return False
+            _fsync_dir(os.path.dirname(path))
+            return True
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+    def check_writable(self) -> None:
+        existing = _nearest_existing(self.root)  # a file in the way was refused when the store was opened
+        if not os.access(existing, os.W_OK):
+            raise PermissionError(13, "Permission denied", existing)
+
+    def durable(self, folder: str) -> None:
+        _fsync_dir(folder)  # each file was fsynced as it was written; now the folder entries
+
+
+def _nearest_existing(path: str) -> str:
+    """``path`` if it exists, else the nearest folder above it that does: where it would be created."""
+    while not os.path.exists(path) and os.path.dirname(path) != path:
+        path = os.path.dirname(path) or "."
+    return path
+
+
+def _write_synced(path: str, data: bytes, fault: str) -> None:
+    """Write ``data`` to a new local file and fsync it; the fault point sits halfway through."""
+    with open(path, "wb") as handle:
+        handle.write(data[: len(data) // 2])
+        handle.flush()
+        faults.point(fault)
+        handle.write(data[len(data) // 2 :])
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
