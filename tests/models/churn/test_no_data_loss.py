@@ -122,7 +122,7 @@ def test_the_variable_for_score_output_leaves_sample_alone(store, tmp_path, monk
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    command=st.sampled_from(["train", "score", "evaluate", "sample", "describe"]),
+    command=st.sampled_from(Churn.commands),
     aim=st.sampled_from(["data-file", "in-data-folder", "output", "in-shard-folder", "store-file", "in-store"]),
     spelled=st.sampled_from(["as-is", "dot", "detour"]),
     via=st.sampled_from(["env", "xcom"]),
