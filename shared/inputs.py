@@ -93,23 +93,66 @@ def read_frame(
     if is_frame(data):
         frame = data
     elif isinstance(data, str) or hasattr(data, "__fspath__"):
-        from shared.data import read_columns, read_table
-        from shared.schema import require_columns
-        from shared.stream import Input
-
-        header = read_columns(data)  # named against the whole header (duplicates, near misses) before reading
-        needed = [*(columns or []), *(c for c in required if c not in (columns or []))]
-        require_columns(Columns(header), needed, describe_source(data))
-        Input.open(data).check(needed, kinds or {})
-        if columns is not None:
-            columns = [*columns, *[c for c in optional if c in header and c not in columns]]
-        frame = read_table(data, columns, text=[*model.categorical, model.id_column])
+        frame = _read_path(model, os.fspath(data), columns, optional, kinds, required)
     else:
         msg = f"--data must be a Parquet or CSV path or URL; got {shown(data)}"
         raise BadArgument(msg)
     if len(frame) == 0:
         raise NothingToDo(f"{describe_source(data)} has no rows; nothing to do, nothing written")
     return frame
+
+
+def _read_path(
+    model: Model,
+    data: str,
+    columns: list[str] | None,
+    optional: Sequence[str],
+    kinds: dict[str, str] | None,
+    required: Sequence[str],
+) -> pd.DataFrame:
+    """Read a file, a folder or a glob of Parquet or CSV files as one frame (the files in name order), after
+    the checks of every file's header and declared types."""
+    from shared.data import GLOB_CHARS, read_columns, read_table
+    from shared.schema import require_columns
+    from shared.stream import Input
+
+    needed = [*(columns or []), *(c for c in required if c not in (columns or []))]
+    text = [*model.categorical, model.id_column]
+    if is_table_name(data) and not GLOB_CHARS & set(data):  # one file: named against its whole header first
+        header = read_columns(data)
+        require_columns(Columns(header), needed, describe_source(data))
+        Input.open(data).check(needed, kinds or {})
+        wanted = None if columns is None else [*columns, *[c for c in optional if c in header and c not in columns]]
+        return read_table(data, wanted, text=text)
+    opened = Input.open(data)  # a folder or a glob: every file's header is checked before any is read
+    require_columns(Columns(opened.columns), needed, describe_source(data))
+    opened.check(needed, kinds or {})
+    wanted = None if columns is None else [*columns, *[c for c in optional if c in opened.columns and c not in columns]]
+    import pandas as pd
+
+    frames = [read_table(url, wanted, text=text) for url, _ in opened.urls()]
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def identity(data: Any, frame: pd.DataFrame) -> dict[str, Any]:
+    """What identifies the input a version was trained on: a file's bytes (what ``sha256sum`` prints), a folder's
+    or glob's files (the sha256 of each file's name and sha256, in order), a frame's content."""
+    from shared.data import file_digest, fingerprint
+
+    if data is None or is_frame(data):
+        return {"sha256": fingerprint(frame), "of": "table"}
+    from shared.stream import Input
+
+    path = os.fspath(data)
+    opened = Input.open(path)
+    if opened.single:
+        return {"sha256": file_digest(path), "of": "file"}
+    import hashlib
+
+    digest = hashlib.sha256()
+    for url, _ in opened.urls():
+        digest.update(f"{url.rsplit('/', 1)[-1]}\t{file_digest(url)}\n".encode())
+    return {"sha256": digest.hexdigest(), "of": "files", "files": len(opened.files)}
 
 
 def source(model: Model, data: Any, needed: list[str]) -> Input:

@@ -66,7 +66,8 @@ class Input:
 
     def __init__(self, name: str, kind: str, units: list[Unit], columns: list[str], **where: Any) -> None:
         self.name, self.kind, self.units, self.columns = name, kind, units, columns
-        self._fs, self._files = where.get("fs"), where.get("files", [])
+        self._fs: Any = where.get("fs")  # the input's fsspec filesystem (None in memory)
+        self._files: list[str] = where.get("files", [])
         self._table: Any = where.get("table")  # a pyarrow Table, for an in-memory input
         # per file, as its footer or header says: the column names, and the Arrow types (Parquet only)
         self._headers: list[list[str]] = where.get("headers", [])
@@ -145,6 +146,19 @@ class Input:
     def files(self) -> list[str]:
         """The files of the input, in unit order (paths as its filesystem names them); none in memory."""
         return list(self._files)
+
+    @property
+    def single(self) -> bool:
+        """Whether the input names one file (not a folder or a glob)."""
+        return bool(self._single)
+
+    def urls(self) -> list[tuple[str, str]]:
+        """Each file as a path or URL that reads it again (with the same storage options), and as errors name it."""
+        local = "file" in ((self._fs.protocol,) if isinstance(self._fs.protocol, str) else tuple(self._fs.protocol))
+        return [
+            (file if local else self._fs.unstrip_protocol(file), _shown(self.name, file, self._single))
+            for file in self._files
+        ]
 
     @property
     def total_rows(self) -> int | None:

@@ -42,7 +42,7 @@ def train(
         holdout_output: Also write the held-out rows here, to measure the stored version on them.
     """
     from shared import artifacts, formats
-    from shared.data import check_output, file_digest, fingerprint, write_table
+    from shared.data import check_output, write_table
     from shared.store import Artifact, Store, check_version_id, new_version_id
 
     cfg = model.Params(**hyperparameters)
@@ -96,12 +96,7 @@ def train(
         "data": {
             "source": inputs.describe_source(data),
             "rows": len(frame),
-            # a file's identity is its bytes (sha256sum of it); a frame's, its content
-            **(
-                {"sha256": fingerprint(frame), "of": "table"}
-                if data is None or inputs.is_frame(data)
-                else {"sha256": file_digest(data), "of": "file"}
-            ),
+            **inputs.identity(data, frame),
         },
         "libraries": artifacts.libraries(model.format),
     }
