@@ -5,6 +5,7 @@
 :mod:`shared.fitting`. An import-linter contract keeps new code of this project from importing it.
 """
 
+import importlib
 import warnings
 
 from shared.binding import command_specs
@@ -27,9 +28,35 @@ __all__ = [
     "command_specs",
 ]
 
+# Other names the old module happened to import, and where each lives now: still importable from here.
+_MOVED = {
+    "BadArgument": "shared.errors",
+    "BadData": "shared.errors",
+    "ModelDefinitionError": "shared.errors",
+    "NothingToDo": "shared.errors",
+    "shown": "shared.errors",
+    "is_frame": "shared.inputs",
+    "Bounds": "shared.params",
+    "Check": "shared.params",
+    "TablePath": "shared.params",
+    "binding": "shared",
+    "formats": "shared",
+    "overlap": "shared",
+    "params": "shared",
+    "versions": "shared",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _MOVED:
+        raise AttributeError(f"module 'shared.base' has no attribute {name!r}")
+    home = importlib.import_module(_MOVED[name])
+    return getattr(home, name) if hasattr(home, name) else importlib.import_module(f"{_MOVED[name]}.{name}")
+
+
 warnings.warn(
     "shared.base is deprecated and will be removed in the next release: import Model from shared.model "
     "(and command_specs from shared.binding)",
     DeprecationWarning,
-    stacklevel=2,
+    stacklevel=2,  # the importing line (the import machinery's own frames are skipped)
 )

@@ -29,7 +29,8 @@ IMPL = "__modelfleet_command__"  # the attribute of a wrapped method that holds 
 
 def command_specs(cls: type[Model], command: str) -> list[Spec]:
     """Return the parameters of ``cls``'s command: its signature's, plus the hyperparameters for train."""
-    impl = getattr(getattr(cls, command), IMPL)
+    method = getattr(cls, command)
+    impl = getattr(method, IMPL, method)  # a registered class not derived from Model: its plain method
     specs = params.signature_specs(impl)
     return specs + params.hyperparameters(cls.Params) if command == "train" else specs
 
@@ -73,16 +74,72 @@ class Command:
         return method if obj is None else method.__get__(obj, owner)
 
 
+# Methods that Model had before its commands became modules: the commands never call them now, so a class that
+# still defines one would be silently ignored. Each is refused, saying where that part went.
+RETIRED = {
+    "_input": "shared.inputs.read_frame",
+    "_source": "shared.inputs.source",
+    "_load": "shared.artifacts.load",
+    "_stored_schema": "shared.artifacts.stored_schema",
+    "_model_file": "shared.artifacts.model_file",
+    "_fit_held_out": "shared.fitting.fit_held_out",
+    "_measure": "shared.fitting.measure",
+    "_target": "shared.labels.target (a model changes its label through _label_values and _check_target)",
+    "_frame_of": "shared.scoring.predictions_frame",
+    "_score_frame": "shared.commands.score",
+    "_default_output": "shared.commands.score (set --output)",
+    "_output_target": "shared.commands.score (set --output)",
+    "_check_unseen": "shared.scoring.check_unseen",
+    "_refuse_label": "shared.scoring.refuse_label",
+    "_plan": "shared.dryrun.plan",
+    "_train_result": "shared.commands.train",
+    "_declared_kinds": "shared.commands.train",
+    "_check_csv_keeps_levels": "shared.commands.train",
+}
+
+
+def registered(cls: type[Model]) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """The (command, module) pairs ``cls`` has and their names: all it inherits or declares in
+    ``command_modules``, or, if the class body sets ``commands``, only those, in that order."""
+    modules = tuple(cls.command_modules)
+    if "commands" not in cls.__dict__:
+        return modules, tuple(name for name, _ in modules)
+    known = dict(modules)
+    chosen = tuple(cls.__dict__["commands"])
+    unknown = [name for name in chosen if name not in known]
+    if unknown:
+        msg = (
+            f"model class {cls.__qualname__} lists command {unknown[0]!r} in commands, which no module registers; "
+            f"its commands: {', '.join(known)} (add one to command_modules, see shared.commands)"
+        )
+        raise ModelDefinitionError(msg)
+    return tuple((name, known[name]) for name in chosen), chosen
+
+
 def refuse_overrides(cls: type[Model]) -> None:
-    """ModelDefinitionError if ``cls`` defines a method named like a command it registers: it would replace the
-    command and silently drop its parameters, environment and config."""
+    """ModelDefinitionError if ``cls``, or a class it inherits from (a mixin), defines a method named like one of
+    its commands: it would replace the command and silently drop its parameters, environment and config; or a
+    method the commands no longer call (``RETIRED``), which would be silently ignored."""
     for name, _ in cls.command_modules:
-        own = cls.__dict__.get(name)
-        if own is not None and not isinstance(own, Command):
+        for klass in cls.__mro__:
+            own = klass.__dict__.get(name)
+            if isinstance(own, Command):
+                break  # a command: every class below it was checked when it was defined
+            if own is not None:
+                where = "defines" if klass is cls else f"inherits from {klass.__qualname__}"
+                msg = (
+                    f"model class {cls.__qualname__} {where} {name!r}, the name of one of its commands; a method "
+                    f"there would replace the command and drop its parameters: rename it, or change what the command "
+                    f"does through the hooks of shared.model.Model (_fit, _predict, ...)"
+                )
+                raise ModelDefinitionError(msg)
+    for name, home in RETIRED.items():
+        holder = next((klass for klass in cls.__mro__ if name in klass.__dict__), None)
+        if holder is not None:
             msg = (
-                f"model class {cls.__qualname__} defines {name!r}, the name of one of its commands; a method there "
-                f"would replace the command and drop its parameters: rename it, or change what the command does "
-                f"through the hooks of shared.model.Model (_fit, _predict, ...)"
+                f"model class {cls.__qualname__} defines {name!r} (in {holder.__qualname__}), which the commands no "
+                f"longer call, so it would be silently ignored: that part is now {home}; remove it, or use the "
+                f"hooks of shared.model.Model"
             )
             raise ModelDefinitionError(msg)
 
@@ -106,6 +163,9 @@ def wrap(cls: type[Model], command: str, impl: Callable[..., Any]) -> Callable[.
     extra = next((p.name for p in signature.parameters.values() if p.kind is p.VAR_KEYWORD), None)
 
     def run(self: Model, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        if first in kwargs:  # the model itself is no parameter
+            msg = f"'{self.name} {command}' has no parameter {first!r}; it takes: {', '.join(sorted(names))}"
+            raise BadArgument(msg)
         try:
             bound = signature.bind_partial(self, *args, **kwargs).arguments
         except TypeError as exc:

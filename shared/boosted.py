@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from shared import cpus, formats
+from shared import cpus, formats, labels
 from shared.errors import BadArgument, BadData, ModelDefinitionError
 from shared.model import Model
 from shared.params import param
@@ -44,12 +44,21 @@ class BoostingParams:
     num_threads: int = param(
         0, "CPU threads to use; 0 uses every CPU this container may use (its CPU limit).", ge=0, le=1024
     )
+    early_stopping_rounds: int = param(
+        0,
+        "Stop boosting when the loss on the stopping rows (--stop_fraction, apart from the held-out rows) has not "
+        "improved for this many rounds, and keep the best round; 0 boosts every round.",
+        ge=0,
+        le=100_000,
+    )
 
 
 class BoostedTreesModel(Model):
     """A LightGBM model; subclasses set ``objective`` and their columns."""
 
     objective: ClassVar[str] = "binary"
+    # For a binary label stored as text or numbers other than 0/1 (e.g. "Yes"/"No"): the value that means 1.
+    positive_label: ClassVar[str | int | bool | None] = None
     Params = BoostingParams
     # Each hyperparameter, by the name LightGBM records it under in the model file.
     estimator_params: ClassVar[dict[str, str]] = {
@@ -63,6 +72,7 @@ class BoostedTreesModel(Model):
         "reg_lambda": "lambda_l2",
         "seed": "seed",
         "num_threads": "num_threads",
+        "early_stopping_rounds": "early_stopping_round",
     }
     format = formats.LIGHTGBM
 
@@ -71,7 +81,9 @@ class BoostedTreesModel(Model):
         settings["num_threads"] = settings["num_threads"] or cpus.available()
         return settings
 
-    def _fit(self, features: pd.DataFrame, target: pd.Series | None, cfg: BoostingParams, watch: Any = None) -> Any:
+    def _fit(
+        self, features: pd.DataFrame, target: pd.Series | None, cfg: BoostingParams, watch: Any = None, stop: Any = None
+    ) -> Any:
         import lightgbm
 
         if target is None:
@@ -95,8 +107,19 @@ class BoostedTreesModel(Model):
             "verbose": -1,
         }
         progress = self._progress(rounds, watch)
+        stopping: dict[str, Any] = {}
+        if cfg.early_stopping_rounds:
+            if cfg.boosting == "dart":  # LightGBM would only warn, and boost every round
+                msg = "--early_stopping_rounds: early stopping is not available with --boosting=dart; use gbdt"
+                raise BadArgument(msg)
+            if stop is None or not len(stop[0]):
+                msg = "early stopping needs rows to stop on: give a --stop_fraction above 0"
+                raise BadArgument(msg)
+            matrix, label = _matrix(stop[0]), stop[1].to_numpy(dtype="float64")
+            stopping = {"valid_sets": [lightgbm.Dataset(matrix, label=label, reference=dataset)]}
+            stopping["valid_names"] = ["stopping rows"]
         try:
-            booster = lightgbm.train(booster_params, dataset, num_boost_round=rounds, callbacks=[progress])
+            booster = lightgbm.train(booster_params, dataset, num_boost_round=rounds, callbacks=[progress], **stopping)
         except lightgbm.basic.LightGBMError as exc:
             defaults = type(cfg)()
             changed = {k: v for k, v in dataclasses.asdict(cfg).items() if v != getattr(defaults, k)}
@@ -126,6 +149,14 @@ class BoostedTreesModel(Model):
             return names, categorical, None
         return names, categorical, dict(zip(categorical, stored, strict=True))
 
+    def _report(self, booster: Any) -> dict[str, Any]:
+        gains, splits = booster.feature_importance("gain"), booster.feature_importance("split")
+        importance = [
+            {"feature": name, "gain": float(gain), "split": int(split)}
+            for name, gain, split in zip(booster.feature_name(), gains, splits, strict=True)
+        ]
+        return {"importance": importance, "best_iteration": booster.best_iteration or booster.current_iteration()}
+
     def _estimator_settings(self, booster: Any) -> dict[str, Any]:
         return dict(booster.params)
 
@@ -147,6 +178,11 @@ class BoostedTreesModel(Model):
             log.info("round %d/%d (%.1f rounds/s)%s", done, rounds, throttle.rate(done), measured)
 
         return log_progress
+
+    def _label_values(self, values: pd.Series, what: str) -> pd.Series:
+        if self.objective != "binary":
+            return values
+        return labels.binary(values, self.label, self.positive_label, what)
 
     def _check_target(self, target: pd.Series, what: str) -> None:
         super()._check_target(target, what)

@@ -40,7 +40,7 @@ class ClusteringModel(Model):
         module, _, name = self.estimator.partition(":")
         return getattr(importlib.import_module(module), name)(**self._estimator_kwargs(cfg))
 
-    def _fit(self, features: pd.DataFrame, target: Any, cfg: Any, watch: Any = None) -> Any:
+    def _fit(self, features: pd.DataFrame, target: Any, cfg: Any, watch: Any = None, stop: Any = None) -> Any:
         import numpy as np
         from sklearn.compose import ColumnTransformer
         from sklearn.impute import SimpleImputer

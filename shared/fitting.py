@@ -32,16 +32,20 @@ class Trained(NamedTuple):
     metrics: dict[str, Any]
 
 
-def fit_held_out(model: Model, frame: pd.DataFrame, cfg: Any, valid_fraction: float, split_seed: int) -> Trained:
+def fit_held_out(
+    model: Model, frame: pd.DataFrame, cfg: Any, valid_fraction: float, split_seed: int, stop_fraction: float = 0.0
+) -> Trained:
     """Hold rows out, learn the schema and fit on the fit rows only, and measure on the held-out rows.
 
     Categorical levels come from the fit rows alone, so a held-out level they lack counts as unseen, as
-    it will at scoring time.
+    it will at scoring time. With early stopping (``cfg.early_stopping_rounds``), ``stop_fraction`` of the rows
+    are set apart to stop on: neither fit on nor measured on, so the metrics stay honest.
     """
     from shared.schema import Schema
     from shared.split import random_split
 
-    split = random_split(len(frame), valid_fraction, split_seed)
+    stops = bool(getattr(cfg, "early_stopping_rounds", 0))
+    split = random_split(len(frame), valid_fraction, split_seed, stop_fraction if stops else 0.0)
     schema = Schema.learn(frame.iloc[split.fit], model.numeric, model.categorical)
     features, target = schema.features(frame, "training data"), labels.target(model, frame, "training data")
     if len(split.fit) < MIN_FIT_ROWS or len(split.valid) < MIN_HELD_OUT_ROWS:
@@ -57,7 +61,8 @@ def fit_held_out(model: Model, frame: pd.DataFrame, cfg: Any, valid_fraction: fl
     log.info("training %s on %d rows (%d held out)", model.name, len(split.fit), len(split.valid))
     watched = _watched(len(split.valid), split_seed)
     watch = (held_out.iloc[watched], None if held_target is None else held_target.iloc[watched])
-    fitted = model._fit(features.iloc[split.fit], fit_target, cfg, watch)
+    stop = (features.iloc[split.stop], None if target is None else target.iloc[split.stop]) if stops else None
+    fitted = model._fit(features.iloc[split.fit], fit_target, cfg, watch, stop)
     predicted = model._predict(fitted, held_out)
     metrics = measure(model, fitted, held_out, held_target, predicted)
     check_useful(model, metrics, predicted)

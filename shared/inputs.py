@@ -117,7 +117,7 @@ def _read_path(
     from shared.stream import Input
 
     needed = [*(columns or []), *(c for c in required if c not in (columns or []))]
-    text = [*model.categorical, model.id_column]
+    text = [*model.categorical, *([model.id_column] if model.id_column else [])]
     if is_table_name(data) and not GLOB_CHARS & set(data):  # one file: named against its whole header first
         header = read_columns(data)
         require_columns(Columns(header), needed, describe_source(data))

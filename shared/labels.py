@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shared.errors import BadData, shown
 
@@ -24,8 +24,47 @@ def target(model: Model, frame: pd.DataFrame, what: str) -> pd.Series | None:
     if values.isna().any():
         msg = f"{what}: label column {model.label!r} has {int(values.isna().sum())} missing value(s)"
         raise BadData(msg)
+    values = model._label_values(values, what)
     model._check_target(values, what)
     return values
+
+
+def binary(values: pd.Series, label: str | None, positive: Any, what: str) -> pd.Series:
+    """A binary label as 0/1: booleans as they are (true is 1); with ``positive`` declared, that value is 1 and
+    the one other value the label holds is 0; numbers are left for the 0/1 check. BadData, naming the values
+    found, for a label that cannot be mapped so."""
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(values.dtype) or (values.dtype == object and _all_bools(values)):
+        return values.astype(bool).astype("int8")
+    found = sorted({shown(v) for v in values.unique()[:20]})
+    if positive is None:
+        if values.dtype.kind in "biuf" or pd.to_numeric(values, errors="coerce").notna().any():
+            return values  # numbers (some perhaps junk): the 0/1 check names what is wrong
+        msg = (
+            f"{what}: label column {label!r} holds {', '.join(found[:5])}, not 0/1 or true/false; declare which "
+            f"value is the positive class in the model (positive_label = ...), or store the label as 0/1"
+        )
+        raise BadData(msg)
+    distinct = list(values.unique())
+    others = [v for v in distinct if v != positive]
+    if positive not in distinct:
+        msg = (
+            f"{what}: no row of label column {label!r} holds positive_label = {shown(positive)}; "
+            f"found {', '.join(found[:5])}"
+        )
+        raise BadData(msg)
+    if len(others) > 1:
+        msg = (
+            f"{what}: label column {label!r} holds {', '.join(found[:5])}; with positive_label = {shown(positive)} "
+            f"that value is 1 and one other value is 0, so the label can hold two values at most"
+        )
+        raise BadData(msg)
+    return (values == positive).astype("int8")
+
+
+def _all_bools(values: pd.Series) -> bool:
+    return all(isinstance(v, bool) for v in values.unique()[:3]) and set(values.unique()) <= {True, False}
 
 
 def check_numeric(label: str | None, values: pd.Series, what: str) -> None:

@@ -50,6 +50,15 @@ class SplitRecord(_Shape):
     rows: dict[str, Count]
     seed: int | None = None
     valid_fraction: float | None = None
+    stop_fraction: float | None = None
+
+
+class ImportanceEntry(_Shape):
+    """One feature's importance in the fitted model: total gain of its splits, and how many splits use it."""
+
+    feature: Text
+    gain: float
+    split: Count
 
 
 class Manifest(_Shape):
@@ -69,6 +78,8 @@ class Manifest(_Shape):
     data: dict[str, Any] | None = None
     libraries: dict[str, str] = {}
     attempt: str | None = None
+    importance: list[ImportanceEntry] | None = None  # in the features' order
+    best_iteration: Count | None = None  # the boosting rounds the model file holds
 
     @model_validator(mode="after")
     def _ordered_features(self) -> Manifest:

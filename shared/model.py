@@ -15,14 +15,13 @@ the other hooks below. The commands (``train``, ``score``, ...) are not written 
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from shared import binding, labels
+from shared import binding, labels, params
 from shared.commands import BUILT_IN
-from shared.errors import BadArgument, ModelDefinitionError, shown
+from shared.errors import BadArgument, shown
 
 if TYPE_CHECKING:
     import numpy as np
@@ -34,7 +33,7 @@ class Model:
 
     name: ClassVar[str]  # the registered name; the lowercased class name unless the class sets it
     label: ClassVar[str | None] = None  # the column to learn; None for an unsupervised model
-    id_column: ClassVar[str] = "customer_id"  # carried into every prediction row
+    id_column: ClassVar[str | None] = "customer_id"  # in every input and prediction row; None: rows have no id
     numeric: ClassVar[tuple[str, ...]] = ()
     categorical: ClassVar[tuple[str, ...]] = ()
     prediction: ClassVar[str] = "prediction"  # the output column
@@ -60,10 +59,10 @@ class Model:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.name = cls.__dict__.get("name", cls.__name__.lower())
-        cls.commands = tuple(name for name, _ in cls.command_modules)
+        cls.command_modules, cls.commands = binding.registered(cls)
         binding.refuse_overrides(cls)
         if hasattr(cls, "Params"):  # a family without Params is no model yet: it gets no commands
-            _check_params_reach_estimator(cls)
+            params.check_reach_estimator(cls)
             binding.install(cls)
 
     def __init__(self, store: str | None = None, config: str | None = None, dry_run: bool = False) -> None:
@@ -87,8 +86,11 @@ class Model:
         """Return ``rows`` rows of realistic synthetic data drawn from ``rng``."""
         raise NotImplementedError
 
-    def _fit(self, features: pd.DataFrame, target: pd.Series | None, cfg: Any, watch: Any = None) -> Any:
-        """Fit on ``features`` (and ``target``); ``watch`` is (features, target) of held-out rows for progress."""
+    def _fit(
+        self, features: pd.DataFrame, target: pd.Series | None, cfg: Any, watch: Any = None, stop: Any = None
+    ) -> Any:
+        """Fit on ``features`` (and ``target``); ``watch`` is (features, target) of held-out rows to show progress
+        on, ``stop`` those of the rows to stop early on (only when ``cfg.early_stopping_rounds`` is set)."""
         raise NotImplementedError
 
     def _predict(self, fitted: Any, features: pd.DataFrame) -> np.ndarray:
@@ -105,9 +107,18 @@ class Model:
         """The settings a loaded model file records, by the estimator's names (to check hyperparameters reach it)."""
         raise NotImplementedError
 
+    def _report(self, fitted: Any) -> dict[str, Any]:
+        """What the fitted model says of itself, recorded in the manifest: ``importance`` (each feature's
+        ``{"feature", "gain", "split"}``, in the schema's order), ``best_iteration``; families add them."""
+        return {}
+
     def _estimator_kwargs(self, cfg: Any) -> dict[str, Any]:
         """The estimator's arguments: each hyperparameter under the name ``estimator_params`` maps it to."""
         return {to: getattr(cfg, field) for field, to in self.estimator_params.items()}
+
+    def _label_values(self, values: pd.Series, what: str) -> pd.Series:
+        """The label as the model learns it, from the label as the data stores it; families map (e.g. "Yes" -> 1)."""
+        return values
 
     def _check_target(self, target: pd.Series, what: str) -> None:
         """Raise BadData if the label cannot be what the model learns (finite numbers; families add rules)."""
@@ -126,18 +137,3 @@ class Model:
         import numpy as np
 
         return self._make_sample(rows, np.random.default_rng(seed))
-
-
-def _check_params_reach_estimator(cls: type[Model]) -> None:
-    """ModelDefinitionError unless every field of ``cls.Params`` is mapped to an estimator argument."""
-    fields = [f.name for f in dataclasses.fields(cls.Params)]
-    unmapped = [name for name in fields if name not in cls.estimator_params]
-    unknown = sorted(set(cls.estimator_params) - set(fields))
-    problems = [f"hyperparameter(s) {unmapped} never reach the estimator"] if unmapped else []
-    problems += [f"{unknown} are not fields of Params"] if unknown else []
-    if problems:
-        msg = (
-            f"model class {cls.__qualname__}: {'; '.join(problems)}; map every field of {cls.Params.__name__} to the "
-            f"estimator argument it sets in {cls.__name__}.estimator_params, or drop it from Params"
-        )
-        raise ModelDefinitionError(msg)

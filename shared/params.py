@@ -20,7 +20,7 @@ import typing
 from functools import cache
 from typing import Annotated, Any, Literal, NoReturn, Union
 
-from shared.errors import BadArgument, shown
+from shared.errors import BadArgument, ModelDefinitionError, shown
 
 _META = "modelfleet"
 
@@ -447,3 +447,18 @@ def _arg_help(doc: str) -> dict[str, str]:
         elif in_args and current and line.strip():
             helps[current] += " " + line.strip()
     return helps
+
+
+def check_reach_estimator(cls: Any) -> None:
+    """ModelDefinitionError unless every field of ``cls.Params`` is mapped to an estimator argument."""
+    fields = [f.name for f in dataclasses.fields(cls.Params)]
+    unmapped = [name for name in fields if name not in cls.estimator_params]
+    unknown = sorted(set(cls.estimator_params) - set(fields))
+    problems = [f"hyperparameter(s) {unmapped} never reach the estimator"] if unmapped else []
+    problems += [f"{unknown} are not fields of Params"] if unknown else []
+    if problems:
+        msg = (
+            f"model class {cls.__qualname__}: {'; '.join(problems)}; map every field of {cls.Params.__name__} to the "
+            f"estimator argument it sets in {cls.__name__}.estimator_params, or drop it from Params"
+        )
+        raise ModelDefinitionError(msg)

@@ -31,11 +31,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Output:
-    """What a prediction row holds: the id column (if the input has it), the prediction and its type."""
+    """What a prediction row holds: the id column (if the input has it), the input columns kept as they are
+    (``--keep``), the prediction and its type."""
 
-    id_column: str
+    id_column: str | None
     prediction: str
     prediction_dtype: str
+    keep: tuple[str, ...] = ()
 
 
 def stream(
@@ -59,14 +61,15 @@ def stream(
     import pyarrow as pa
 
     id_column = output.id_column if output.id_column in source.columns else None
-    columns = [*schema.columns, *([id_column] if id_column else [])]
-    types = {name: pa.float64() for name in schema.numeric} | {name: pa.string() for name in schema.categorical}
-    if id_column:
-        types[id_column] = pa.string()  # a CSV's ids are text: never guessed block by block
+    columns = list(dict.fromkeys([*schema.columns, *([id_column] if id_column else []), *output.keep]))
+    # A CSV's ids and kept columns are text as written: never guessed block by block (a kept numeric feature is
+    # the number the model read).
+    types = {name: pa.string() for name in [*output.keep, *([id_column] if id_column else [])]}
+    types |= {name: pa.float64() for name in schema.numeric} | {name: pa.string() for name in schema.categorical}
     unseen: Counter[str] = Counter()
     rows = unseen_rows = 0
     throttle = Throttle()
-    with table_writer(target, lambda: output_schema(output, source, id_column, as_of)) as write:
+    with table_writer(target, lambda: output_schema(output, source, id_column, as_of, types)) as write:
         for batch in source.batches(units, columns, batch_rows, types):
             if batch.num_rows == 0:
                 continue
@@ -76,7 +79,8 @@ def stream(
             unseen_rows += counted["rows_with_unseen_levels"]
             predicted = predict(features)
             ids = batch.column(id_column) if id_column else None
-            write(predictions_table(output, ids, predicted, as_of))
+            kept = {name: batch.column(name) for name in output.keep}
+            write(predictions_table(output, ids, predicted, as_of, kept))
             rows += batch.num_rows
             if throttle.due():
                 log.info("scored %d rows (%.0f rows/s)", rows, throttle.rate(rows))
@@ -85,15 +89,19 @@ def stream(
         report = {"unseen_levels": dict(unseen), "rows_with_unseen_levels": unseen_rows}
         judge_unseen(report, rows, max_unseen)
     log.info("wrote %d predictions to %s (%.0f rows/s)", rows, target, throttle.rate(rows))
-    ignored = [c for c in source.columns if c not in {*schema.columns, output.id_column}]
+    ignored = [c for c in source.columns if c not in {*schema.columns, output.id_column, *output.keep}]
     return {"rows": rows, "ignored_columns": ignored, **report}
 
 
-def predictions_table(output: Output, ids: pa.Array | None, predicted: Any, as_of: dt.date | None) -> pa.Table:
-    """The output rows: the id column (as the input typed it), the prediction, and ``as_of`` if given."""
+def predictions_table(
+    output: Output, ids: pa.Array | None, predicted: Any, as_of: dt.date | None, kept: dict[str, Any] | None = None
+) -> pa.Table:
+    """The output rows: the id column (as the input typed it), the kept columns (as the input has them), the
+    prediction, and ``as_of`` if given."""
     import pyarrow as pa
 
-    columns: dict[str, Any] = {} if ids is None else {output.id_column: ids}
+    columns: dict[str, Any] = {} if ids is None or output.id_column is None else {output.id_column: ids}
+    columns |= kept or {}
     columns[output.prediction] = pa.array(predicted, type=pa.from_numpy_dtype(output.prediction_dtype))
     if as_of is not None:
         columns["as_of"] = pa.array([as_of] * len(predicted), type=pa.date32())
@@ -106,8 +114,8 @@ def predictions_frame(output: Output, frame: pd.DataFrame, predicted: Any, as_of
     table = predictions_table(output, None, predicted, as_of)
     predictions = table.to_pandas()
     predictions.index = frame.index
-    if output.id_column in frame:
-        predictions.insert(0, output.id_column, frame[output.id_column].to_numpy())
+    for position, name in enumerate([*([output.id_column] if output.id_column in frame else []), *output.keep]):
+        predictions.insert(position, name, frame[name].to_numpy())
     return predictions
 
 
@@ -130,17 +138,17 @@ def check_unseen(
     return report
 
 
-def output_schema(output: Output, source: Input, id_column: str | None, as_of: dt.date | None) -> pa.Schema:
-    """The columns an output with no rows has: the same as one with rows."""
+def output_schema(
+    output: Output, source: Input, id_column: str | None, as_of: dt.date | None, types: dict[str, pa.DataType]
+) -> pa.Schema:
+    """The columns an output with no rows has: the same as one with rows (``types``: how a CSV is read)."""
     import pyarrow as pa
 
     fields = []
-    if id_column:
-        declared = source.declared_schema()
-        known = declared is not None and id_column in declared.names
-        fields.append(
-            pa.field(id_column, declared.field(id_column).type if declared is not None and known else pa.string())
-        )
+    declared = source.declared_schema()
+    for name in [*([id_column] if id_column else []), *output.keep]:
+        known = declared is not None and name in declared.names
+        fields.append(pa.field(name, declared.field(name).type if declared is not None and known else types[name]))
     fields.append(pa.field(output.prediction, pa.from_numpy_dtype(output.prediction_dtype)))
     if as_of is not None:
         fields.append(pa.field("as_of", pa.date32()))

@@ -147,6 +147,12 @@ class Input:
         """The files of the input, in unit order (paths as its filesystem names them); none in memory."""
         return list(self._files)
 
+    def declared_types(self, name: str) -> list[Any]:
+        """The Arrow types the files declare for column ``name`` (Parquet; in memory, the table's; CSV none)."""
+        if self.kind == "memory":
+            return [self._table.schema.field(name).type] if name in self._table.column_names else []
+        return [arrow.field(name).type for arrow in self._declared if arrow is not None and name in arrow.names]
+
     @property
     def single(self) -> bool:
         """Whether the input names one file (not a folder or a glob)."""

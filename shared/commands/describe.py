@@ -38,6 +38,7 @@ def describe(model: Model) -> dict[str, Any]:
         "model": model.name,
         "summary": summary(type(model)),
         "label": model.label,
+        "positive_label": getattr(model, "positive_label", None),
         "id_column": model.id_column,
         "features": {"numeric": list(model.numeric), "categorical": list(model.categorical)},
         "prediction": model.prediction,
@@ -45,7 +46,12 @@ def describe(model: Model) -> dict[str, Any]:
         "commands": commands,
         "store": store.url,
         "versions": [
-            {"version": m["version"], "committed_at": m["committed_at"], "metrics": m.get("metrics", {})}
+            {
+                "version": m["version"],
+                "committed_at": m["committed_at"],
+                "metrics": m.get("metrics", {}),
+                **{key: m[key] for key in ("best_iteration", "importance") if m.get(key) is not None},
+            }
             for m in versions
         ],
         "latest": versions[-1]["version"] if versions else None,

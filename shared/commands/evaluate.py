@@ -39,6 +39,7 @@ def evaluate(
     required = [*schema.columns, *labelled]
     frame = inputs.read_frame(model, data, inputs.HOLDOUT_SEED, kinds=schema.kinds, required=required)
     features, unseen = schema.prepare(frame)
-    report = scoring.check_unseen(schema, frame, (model.id_column, *labelled), max_unseen, unseen)
+    ids = [model.id_column] if model.id_column else []
+    report = scoring.check_unseen(schema, frame, (*ids, *labelled), max_unseen, unseen)
     metrics = fitting.measure(model, fitted, features, labels.target(model, frame, "evaluation data"))
     return {"model": model.name, "version": manifest["version"], "rows": len(frame), "metrics": metrics, **report}

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from shared import artifacts, dryrun, inputs, overlap, params, versions
 from shared import shards as sharding
-from shared.errors import BadArgument, NothingToDo, shown
+from shared.errors import BadArgument, BadData, NothingToDo, shown
 from shared.params import Bounds, Check, TablePath
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ def score(
     shard: Annotated[str, params.Shown("K/N"), Check(sharding.check)] | None = None,
     shards: Annotated[int, Bounds(ge=1, le=1_000_000)] | None = None,
     batch_rows: Annotated[int, Bounds(ge=1, le=100_000_000)] = 100_000,
+    keep: Annotated[list[str], params.Shown("columns")] | None = None,
 ) -> dict[str, Any]:
     """Score DATA with a stored model version and write the predictions, batch by batch.
 
@@ -48,12 +49,15 @@ def score(
             Default: from JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX, else everything.
         shards: Shard count, for a Kubernetes Indexed Job (JOB_COMPLETION_INDEX gives the index).
         batch_rows: Rows read, scored and written at a time; memory grows with it.
+        keep: Input columns to carry into each prediction row unchanged, e.g. a date or a partition key
+            (comma-separated). A CSV's kept columns stay text as written.
     """
     from shared import scoring
     from shared.data import check_output
     from shared.schema import require_columns
     from shared.store import Store
 
+    kept = _check_keep(model, keep or [])
     part = sharding.resolve(shard, shards)
     if output is not None and part is None:
         check_output(output)
@@ -72,18 +76,23 @@ def score(
             source = Input.open(data)  # a file, a folder or a glob, as the real run reads it
             overlap.refuse(target, data, "--output", source.files)
         facts = {"version": manifest["version"], "output": target, "shard": str(part) if part else None}
+        columns = list(dict.fromkeys([*stored.columns, *kept, *_ids(model)]))
+        if source is not None:
+            _check_kept_types(source, kept)
         return dryrun.plan(
-            model, "score", store, data, stored.columns, source, kinds=stored.kinds, forbidden=model.label, **facts
+            model, "score", store, data, columns, source, kinds=stored.kinds, forbidden=model.label, **facts
         )
     store, manifest, schema, fitted = artifacts.load(model, version)
     if inputs.is_frame(data) and output is None and part is None:  # in Python: a frame in, a frame out
-        return _score_frame(model, fitted, schema, manifest, data, as_of, max_unseen)
-    source = inputs.source(model, data, [*schema.columns, model.id_column, *([model.label] if model.label else [])])
+        return _score_frame(model, fitted, schema, manifest, data, as_of, max_unseen, kept)
+    source = inputs.source(model, data, [*schema.columns, *_ids(model), *kept, *([model.label] if model.label else [])])
     target = _target(model, output, part, store, manifest)
     overlap.refuse(target, data if not inputs.is_frame(data) else None, "--output", source.files)
-    source.check(schema.columns, schema.kinds, forbidden=model.label)  # every file, before any row is read
+    needed = list(dict.fromkeys([*schema.columns, *kept, *_ids(model)]))
+    source.check(needed, schema.kinds, forbidden=model.label)  # every file, before any row is read
     scoring.refuse_label(model.label, source.columns)
-    require_columns(inputs.Columns(source.columns), schema.columns, source.name)
+    require_columns(inputs.Columns(source.columns), needed, source.name)
+    _check_kept_types(source, kept)
     chosen = [source.units[i] for i in sharding.assign([u.weight for u in source.units], part)]
     log.info(
         "scoring %s%s with %s version %s",
@@ -94,7 +103,7 @@ def score(
     )
     done = scoring.stream(
         functools.partial(model._predict, fitted),
-        _output(model),
+        _output(model, kept),
         schema,
         source,
         chosen,
@@ -108,10 +117,47 @@ def score(
     return {"model": model.name, "version": manifest["version"], **done, "output": target, **sharded}
 
 
-def _output(model: Model) -> Any:
+def _output(model: Model, kept: list[str]) -> Any:
     from shared import scoring
 
-    return scoring.Output(model.id_column, model.prediction, model.prediction_dtype)
+    return scoring.Output(model.id_column, model.prediction, model.prediction_dtype, tuple(kept))
+
+
+def _ids(model: Model) -> list[str]:
+    """The id column, if the model's rows have one."""
+    return [model.id_column] if model.id_column else []
+
+
+def _check_keep(model: Model, keep: list[str]) -> list[str]:
+    """The ``--keep`` columns; BadArgument for an empty name, one given twice, or one the output has already."""
+    taken = {model.prediction: "the prediction", "as_of": "where --as_of goes"}
+    if model.id_column:
+        taken[model.id_column] = "the id column, which every prediction row has"
+    if model.label:
+        taken[model.label] = "the label, which scoring input never holds"
+    for position, name in enumerate(keep):
+        if not isinstance(name, str) or not name.strip():
+            msg = f"--keep: column names must be text; got {shown(name)}"
+            raise BadArgument(msg)
+        if name in keep[:position]:
+            msg = f"--keep names {name!r} twice; name each column once"
+            raise BadArgument(msg)
+        if name in taken:
+            msg = f"--keep={name!r}: {name!r} is {taken[name]}; keep other columns"
+            raise BadArgument(msg)
+    return list(keep)
+
+
+def _check_kept_types(source: Any, kept: list[str]) -> None:
+    """BadData if the files of a Parquet input declare a kept column with different types: the output has one."""
+    for name in kept:
+        declared = {str(t).removeprefix("large_") for t in source.declared_types(name)}  # large_string is text
+        if len(declared) > 1:
+            msg = (
+                f"{source.name}: its files declare --keep column {name!r} as {', '.join(sorted(declared))}; "
+                f"the output has one type per column: write the files with one type"
+            )
+            raise BadData(msg)
 
 
 def _target(model: Model, output: str | None, part: Any, store: Store, manifest: dict[str, Any]) -> str:
@@ -123,18 +169,33 @@ def _target(model: Model, output: str | None, part: Any, store: Store, manifest:
 
 
 def _score_frame(
-    model: Model, fitted: Any, schema: Schema, manifest: dict[str, Any], frame: pd.DataFrame, as_of: Any, limit: float
+    model: Model,
+    fitted: Any,
+    schema: Schema,
+    manifest: dict[str, Any],
+    frame: pd.DataFrame,
+    as_of: Any,
+    limit: float,
+    kept: list[str],
 ) -> dict[str, Any]:
     """Score a whole in-memory frame and return the predictions as a frame."""
     from shared import scoring
+    from shared.schema import require_columns
 
     scoring.refuse_label(model.label, frame.columns)
+    require_columns(frame, kept, "in-memory DataFrame")
+    if model.id_column and model.id_column not in frame.columns and model.id_column not in frame.index.names:
+        msg = (
+            f"in-memory DataFrame has no id column {model.id_column!r} (as a column or the index), so no prediction "
+            f"could be joined back to its row; add it"
+        )
+        raise BadData(msg)
     if len(frame) == 0:
         raise NothingToDo("in-memory DataFrame has no rows; nothing to do, nothing written")
     features, unseen = schema.prepare(frame)
-    keep = (model.id_column, *([model.label] if model.label else []))
-    report = scoring.check_unseen(schema, frame, keep, limit, unseen)
-    predictions = scoring.predictions_frame(_output(model), frame, model._predict(fitted, features), as_of)
+    reported = (*_ids(model), *kept, *([model.label] if model.label else []))
+    report = scoring.check_unseen(schema, frame, reported, limit, unseen)
+    predictions = scoring.predictions_frame(_output(model, kept), frame, model._predict(fitted, features), as_of)
     return {
         "model": model.name,
         "version": manifest["version"],

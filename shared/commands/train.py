@@ -28,6 +28,7 @@ def train(
     as_of: dt.date | None = None,
     valid_fraction: Annotated[float, Bounds(gt=0, le=0.9)] = 0.2,
     split_seed: Annotated[int, Bounds(ge=0, le=2**31 - 1)] = 0,
+    stop_fraction: Annotated[float, Bounds(ge=0, le=0.5)] = 0.1,
     holdout_output: params.TableOutput | None = None,
     **hyperparameters: Any,
 ) -> dict[str, Any]:
@@ -39,6 +40,8 @@ def train(
         as_of: Date the training data describes (e.g. Airflow's ds), recorded with the version.
         valid_fraction: Share of rows held out (at random) to measure the metrics.
         split_seed: Seed of the held-out rows' draw; the same data and seed hold out the same rows.
+        stop_fraction: Share of rows set apart to stop boosting on (with --early_stopping_rounds), neither fit on
+            nor measured on.
         holdout_output: Also write the held-out rows here, to measure the stored version on them.
     """
     from shared import artifacts, formats
@@ -65,7 +68,12 @@ def train(
             kinds=kinds,
             version=version,
             already_committed=committed,
-            split={"method": "random", "seed": split_seed, "valid_fraction": valid_fraction},
+            split={
+                "method": "random",
+                "seed": split_seed,
+                "valid_fraction": valid_fraction,
+                **({"stop_fraction": stop_fraction} if getattr(cfg, "early_stopping_rounds", 0) else {}),
+            },
             holdout_output=holdout_output,
             params=dataclasses.asdict(cfg),
         )
@@ -75,10 +83,12 @@ def train(
             log.warning("--holdout_output not written: the version was committed by an earlier run")
         return _result(model, store, store.resolve(model.name, version), already_committed=True)
 
-    frame = inputs.read_frame(model, data, inputs.TRAIN_SEED, needed, optional=[model.id_column], kinds=kinds)
+    frame = inputs.read_frame(
+        model, data, inputs.TRAIN_SEED, needed, optional=[model.id_column] if model.id_column else [], kinds=kinds
+    )
     if holdout_output is not None:
         _check_csv_keeps_levels(model, frame, holdout_output)
-    trained = fitting.fit_held_out(model, frame, cfg, valid_fraction, split_seed)
+    trained = fitting.fit_held_out(model, frame, cfg, valid_fraction, split_seed, stop_fraction)
     if holdout_output is not None:
         kept = [c for c in frame.columns if c in {*needed, model.id_column}]
         write_table(frame.iloc[trained.split.valid][kept], holdout_output)
@@ -87,11 +97,17 @@ def train(
     record = {
         "features": trained.schema.to_manifest(),
         "label": model.label,
+        **({"positive_label": positive} if (positive := getattr(model, "positive_label", None)) is not None else {}),
         "prediction": model.prediction,
         "params": dataclasses.asdict(cfg),
         "metrics": trained.metrics,
+        **model._report(trained.fitted),
         "split": trained.split.to_manifest(),
-        "rows": {"train": len(trained.split.fit), "valid": len(trained.split.valid)},
+        "rows": {
+            "train": len(trained.split.fit),
+            **({"stop": len(trained.split.stop)} if len(trained.split.stop) else {}),
+            "valid": len(trained.split.valid),
+        },
         "as_of": as_of.isoformat() if as_of else None,
         "data": {
             "source": inputs.describe_source(data),

@@ -86,7 +86,7 @@ BAD = [
     (["segment", "train", "--seed=-1"], {}, 64, "--seed must be int >= 0", False),
     (["churn", "train", "--n_estimators=99999999999"], {}, 64, "--n_estimators must be int >= 1 and <= 100000", False),
     (["churn", "train", "--store=foo://bar"], {}, 78, "cannot open 'foo://bar'", True),
-    (["churn", "train", "--data=yes-no.csv"], {}, 65, "label column 'churned' must be numeric", True),
+    (["churn", "train", "--data=yes-no.csv"], {}, 65, "label column 'churned' holds 'no', 'yes', not 0/1", True),
     (["churn", "score"], {}, 66, "no trained version of 'churn'", True),
     (["churn", "train", "--data=nope.parquet"], {}, 66, "input not found: nope.parquet", True),
     (["churn", "train", "--data=junk.csv"], {}, 65, "column 'tenure_months' must be numeric", True),

@@ -47,6 +47,21 @@ def not_a_class():
 
 class Nameless:
     """A class that is not a model: it has no name."""
+
+
+class Duck:
+    """Duck: a registered class that is no Model, with a command of its own."""
+
+    name = "duck"
+    commands = ("hello",)
+
+    def hello(self, *, x: int = 1):
+        """Say hello.
+
+        Args:
+            x: How many times.
+        """
+        return {{"model": "duck", "x": x}}
 '''
 
 
@@ -359,3 +374,17 @@ def test_a_toy_command_registered_by_one_line_is_everywhere_a_command_is(site, m
     assert ran.returncode == 0, ran.stderr
     assert json.loads(ran.stdout) == {"model": "toy", "depth": 4, "dry_run": True}
     assert toy().explain() == {"model": "toy", "depth": 7, "dry_run": False}
+
+
+def test_a_registered_class_that_is_no_model_still_runs_and_keeps_the_manifest_whole(site, modelfleet, tmp_path):
+    """A plain class with a name and commands (no Model) runs its command, and the manifest lists it with the
+    others: one odd registration must not take the manifest down."""
+    add_dist(site, "ducks", {"duck": "Duck"})
+    ran = modelfleet(["duck", "hello", "--x=2"], tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout) == {"model": "duck", "x": 2}
+    listed = modelfleet(["manifest"], tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    models = json.loads(listed.stdout)["models"]
+    assert models["duck"]["commands"]["hello"]["parameters"]["x"]["default"] == 1
+    assert "churn" in models

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shared.binding import RETIRED
 from shared.clustering import ClusteringModel
 from shared.errors import ModelDefinitionError
 from shared.model import Model
@@ -103,3 +104,33 @@ def test_the_base_module_only_re_exports_and_warns():
         fitting.Trained,
     )
     assert Model.commands == base.COMMANDS
+
+
+@given(command=st.sampled_from(Model.commands))
+def test_a_command_named_method_inherited_from_a_mixin_is_refused(command):
+    """A mixin's method would hide the command just as the class's own would."""
+    from models.churn import Churn
+
+    mixin = type("Describing", (), {command: lambda self, *args, **kwargs: {"custom": True}})
+    with pytest.raises(ModelDefinitionError, match=f"inherits from Describing '{command}'"):
+        type("Mine", (mixin, Churn), {"__doc__": "A model.", "name": "mine"})
+
+
+@given(name=st.sampled_from(sorted(RETIRED)))
+def test_a_method_the_commands_no_longer_call_is_refused_naming_where_it_went(name):
+    from models.churn import Churn
+
+    with pytest.raises(ModelDefinitionError, match="which the commands no longer call") as caught:
+        type("Mine", (Churn,), {name: lambda self, *args: None, "__doc__": "A model."})
+    assert RETIRED[name].split(" ")[0] in str(caught.value)
+
+
+def test_a_class_may_offer_fewer_commands_in_its_own_order():
+    from models.churn import Churn
+
+    few = type("Few", (Churn,), {"commands": ("score", "train"), "__doc__": "A model.", "name": "few"})
+    assert few.commands == ("score", "train")
+    assert [name for name, _ in few.command_modules] == ["score", "train"]
+    assert list(few(store="unused").describe()["commands"]) == ["score", "train"]
+    with pytest.raises(ModelDefinitionError, match="lists command 'explain' in commands, which no module registers"):
+        type("More", (Churn,), {"commands": ("train", "explain"), "__doc__": "A model."})

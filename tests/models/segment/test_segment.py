@@ -39,3 +39,12 @@ def test_rows_that_cannot_be_scaled_are_bad_data(tmp_path_factory, column, value
     with pytest.raises(BadData):
         Segment(store=str(store)).train(frame)
     assert Segment(store=str(store)).describe()["versions"] == []
+
+
+def test_a_clustering_version_records_no_importance(store_url):
+    """k-means measures no feature importance: none is recorded or shown."""
+    from shared.store import Store
+
+    Segment(store=store_url).train()
+    assert "importance" not in Store(store_url).resolve("segment")
+    assert "importance" not in Segment(store=store_url).describe()["versions"][-1]
