@@ -104,6 +104,11 @@ def test_the_base_module_only_re_exports_and_warns():
         fitting.Trained,
     )
     assert Model.commands == base.COMMANDS
+    from shared import errors, params
+
+    assert (base.BadData, base.Bounds, base.params) == (errors.BadData, params.Bounds, params)
+    with pytest.raises(AttributeError, match="has no attribute 'nosuch'"):
+        _ = base.nosuch
 
 
 @given(command=st.sampled_from(Model.commands))
