@@ -51,6 +51,64 @@ class BoostingParams:
         ge=0,
         le=100_000,
     )
+    max_depth: int = param(-1, "Deepest a tree may grow; -1 sets no limit (num_leaves still does).", ge=-1, le=256)
+    min_split_gain: float = param(0.0, "Least loss reduction a split must bring to be made.", ge=0)
+    reg_alpha: float = param(0.0, "L1 regularisation of leaf values.", ge=0)
+    max_bin: int = param(255, "Most bins a numeric feature's values are bucketed into.", ge=2, le=65_535)
+    min_data_per_group: int = param(100, "Fewest rows on each side of a split on a categorical feature.", ge=1)
+    cat_smooth: float = param(10.0, "Smoothing of the category statistics that categorical splits use.", ge=0)
+
+
+@dataclass(frozen=True)
+class BinaryParams(BoostingParams):
+    """What a binary classifier adds: how to weigh a rare class."""
+
+    scale_pos_weight: float = param(
+        1.0, "Weight of the positive class's rows: above 1 counts the rare class more.", gt=0, le=1_000_000
+    )
+    is_unbalance: bool = param(False, "Weigh the classes by their counts in the fit rows (not with scale_pos_weight).")
+
+
+@dataclass(frozen=True)
+class RegressionParams(BoostingParams):
+    """What a regressor adds: its loss."""
+
+    objective: Literal["regression", "regression_l1", "huber", "poisson", "tweedie", "gamma"] = param(
+        "regression",
+        "Loss: regression (squared), regression_l1 (absolute), huber; or poisson, tweedie, gamma for counts and "
+        "amounts that are never negative, whose predictions are then never negative either.",
+    )
+    tweedie_variance_power: float = param(
+        1.5, "Tweedie variance power (objective=tweedie): near 1 like poisson, near 2 like gamma.", ge=1.0, lt=2.0
+    )
+
+
+# Each hyperparameter, by the name LightGBM records it under in the model file.
+LIGHTGBM_NAMES = {
+    "n_estimators": "num_iterations",
+    "boosting": "boosting",
+    "learning_rate": "learning_rate",
+    "num_leaves": "num_leaves",
+    "min_child_samples": "min_data_in_leaf",
+    "subsample": "bagging_fraction",
+    "colsample_bytree": "feature_fraction",
+    "reg_lambda": "lambda_l2",
+    "seed": "seed",
+    "num_threads": "num_threads",
+    "early_stopping_rounds": "early_stopping_round",
+    "max_depth": "max_depth",
+    "min_split_gain": "min_gain_to_split",
+    "reg_alpha": "lambda_l1",
+    "max_bin": "max_bin",
+    "min_data_per_group": "min_data_per_group",
+    "cat_smooth": "cat_smooth",
+    "scale_pos_weight": "scale_pos_weight",
+    "is_unbalance": "is_unbalance",
+    "objective": "objective",
+    "tweedie_variance_power": "tweedie_variance_power",
+}
+PARAMS_BY_OBJECTIVE: dict[str, type[BoostingParams]] = {"binary": BinaryParams, "regression": RegressionParams}
+NON_NEGATIVE = {"poisson": "negative", "tweedie": "negative", "gamma": "zero or negative"}
 
 
 class BoostedTreesModel(Model):
@@ -60,21 +118,19 @@ class BoostedTreesModel(Model):
     # For a binary label stored as text or numbers other than 0/1 (e.g. "Yes"/"No"): the value that means 1.
     positive_label: ClassVar[str | int | bool | None] = None
     Params = BoostingParams
-    # Each hyperparameter, by the name LightGBM records it under in the model file.
     estimator_params: ClassVar[dict[str, str]] = {
-        "n_estimators": "num_iterations",
-        "boosting": "boosting",
-        "learning_rate": "learning_rate",
-        "num_leaves": "num_leaves",
-        "min_child_samples": "min_data_in_leaf",
-        "subsample": "bagging_fraction",
-        "colsample_bytree": "feature_fraction",
-        "reg_lambda": "lambda_l2",
-        "seed": "seed",
-        "num_threads": "num_threads",
-        "early_stopping_rounds": "early_stopping_round",
+        name: LIGHTGBM_NAMES[name] for name in (f.name for f in dataclasses.fields(BoostingParams))
     }
     format = formats.LIGHTGBM
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # A model declares its objective; its hyperparameters follow from it unless it declares its own.
+        if "Params" not in cls.__dict__ and cls.objective in PARAMS_BY_OBJECTIVE:
+            cls.Params = PARAMS_BY_OBJECTIVE[cls.objective]
+        if "estimator_params" not in cls.__dict__:
+            fields = [f.name for f in dataclasses.fields(cls.Params)]
+            cls.estimator_params = {name: LIGHTGBM_NAMES[name] for name in fields if name in LIGHTGBM_NAMES}
+        super().__init_subclass__(**kwargs)
 
     def _estimator_kwargs(self, cfg: Any) -> dict[str, Any]:
         settings = super()._estimator_kwargs(cfg)
@@ -99,8 +155,16 @@ class BoostedTreesModel(Model):
         )
         booster_params = self._estimator_kwargs(cfg)
         rounds = booster_params.pop("num_iterations")  # given as num_boost_round: LightGBM warns about both
+        booster_params.setdefault("objective", self.objective)  # a regressor's loss is a hyperparameter
+        loss = booster_params["objective"]
+        if loss in NON_NEGATIVE and (target < 0).any() | ((target <= 0).any() and loss == "gamma"):
+            found = target[target <= 0] if loss == "gamma" else target[target < 0]
+            msg = (
+                f"training data: label column {self.label!r} holds {len(found)} {NON_NEGATIVE[loss]} value(s) "
+                f"(e.g. {float(found.iloc[0]):g}), which --objective={loss} cannot learn; choose another objective"
+            )
+            raise BadData(msg)
         booster_params |= {
-            "objective": self.objective,
             "bagging_freq": 1 if booster_params.get("bagging_fraction", 1) < 1 else 0,
             "deterministic": True,
             "force_col_wise": True,
@@ -121,10 +185,13 @@ class BoostedTreesModel(Model):
         try:
             booster = lightgbm.train(booster_params, dataset, num_boost_round=rounds, callbacks=[progress], **stopping)
         except lightgbm.basic.LightGBMError as exc:
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            named = [f"--{field}" for field, to in self.estimator_params.items() if to in text or field in text]
             defaults = type(cfg)()
             changed = {k: v for k, v in dataclasses.asdict(cfg).items() if v != getattr(defaults, k)}
+            culprit = f"{', '.join(named)}: " if named else ""
             msg = (
-                f"LightGBM cannot train with these hyperparameters ({str(exc).strip().splitlines()[0]}); "
+                f"{culprit}LightGBM cannot train with these hyperparameters ({text}); "
                 f"hyperparameters set: {changed or 'none, all defaults'}"
             )
             raise BadArgument(msg) from None

@@ -33,25 +33,33 @@ class Trained(NamedTuple):
 
 
 def fit_held_out(
-    model: Model, frame: pd.DataFrame, cfg: Any, valid_fraction: float, split_seed: int, stop_fraction: float = 0.0
+    model: Model,
+    frame: pd.DataFrame,
+    cfg: Any,
+    valid_fraction: float = 0.2,
+    split_seed: int = 0,
+    stop_fraction: float = 0.0,
+    split: Split | None = None,
 ) -> Trained:
     """Hold rows out, learn the schema and fit on the fit rows only, and measure on the held-out rows.
 
     Categorical levels come from the fit rows alone, so a held-out level they lack counts as unseen, as
     it will at scoring time. With early stopping (``cfg.early_stopping_rounds``), ``stop_fraction`` of the rows
-    are set apart to stop on: neither fit on nor measured on, so the metrics stay honest.
+    are set apart to stop on: neither fit on nor measured on, so the metrics stay honest. ``split``: rows the
+    caller chose (another split kind, see :mod:`shared.split`); else a random one.
     """
     from shared.schema import Schema
     from shared.split import random_split
 
     stops = bool(getattr(cfg, "early_stopping_rounds", 0))
-    split = random_split(len(frame), valid_fraction, split_seed, stop_fraction if stops else 0.0)
+    if split is None:
+        split = random_split(len(frame), valid_fraction, split_seed, stop_fraction if stops else 0.0)
     schema = Schema.learn(frame.iloc[split.fit], model.numeric, model.categorical)
     features, target = schema.features(frame, "training data"), labels.target(model, frame, "training data")
     if len(split.fit) < MIN_FIT_ROWS or len(split.valid) < MIN_HELD_OUT_ROWS:
         msg = (
             f"training data has {len(frame)} rows: {len(split.fit)} to fit and {len(split.valid)} held out "
-            f"(--valid_fraction={valid_fraction:g}); need at least {MIN_FIT_ROWS} to fit and "
+            f"(--split={split.method}, --valid_fraction={valid_fraction:g}); need at least {MIN_FIT_ROWS} to fit and "
             f"{MIN_HELD_OUT_ROWS} held out to measure"
         )
         raise BadData(msg)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from shared import dryrun, fitting, inputs, overlap, params, versions
-from shared.errors import BadArgument
+from shared import split as splitting
+from shared.errors import BadArgument, BadData
 from shared.params import Bounds, Check, TablePath
 
 if TYPE_CHECKING:
@@ -29,6 +30,10 @@ def train(
     valid_fraction: Annotated[float, Bounds(gt=0, le=0.9)] = 0.2,
     split_seed: Annotated[int, Bounds(ge=0, le=2**31 - 1)] = 0,
     stop_fraction: Annotated[float, Bounds(ge=0, le=0.5)] = 0.1,
+    split: Literal["random", "time", "group"] = "random",
+    split_column: Annotated[str, params.Shown("column")] | None = None,
+    valid_from: dt.date | None = None,
+    valid_data: TablePath | None = None,
     holdout_output: params.TableOutput | None = None,
     **hyperparameters: Any,
 ) -> dict[str, Any]:
@@ -38,10 +43,15 @@ def train(
         data: Table to train on. Default: the model's embedded sample.
         run_id: Version id to commit, e.g. the Airflow run id; retrying the same id changes nothing.
         as_of: Date the training data describes (e.g. Airflow's ds), recorded with the version.
-        valid_fraction: Share of rows held out (at random) to measure the metrics.
+        valid_fraction: Share of rows held out to measure the metrics.
         split_seed: Seed of the held-out rows' draw; the same data and seed hold out the same rows.
         stop_fraction: Share of rows set apart to stop boosting on (with --early_stopping_rounds), neither fit on
             nor measured on.
+        split: How rows are held out: random; time (the latest by --split_column, or from --valid_from); group
+            (all rows of one --split_column value, default the id, on one side).
+        split_column: The date or time column of --split=time; the group column of --split=group.
+        valid_from: With --split=time, hold out the rows from this date on.
+        valid_data: Hold out these rows instead (another table): fit on all of DATA, measure on these.
         holdout_output: Also write the held-out rows here, to measure the stored version on them.
     """
     from shared import artifacts, formats
@@ -49,30 +59,42 @@ def train(
     from shared.store import Artifact, Store, check_version_id, new_version_id
 
     cfg = model.Params(**hyperparameters)
+    splitting.check_choice(split, split_column, valid_from, valid_data)
+    column = split_column if split_column is not None else (model.id_column if split == "group" else None)
+    if split == "group" and column is None:
+        msg = "--split=group needs --split_column: this model's rows have no id column"
+        raise BadArgument(msg)
     if holdout_output is not None:
         check_output(holdout_output, "--holdout_output")
         overlap.refuse(holdout_output, data, "--holdout_output")
+        overlap.refuse(holdout_output, valid_data, "--holdout_output")
     store = Store(model._store_url)
     version = check_version_id(run_id) if run_id is not None else new_version_id()
     store.check_writable()
     committed = run_id is not None and store.exists(model.name, version)
     needed = [*model.numeric, *model.categorical, *([model.label] if model.label else [])]
     kinds = {**dict.fromkeys(model.numeric, "numeric"), **dict.fromkeys(model.categorical, "categorical")}
+    wanted = [*needed, *([column] if split == "time" and column and column not in needed else [])]
     if model._dry_run:
+        if valid_data is not None:
+            dryrun.plan(model, "train", store, valid_data, wanted, kinds=kinds)
         return dryrun.plan(
             model,
             "train",
             store,
             data,
-            needed,
+            wanted,
             kinds=kinds,
             version=version,
             already_committed=committed,
             split={
-                "method": "random",
+                "method": "file" if valid_data is not None else split,
                 "seed": split_seed,
                 "valid_fraction": valid_fraction,
                 **({"stop_fraction": stop_fraction} if getattr(cfg, "early_stopping_rounds", 0) else {}),
+                **({"column": column} if column else {}),
+                **({"valid_from": valid_from.isoformat()} if valid_from else {}),
+                **({"valid_data": inputs.describe_source(valid_data)} if valid_data is not None else {}),
             },
             holdout_output=holdout_output,
             params=dataclasses.asdict(cfg),
@@ -83,12 +105,19 @@ def train(
             log.warning("--holdout_output not written: the version was committed by an earlier run")
         return _result(model, store, store.resolve(model.name, version), already_committed=True)
 
-    frame = inputs.read_frame(
-        model, data, inputs.TRAIN_SEED, needed, optional=[model.id_column] if model.id_column else [], kinds=kinds
-    )
+    ids = [name for name in dict.fromkeys([model.id_column, column if split == "group" else None]) if name]
+    frame = inputs.read_frame(model, data, inputs.TRAIN_SEED, wanted, optional=ids, kinds=kinds)
+    fit_rows = len(frame)
+    if valid_data is not None:
+        import pandas as pd
+
+        held = inputs.read_frame(model, valid_data, inputs.HOLDOUT_SEED, wanted, optional=ids, kinds=kinds)
+        frame = pd.concat([frame, held], ignore_index=True)
     if holdout_output is not None:
         _check_csv_keeps_levels(model, frame, holdout_output)
-    trained = fitting.fit_held_out(model, frame, cfg, valid_fraction, split_seed, stop_fraction)
+    stops = stop_fraction if getattr(cfg, "early_stopping_rounds", 0) else 0.0
+    chosen = _split(split, frame, column, valid_fraction, split_seed, stops, valid_from, valid_data, fit_rows)
+    trained = fitting.fit_held_out(model, frame, cfg, valid_fraction, split_seed, stop_fraction, split=chosen)
     if holdout_output is not None:
         kept = [c for c in frame.columns if c in {*needed, model.id_column}]
         write_table(frame.iloc[trained.split.valid][kept], holdout_output)
@@ -120,6 +149,31 @@ def train(
     manifest = store.commit(model.name, version, [artifact], record)
     result = _result(model, store, manifest, already_committed=manifest.get("already_committed", False))
     return result | ({"holdout_output": holdout_output} if holdout_output is not None else {})
+
+
+def _split(
+    method: str,
+    frame: pd.DataFrame,
+    column: str | None,
+    valid_fraction: float,
+    seed: int,
+    stop_fraction: float,
+    valid_from: dt.date | None,
+    valid_data: Any,
+    fit_rows: int,
+) -> Any:
+    """The rows to fit on, to stop on and to hold out, by the chosen method (see shared.split)."""
+    if valid_data is not None:
+        source = inputs.describe_source(valid_data)
+        return splitting.file_split(fit_rows, len(frame) - fit_rows, seed, stop_fraction, source)
+    if method == "time":
+        return splitting.time_split(frame[column], valid_fraction, valid_from, stop_fraction, str(column))
+    if method == "group":
+        if column not in frame.columns:
+            msg = f"training data lacks the --split=group column {column!r}"
+            raise BadData(msg)
+        return splitting.group_split(frame[column], valid_fraction, seed, stop_fraction, str(column))
+    return splitting.random_split(len(frame), valid_fraction, seed, stop_fraction)
 
 
 def _result(model: Model, store: Store, manifest: dict[str, Any], already_committed: bool) -> dict[str, Any]:

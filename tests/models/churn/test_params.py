@@ -1,0 +1,114 @@
+"""Each boosted-trees hyperparameter changes the model the way it says: observed in the stored model file."""
+
+import pytest
+
+from models.churn import Churn
+from shared import artifacts
+
+BASE = {"n_estimators": 30, "num_threads": 1, "learning_rate": 0.2}
+
+
+def _nodes(node):
+    if "split_index" not in node:
+        return []
+    return [node, *_nodes(node["left_child"]), *_nodes(node["right_child"])]
+
+
+def _depth(node):
+    return 0 if "split_index" not in node else 1 + max(_depth(node["left_child"]), _depth(node["right_child"]))
+
+
+@pytest.fixture(scope="module")
+def fit(tmp_path_factory):
+    """Train churn with ``changes`` on one fixed sample; return its stored booster and predictions."""
+    frame = Churn()._sample_frame(3000, 21)
+    scoring = Churn()._sample_frame(500, 22).drop(columns="churned")
+    root = tmp_path_factory.mktemp("params")
+    runs = iter(range(1000))
+
+    def train(data=None, **changes):
+        model = Churn(store=str(root / f"store-{next(runs)}"))
+        model.train(frame if data is None else data, **BASE, **changes)
+        booster = artifacts.load(model, "latest").fitted
+        trees = [tree["tree_structure"] for tree in booster.dump_model()["tree_info"]]
+        predicted = model.score(scoring)["predictions"]["churn_probability"] if data is None else None
+        return booster, trees, predicted
+
+    return train
+
+
+def test_max_depth_bounds_every_tree(fit):
+    _, default, _ = fit()
+    _, shallow, _ = fit(max_depth=2)
+    assert max(map(_depth, default)) > 2
+    assert max(map(_depth, shallow)) <= 2
+
+
+def test_min_split_gain_prunes_splits(fit):
+    _, default, _ = fit()
+    _, pruned, _ = fit(min_split_gain=5.0)
+    assert sum(len(_nodes(t)) for t in pruned) < sum(len(_nodes(t)) for t in default)
+
+
+def test_reg_alpha_shrinks_leaves(fit):
+    def mass(trees):
+        leaves = []
+        for tree in trees:
+            stack = [tree]
+            while stack:
+                node = stack.pop()
+                if "split_index" in node:
+                    stack += [node["left_child"], node["right_child"]]
+                else:
+                    leaves.append(abs(node["leaf_value"]))
+        return sum(leaves)
+
+    _, default, _ = fit()
+    _, shrunk, _ = fit(reg_alpha=50.0)
+    assert mass(shrunk) < mass(default)
+
+
+def test_max_bin_limits_the_thresholds_of_each_numeric_feature(fit):
+    booster, coarse, _ = fit(max_bin=4)
+    names = booster.feature_name()
+    for position, name in enumerate(names):
+        if name in Churn.numeric:
+            thresholds = {n["threshold"] for t in coarse for n in _nodes(t) if n["split_feature"] == position}
+            assert len(thresholds) <= 3, (name, thresholds)
+
+
+def test_min_data_per_group_can_forbid_categorical_splits(fit):
+    """On a categorical feature of many levels (LightGBM splits one of at most four levels one-vs-rest, where
+    groups do not apply)."""
+
+    def region_splits(booster, trees):
+        region = booster.feature_name().index("region")
+        return sum(n["split_feature"] == region for t in trees for n in _nodes(t))
+
+    frame = Churn()._sample_frame(3000, 21)
+    frame["region"] = [f"r{(i * 7) % 13}" for i in range(len(frame))]
+    frame.loc[frame["region"].isin(["r1", "r2", "r3"]), "churned"] = 1  # a signal in the many levels
+    booster, default, _ = fit(frame)
+    _, none, _ = fit(frame, min_data_per_group=100_000)
+    assert region_splits(booster, default) > 0
+    assert region_splits(booster, none) == 0
+
+
+def test_cat_smooth_changes_the_model(fit):
+    _, _, default = fit()
+    _, _, smoothed = fit(cat_smooth=1e6)
+    assert not default.equals(smoothed)
+
+
+@pytest.mark.parametrize("weighting", [{"scale_pos_weight": 5.0}, {"is_unbalance": True}])
+def test_weighting_the_rare_class_raises_its_probabilities(fit, weighting):
+    _, _, default = fit()
+    _, _, weighted = fit(**weighting)
+    assert weighted.mean() > default.mean() + 0.05
+
+
+def test_what_lightgbm_refuses_exits_64_naming_the_flags(modelfleet, tmp_path):
+    args = ["churn", "train", f"--store={tmp_path / 's'}", "--scale_pos_weight=3", "--is_unbalance"]
+    done = modelfleet([*args, "--n_estimators=5"])
+    assert done.returncode == 64, done.stderr
+    assert "--scale_pos_weight, --is_unbalance: LightGBM cannot train" in done.stderr
