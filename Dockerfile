@@ -2,6 +2,7 @@
 #
 #   docker build -t modelfleet .                          # all models
 #   docker build --build-arg MODELS=churn -t churn .      # only what the churn model needs
+#   docker build --build-arg STORAGE=s3,gcs -t modelfleet .  # object storage: s3 (the default), gcs, azure
 #   docker run --rm -v "$PWD/store:/data/store" modelfleet churn train --n_estimators=300
 #
 # The base image is pinned by tag here so it can be overridden with --build-arg PYTHON_IMAGE=...;
@@ -33,6 +34,8 @@ FROM ${PYTHON_IMAGE} AS runtime
 
 # Which extras of the modelfleet distribution to install: all, or a comma list such as churn,ltv.
 ARG MODELS=all
+# Object storage the image talks to (extras s3, gcs, azure, comma-separated; empty for none).
+ARG STORAGE=s3
 ARG APP_UID=10001
 ARG APP_GID=10001
 
@@ -59,7 +62,8 @@ COPY --from=build /tmp/wheels/ /tmp/wheels/
 # its dependencies are constrained by the ranges in pyproject.toml.
 RUN wheels=(/tmp/wheels/modelfleet-*.whl) \
     && [ "${#wheels[@]}" -eq 1 ] && [ -f "${wheels[0]}" ] \
-    && pip install --no-cache-dir --disable-pip-version-check "modelfleet[${MODELS}] @ file://${wheels[0]}" \
+    && pip install --no-cache-dir --disable-pip-version-check \
+        "modelfleet[${MODELS}${STORAGE:+,${STORAGE}}] @ file://${wheels[0]}" \
     && rm -rf /tmp/wheels \
     && modelfleet --help > /dev/null
 

@@ -360,6 +360,56 @@ step_checks() {
     fi
 }
 
+# The image talks to object storage out of the box: `churn train` and `churn describe` against an
+# S3-protocol server (moto, in a throwaway venv on the host's loopback), reached through the host network.
+step_s3_check() {
+    local venv="${WORK}/moto" port pid rc=0 t0=${SECONDS}
+    if ! { python3 -m venv "${venv}" && "${venv}/bin/pip" install -q 'moto[server]>=5.0.20'; } > "${WORK}/moto-install.log" 2>&1; then
+        tail -n 20 "${WORK}/moto-install.log" >&2
+        fail "s3: could not install the S3-protocol server (moto) on the host"
+        return 0
+    fi
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    "${venv}/bin/python" -m moto.server -H 127.0.0.1 -p "${port}" > "${WORK}/moto.log" 2>&1 &
+    pid=$!
+    if ! python3 - "${port}" << 'EOF_PY'
+import sys, time, urllib.request
+endpoint = f"http://127.0.0.1:{sys.argv[1]}"
+for _ in range(120):
+    try:
+        urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()
+        break
+    except OSError:
+        time.sleep(0.25)
+else:
+    sys.exit("moto did not start")
+urllib.request.urlopen(urllib.request.Request(f"{endpoint}/modelfleet-ci", method="PUT"), timeout=5).close()
+EOF_PY
+    then
+        kill "${pid}" 2> /dev/null || true
+        fail "s3: the S3-protocol server did not start"
+        return 0
+    fi
+    local env=(-e AWS_ACCESS_KEY_ID=ci -e AWS_SECRET_ACCESS_KEY=ci-secret -e AWS_DEFAULT_REGION=us-east-1
+        -e "MODELFLEET_STORAGE_OPTIONS={\"client_kwargs\": {\"endpoint_url\": \"http://127.0.0.1:${port}\"}}")
+    local store=s3://modelfleet-ci/store out="${WORK}/s3-describe.out"
+    docker run --rm --network=host "${env[@]}" "${IMAGE}" churn train --store="${store}" --n_estimators=20 \
+        > "${WORK}/s3-train.out" 2> "${WORK}/s3-train.err" || rc=$?
+    if [[ ${rc} -eq 0 ]]; then
+        docker run --rm --network=host "${env[@]}" "${IMAGE}" churn describe --store="${store}" \
+            > "${out}" 2> "${WORK}/s3-describe.err" || rc=$?
+    fi
+    kill "${pid}" 2> /dev/null || true
+    if [[ ${rc} -ne 0 ]]; then
+        tail -n 20 "${WORK}"/s3-*.err >&2
+        fail "s3: churn train and describe --store=${store} in the image exited ${rc}"
+    elif python3 -c 'import json, sys; d = json.load(sys.stdin); sys.exit(0 if d["store"] == sys.argv[1] and len(d["versions"]) == 1 else "describe: %r" % d["versions"])' "${store}" < "${out}"; then
+        pass "s3: churn train and describe --store=${store} in the image ($((SECONDS - t0)) s)"
+    else
+        fail "s3: describe --store=${store} does not list the version train committed"
+    fi
+}
+
 # ------------------------------------------------------------------------------------------------------
 main() {
     [[ -f ${REPO_ROOT}/Dockerfile ]] || die "no Dockerfile in ${REPO_ROOT}"
@@ -368,6 +418,7 @@ main() {
     step_base_image
     if step_build; then
         step_checks
+        step_s3_check
     fi
     echo
     echo "== modelfleet image checks (${IMAGE}, MODELS=${MODELS}, $((SECONDS - START_SECONDS)) s) =="

@@ -35,6 +35,8 @@ def plan(
     from shared.schema import require_columns
     from shared.stream import Input
 
+    if data is None:
+        model._sample_frame(1, 0)  # a model without an embedded sample needs --data: say so now, as the run would
     if data is not None and not is_frame(data):
         if source is None:  # train and evaluate: the same header checks as the real run's, in its order
             one_file = is_table_name(os.fspath(data)) and not GLOB_CHARS & set(os.fspath(data))

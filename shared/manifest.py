@@ -80,6 +80,7 @@ class Manifest(_Shape):
     attempt: str | None = None
     importance: list[ImportanceEntry] | None = None  # in the features' order
     best_iteration: Count | None = None  # the boosting rounds the model file holds
+    trained_on_sample: bool | None = None  # a demonstration version: trained on the embedded sample
 
     @model_validator(mode="after")
     def _ordered_features(self) -> Manifest:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from shared import binding, labels, params
 from shared.commands import BUILT_IN
-from shared.errors import BadArgument, shown
+from shared.errors import BadArgument, MissingInput, shown
 
 if TYPE_CHECKING:
     import numpy as np
@@ -133,7 +133,9 @@ class Model:
         return target.to_numpy(), predicted
 
     def _sample_frame(self, rows: int, seed: int) -> pd.DataFrame:
-        """The embedded sample: ``rows`` rows drawn with ``seed``."""
+        """The embedded sample: ``rows`` rows drawn with ``seed``; MissingInput if the model has none."""
         import numpy as np
 
+        if type(self)._make_sample is Model._make_sample:
+            raise MissingInput(f"model {self.name!r} has no embedded sample: give --data (a table, folder or glob)")
         return self._make_sample(rows, np.random.default_rng(seed))

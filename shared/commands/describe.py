@@ -50,7 +50,7 @@ def describe(model: Model) -> dict[str, Any]:
                 "version": m["version"],
                 "committed_at": m["committed_at"],
                 "metrics": m.get("metrics", {}),
-                **{key: m[key] for key in ("split", "best_iteration", "importance") if m.get(key) is not None},
+                **{key: m[key] for key in ("trained_on_sample", "split", "best_iteration", "importance") if m.get(key)},
             }
             for m in versions
         ],

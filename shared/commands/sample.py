@@ -27,6 +27,7 @@ def sample(
     """
     from shared.data import check_output, write_table
 
+    model._sample_frame(1, seed)  # MissingInput now if the model has no embedded sample
     target = check_output(output if output is not None else f"{model.name}-sample.parquet")
     if model._dry_run:
         return {"dry_run": True, "model": model.name, "command": "sample", "rows": rows, "output": target}

@@ -144,7 +144,10 @@ def train(
             **inputs.identity(data, frame),
         },
         "libraries": artifacts.libraries(model.format),
+        **({"trained_on_sample": True} if data is None else {}),
     }
+    if data is None:
+        log.warning("%s trained on its embedded sample: a demonstration version, not for real rows", model.name)
     artifact = Artifact(artifacts.model_file(model.format), formats.dump(trained.fitted, model.format), model.format)
     manifest = store.commit(model.name, version, [artifact], record)
     result = _result(model, store, manifest, already_committed=manifest.get("already_committed", False))
@@ -186,6 +189,7 @@ def _result(model: Model, store: Store, manifest: dict[str, Any], already_commit
         "split": manifest.get("split"),
         "as_of": manifest.get("as_of"),
         "already_committed": already_committed,
+        **({"trained_on_sample": True} if manifest.get("trained_on_sample") else {}),
     }
 
 

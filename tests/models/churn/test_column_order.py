@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models.churn import Churn
-from shared.boosted import BoostedTreesModel, BoostingParams
+from shared.boosted import BinaryParams, BoostedTreesModel
 from shared.errors import ModelDefinitionError
 from shared.params import param
 
@@ -156,23 +156,24 @@ def test_the_held_out_rows_never_overwrite_the_input(tmp_path, modelfleet):
 
 
 def test_a_hyperparameter_that_never_reaches_the_estimator_refuses_the_class():
-    """Declaring a Params field without mapping it to LightGBM fails when the class is defined."""
+    """Declaring a Params field the family does not know, without mapping it to LightGBM, fails when the class
+    is defined (the family maps the fields it knows by itself)."""
 
     @dataclass(frozen=True)
-    class WithDepth(BoostingParams):
-        max_depth: int = param(-1, "Maximum tree depth.", ge=-1)
+    class WithExtraTrees(BinaryParams):
+        extra_trees: bool = param(False, "Pick split thresholds at random.")
 
-    with pytest.raises(ModelDefinitionError, match=r"\['max_depth'\] never reach the estimator"):
+    with pytest.raises(ModelDefinitionError, match=r"\['extra_trees'\] never reach the estimator"):
 
-        class Deep(Churn):
-            """Churn with a depth limit that is never passed on."""
+        class Extra(Churn):
+            """Churn with a setting that is never passed on."""
 
-            Params = WithDepth
+            Params = WithExtraTrees
 
     class Mapped(Churn):
-        """Churn with a depth limit that reaches LightGBM."""
+        """Churn with a setting that reaches LightGBM."""
 
-        Params = WithDepth
-        estimator_params: ClassVar[dict[str, str]] = {**Churn.estimator_params, "max_depth": "max_depth"}
+        Params = WithExtraTrees
+        estimator_params: ClassVar[dict[str, str]] = {**Churn.estimator_params, "extra_trees": "extra_trees"}
 
-    assert Mapped.estimator_params["max_depth"] == "max_depth"
+    assert Mapped.estimator_params["extra_trees"] == "extra_trees"

@@ -8,6 +8,7 @@ import json
 import os
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -106,3 +107,14 @@ def test_train_and_evaluate_read_a_folder_on_object_storage(s3_store, tmp_path, 
     frame.to_parquet(tmp_path / "whole.parquet", index=False)
     local = Churn(store=store).evaluate(str(tmp_path / "whole.parquet"))
     assert np.isclose(json.loads(evaluated.stdout)["metrics"]["auc"], local["metrics"]["auc"], rtol=0, atol=0)
+    unlabelled = tmp_path / "unlabelled"
+    _write(frame.drop(columns="churned"), unlabelled, [450], "parquet")
+    fs.put(str(unlabelled), f"{bucket}/unlabelled", recursive=True)
+    output = f"s3://{bucket}/scores/churn.parquet"
+    scored = modelfleet(
+        ["churn", "score", f"--data=s3://{bucket}/unlabelled", f"--output={output}", f"--store={store}"]
+    )
+    assert scored.returncode == 0, scored.stderr
+    remote = pd.read_parquet(fs.open(f"{bucket}/scores/churn.parquet", "rb"))
+    expected = Churn(store=store).score(frame.drop(columns="churned"))["predictions"]
+    assert remote["churn_probability"].tolist() == expected["churn_probability"].tolist()
