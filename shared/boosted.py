@@ -55,7 +55,9 @@ class BoostingParams:
     min_split_gain: float = param(0.0, "Least loss reduction a split must bring to be made.", ge=0)
     reg_alpha: float = param(0.0, "L1 regularisation of leaf values.", ge=0)
     max_bin: int = param(255, "Most bins a numeric feature's values are bucketed into.", ge=2, le=65_535)
-    min_data_per_group: int = param(100, "Fewest rows on each side of a split on a categorical feature.", ge=1)
+    min_data_per_group: int = param(
+        100, "Fewest rows on each side of a split on a categorical feature.", ge=1, le=1_000_000_000
+    )
     cat_smooth: float = param(10.0, "Smoothing of the category statistics that categorical splits use.", ge=0)
 
 
@@ -132,6 +134,14 @@ class BoostedTreesModel(Model):
             cls.estimator_params = {name: LIGHTGBM_NAMES[name] for name in fields if name in LIGHTGBM_NAMES}
         super().__init_subclass__(**kwargs)
 
+    def _check_settings(self, cfg: Any) -> None:
+        if cfg.early_stopping_rounds and cfg.boosting == "dart":  # LightGBM would only warn, and boost every round
+            msg = "--early_stopping_rounds: early stopping is not available with --boosting=dart; use gbdt"
+            raise BadArgument(msg)
+        if getattr(cfg, "is_unbalance", False) and getattr(cfg, "scale_pos_weight", 1.0) != 1.0:
+            msg = "--scale_pos_weight and --is_unbalance both weigh the classes: give one of them"
+            raise BadArgument(msg)
+
     def _estimator_kwargs(self, cfg: Any) -> dict[str, Any]:
         settings = super()._estimator_kwargs(cfg)
         settings["num_threads"] = settings["num_threads"] or cpus.available()
@@ -141,6 +151,7 @@ class BoostedTreesModel(Model):
         self, features: pd.DataFrame, target: pd.Series | None, cfg: BoostingParams, watch: Any = None, stop: Any = None
     ) -> Any:
         import lightgbm
+        import pandas as pd
 
         if target is None:
             msg = f"model class {type(self).__qualname__} is a boosted-trees model: it must declare its label"
@@ -157,8 +168,9 @@ class BoostedTreesModel(Model):
         rounds = booster_params.pop("num_iterations")  # given as num_boost_round: LightGBM warns about both
         booster_params.setdefault("objective", self.objective)  # a regressor's loss is a hyperparameter
         loss = booster_params["objective"]
-        if loss in NON_NEGATIVE and (target < 0).any() | ((target <= 0).any() and loss == "gamma"):
-            found = target[target <= 0] if loss == "gamma" else target[target < 0]
+        labels_seen = target if stop is None else pd.concat([target, stop[1]])  # the stopping rows are fit on too
+        if loss in NON_NEGATIVE and (labels_seen < 0).any() | ((labels_seen <= 0).any() and loss == "gamma"):
+            found = labels_seen[labels_seen <= 0] if loss == "gamma" else labels_seen[labels_seen < 0]
             msg = (
                 f"training data: label column {self.label!r} holds {len(found)} {NON_NEGATIVE[loss]} value(s) "
                 f"(e.g. {float(found.iloc[0]):g}), which --objective={loss} cannot learn; choose another objective"
@@ -173,9 +185,6 @@ class BoostedTreesModel(Model):
         progress = self._progress(rounds, watch)
         stopping: dict[str, Any] = {}
         if cfg.early_stopping_rounds:
-            if cfg.boosting == "dart":  # LightGBM would only warn, and boost every round
-                msg = "--early_stopping_rounds: early stopping is not available with --boosting=dart; use gbdt"
-                raise BadArgument(msg)
             if stop is None or not len(stop[0]):
                 msg = "early stopping needs rows to stop on: give a --stop_fraction above 0"
                 raise BadArgument(msg)

@@ -131,7 +131,8 @@ def _read_path(
     import pandas as pd
 
     frames = [read_table(url, wanted, text=text) for url, _ in opened.urls()]
-    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    filled = [frame for frame in frames if len(frame)] or frames[:1]  # an empty file's columns have no types
+    return filled[0] if len(filled) == 1 else pd.concat(filled, ignore_index=True)
 
 
 def identity(data: Any, frame: pd.DataFrame) -> dict[str, Any]:

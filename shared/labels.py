@@ -30,12 +30,15 @@ def target(model: Model, frame: pd.DataFrame, what: str) -> pd.Series | None:
 
 
 def binary(values: pd.Series, label: str | None, positive: Any, what: str) -> pd.Series:
-    """A binary label as 0/1: booleans as they are (true is 1); with ``positive`` declared, that value is 1 and
-    the one other value the label holds is 0; numbers are left for the 0/1 check. BadData, naming the values
+    """A binary label as 0/1: booleans as they are (true is 1); with ``positive`` declared (for any label,
+    booleans too), that value is 1 and the one other value the label holds is 0; numbers are left for the 0/1
+    check. BadData, naming the values
     found, for a label that cannot be mapped so."""
     import pandas as pd
 
-    if pd.api.types.is_bool_dtype(values.dtype) or (values.dtype == object and _all_bools(values)):
+    if positive is None and (
+        pd.api.types.is_bool_dtype(values.dtype) or (values.dtype == object and _all_bools(values))
+    ):
         return values.astype(bool).astype("int8")
     found = sorted({shown(v) for v in values.unique()[:20]})
     if positive is None:

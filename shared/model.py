@@ -112,6 +112,9 @@ class Model:
         ``{"feature", "gain", "split"}``, in the schema's order), ``best_iteration``; families add them."""
         return {}
 
+    def _check_settings(self, cfg: Any) -> None:
+        """BadArgument, before any work (in a dry run too), for hyperparameters that cannot go together."""
+
     def _estimator_kwargs(self, cfg: Any) -> dict[str, Any]:
         """The estimator's arguments: each hyperparameter under the name ``estimator_params`` maps it to."""
         return {to: getattr(cfg, field) for field, to in self.estimator_params.items()}

@@ -115,7 +115,7 @@ def predictions_frame(output: Output, frame: pd.DataFrame, predicted: Any, as_of
     predictions = table.to_pandas()
     predictions.index = frame.index
     for position, name in enumerate([*([output.id_column] if output.id_column in frame else []), *output.keep]):
-        predictions.insert(position, name, frame[name].to_numpy())
+        predictions.insert(position, name, frame[name].array)  # the caller's values and type (Int64, category)
     return predictions
 
 

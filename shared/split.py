@@ -91,7 +91,7 @@ def time_split(
         valid = np.flatnonzero(stamps.to_numpy() >= boundary.to_datetime64())
         facts = {"column": column, "valid_from": boundary.isoformat()}
     before = order[~np.isin(order, valid)]
-    n_stop = max(1, round(rows * stop_fraction)) if stop_fraction else 0
+    n_stop = min(max(1, round(rows * stop_fraction)), len(before)) if stop_fraction else 0
     stop, fit = before[len(before) - n_stop :] if n_stop else before[:0], before[: len(before) - n_stop]
     return Split("time", 0, valid_fraction, np.sort(fit), np.sort(valid), np.sort(stop), stop_fraction, facts)
 
@@ -133,11 +133,15 @@ def _times(values: pd.Series, column: str) -> pd.Series:
     if values.isna().any():
         msg = f"training data: --split_column {column!r} has {int(values.isna().sum())} missing value(s)"
         raise BadData(msg)
+    if values.dtype.kind in "biufcm":  # numbers would be read as nanoseconds since 1970
+        msg = (
+            f"training data: --split_column {column!r} must hold dates or times; it holds {values.dtype} values "
+            f"(e.g. {shown(values.iloc[0])}); store dates, times or ISO 8601 text"
+        )
+        raise BadData(msg)
     try:
         stamps = (
-            pd.to_datetime(values)
-            if values.dtype.kind in "iufM"
-            else pd.to_datetime(values, utc=True, format="ISO8601")
+            pd.to_datetime(values) if values.dtype.kind == "M" else pd.to_datetime(values, utc=True, format="ISO8601")
         )
     except (ValueError, TypeError, OverflowError) as exc:
         bad = next((v for v in values if _unreadable(v)), values.iloc[0])

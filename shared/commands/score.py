@@ -50,7 +50,7 @@ def score(
         shards: Shard count, for a Kubernetes Indexed Job (JOB_COMPLETION_INDEX gives the index).
         batch_rows: Rows read, scored and written at a time; memory grows with it.
         keep: Input columns to carry into each prediction row unchanged, e.g. a date or a partition key
-            (comma-separated). A CSV's kept columns stay text as written.
+            (comma-separated). A CSV's kept columns stay text (NA, null: missing).
     """
     from shared import scoring
     from shared.data import check_output

@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import os
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from shared import dryrun, fitting, inputs, overlap, params, versions
 from shared import split as splitting
-from shared.errors import BadArgument, BadData
+from shared.errors import BadArgument, BadData, NothingToDo
 from shared.params import Bounds, Check, TablePath
 
 if TYPE_CHECKING:
@@ -64,6 +65,12 @@ def train(
     if split == "group" and column is None:
         msg = "--split=group needs --split_column: this model's rows have no id column"
         raise BadArgument(msg)
+    if valid_data is not None:
+        _refuse_shared_rows(data, valid_data)
+    if getattr(cfg, "early_stopping_rounds", 0) and not stop_fraction:
+        msg = "--early_stopping_rounds needs rows to stop on: give a --stop_fraction above 0"
+        raise BadArgument(msg)
+    model._check_settings(cfg)
     if holdout_output is not None:
         check_output(holdout_output, "--holdout_output")
         overlap.refuse(holdout_output, data, "--holdout_output")
@@ -74,7 +81,7 @@ def train(
     committed = run_id is not None and store.exists(model.name, version)
     needed = [*model.numeric, *model.categorical, *([model.label] if model.label else [])]
     kinds = {**dict.fromkeys(model.numeric, "numeric"), **dict.fromkeys(model.categorical, "categorical")}
-    wanted = [*needed, *([column] if split == "time" and column and column not in needed else [])]
+    wanted = [*needed, *([column] if split != "random" and column and column not in needed else [])]
     if model._dry_run:
         if valid_data is not None:
             dryrun.plan(model, "train", store, valid_data, wanted, kinds=kinds)
@@ -111,7 +118,10 @@ def train(
     if valid_data is not None:
         import pandas as pd
 
-        held = inputs.read_frame(model, valid_data, inputs.HOLDOUT_SEED, wanted, optional=ids, kinds=kinds)
+        try:
+            held = inputs.read_frame(model, valid_data, inputs.HOLDOUT_SEED, wanted, optional=ids, kinds=kinds)
+        except NothingToDo as exc:  # no rows to measure on is bad data, never a task to skip
+            raise BadData(f"--valid_data: {exc}".replace("; nothing to do, nothing written", "")) from None
         frame = pd.concat([frame, held], ignore_index=True)
     if holdout_output is not None:
         _check_csv_keeps_levels(model, frame, holdout_output)
@@ -126,7 +136,11 @@ def train(
     record = {
         "features": trained.schema.to_manifest(),
         "label": model.label,
-        **({"positive_label": positive} if (positive := getattr(model, "positive_label", None)) is not None else {}),
+        **(
+            {"positive_label": getattr(positive, "item", lambda: positive)()}
+            if (positive := getattr(model, "positive_label", None)) is not None
+            else {}
+        ),
         "prediction": model.prediction,
         "params": dataclasses.asdict(cfg),
         "metrics": trained.metrics,
@@ -169,14 +183,30 @@ def _split(
     if valid_data is not None:
         source = inputs.describe_source(valid_data)
         return splitting.file_split(fit_rows, len(frame) - fit_rows, seed, stop_fraction, source)
+    if method in ("time", "group") and column not in frame.columns:
+        msg = f"training data lacks the --split={method} column {column!r}"
+        raise BadData(msg)
     if method == "time":
         return splitting.time_split(frame[column], valid_fraction, valid_from, stop_fraction, str(column))
     if method == "group":
-        if column not in frame.columns:
-            msg = f"training data lacks the --split=group column {column!r}"
-            raise BadData(msg)
         return splitting.group_split(frame[column], valid_fraction, seed, stop_fraction, str(column))
     return splitting.random_split(len(frame), valid_fraction, seed, stop_fraction)
+
+
+def _refuse_shared_rows(data: Any, valid_data: Any) -> None:
+    """BadArgument if --valid_data is, holds or shares a file with --data: its rows would be fit rows too, and the
+    metrics measured on them would be no measure at all."""
+    if not isinstance(valid_data, (str, os.PathLike)) or data is None or not isinstance(data, (str, os.PathLike)):
+        return
+    from shared.stream import Input
+
+    overlap.refuse(os.fspath(valid_data), data, "--valid_data")
+    overlap.refuse(os.fspath(data), valid_data, "--data")
+    mine = {os.path.realpath(url) if "://" not in url else url for url, _ in Input.open(os.fspath(data)).urls()}
+    for url, shown_as in Input.open(os.fspath(valid_data)).urls():
+        if (os.path.realpath(url) if "://" not in url else url) in mine:
+            msg = f"--valid_data: {shown_as} is also a file of --data; the held-out rows must be rows train never fits"
+            raise BadArgument(msg)
 
 
 def _result(model: Model, store: Store, manifest: dict[str, Any], already_committed: bool) -> dict[str, Any]:

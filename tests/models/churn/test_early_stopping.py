@@ -92,7 +92,7 @@ def test_early_stopping_without_stopping_rows_is_refused(modelfleet, tmp_path):
     args = ["churn", "train", f"--store={tmp_path / 's'}", "--early_stopping_rounds=5", "--stop_fraction=0"]
     done = modelfleet(args)
     assert done.returncode == 64, done.stderr
-    assert "early stopping needs rows to stop on" in done.stderr
+    assert "--early_stopping_rounds needs rows to stop on" in done.stderr
     assert not (tmp_path / "s" / "churn").exists()
 
 
@@ -108,3 +108,9 @@ def test_early_stopping_with_dart_is_refused_not_ignored(modelfleet, tmp_path):
     done = modelfleet(args)
     assert done.returncode == 64, done.stderr
     assert "early stopping is not available with --boosting=dart" in done.stderr
+
+
+@pytest.mark.parametrize("args", [["--stop_fraction=0"], ["--boosting=dart"]])
+def test_early_stopping_settings_that_cannot_work_are_refused_in_a_dry_run(modelfleet, tmp_path, args):
+    done = modelfleet(["churn", "train", f"--store={tmp_path / 's'}", "--early_stopping_rounds=5", *args, "--dry_run"])
+    assert done.returncode == 64, done.stderr

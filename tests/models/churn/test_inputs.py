@@ -118,3 +118,11 @@ def test_train_and_evaluate_read_a_folder_on_object_storage(s3_store, tmp_path, 
     remote = pd.read_parquet(fs.open(f"{bucket}/scores/churn.parquet", "rb"))
     expected = Churn(store=store).score(frame.drop(columns="churned"))["predictions"]
     assert remote["churn_probability"].tolist() == expected["churn_probability"].tolist()
+
+
+def test_a_header_only_file_in_a_folder_changes_nothing(reference, tmp_path):
+    frame, expected, _root = reference
+    _write(frame, tmp_path / "in", [600], "csv")
+    frame.iloc[:0].to_csv(tmp_path / "in" / "part-999.csv", index=False)
+    trained = Churn(store=str(tmp_path / "store")).train(str(tmp_path / "in"), **FAST)
+    assert trained["metrics"] == expected["metrics"]

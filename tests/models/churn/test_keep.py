@@ -136,3 +136,16 @@ def test_a_model_whose_rows_have_no_id_scores_without_one(trained, tmp_path):
     expected = Churn(store=str(root / "store")).score(frame)["predictions"]["churn_probability"]
     assert written["churn_probability"].tolist() == expected.tolist()
     assert list(model.score(unnamed)["predictions"].columns) == ["churn_probability"]
+
+
+def test_a_frame_keeps_its_ids_and_kept_columns_with_their_types(trained):
+    """Nullable integers (ids beyond 2**53), categories and booleans come back as the caller gave them."""
+    root, frame = trained
+    rows = frame.iloc[:50].copy()
+    rows["customer_id"] = pd.array([2**53 + 1 + i for i in range(49)] + [None], dtype="Int64")
+    rows["flag"] = pd.array([True, None] * 25, dtype="boolean")
+    rows["tier"] = pd.Categorical(["a", "b"] * 25)
+    got = Churn(store=str(root / "store")).score(rows, keep=["flag", "tier"])["predictions"]
+    for name in ("customer_id", "flag", "tier"):
+        assert got[name].dtype == rows[name].dtype, name
+        assert got[name].equals(rows[name]), name

@@ -84,3 +84,27 @@ def test_booleans_in_a_csv_train_through_the_command_line(modelfleet, tmp_path, 
         assert done.returncode == 0, done.stderr
         results.append(json.loads(done.stdout)["metrics"])
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("positive", [False, True])
+def test_a_declared_positive_label_applies_to_booleans_too(baseline, tmp_path, positive):
+    frame, _, _ = baseline
+    stored = frame.assign(churned=frame["churned"].astype(bool))
+    model = declaring(positive)(store=str(tmp_path / "s"))
+    model.train(stored, **FAST)
+    mean = model.score(frame.drop(columns="churned"))["predictions"]["churn_probability"].mean()
+    leavers = frame["churned"].mean()
+    assert abs(mean - (leavers if positive else 1 - leavers)) < 0.1
+
+
+def test_a_declared_positive_label_the_booleans_never_hold_is_refused(baseline):
+    frame, _, _ = baseline
+    with pytest.raises(BadData, match="no row of label column 'churned' holds positive_label = 'Yes'"):
+        labels.target(declaring("Yes")(), frame.assign(churned=frame["churned"].astype(bool)), "training data")
+
+
+def test_a_numpy_positive_label_is_recorded(baseline, tmp_path):
+    import numpy as np
+
+    frame, expected, _ = baseline
+    assert declaring(np.int64(1))(store=str(tmp_path / "s")).train(frame, **FAST)["metrics"] == expected

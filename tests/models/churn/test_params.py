@@ -107,8 +107,24 @@ def test_weighting_the_rare_class_raises_its_probabilities(fit, weighting):
     assert weighted.mean() > default.mean() + 0.05
 
 
-def test_what_lightgbm_refuses_exits_64_naming_the_flags(modelfleet, tmp_path):
+@pytest.mark.parametrize("dry", [False, True])
+def test_weights_that_do_not_go_together_are_refused_before_any_work(modelfleet, tmp_path, dry):
     args = ["churn", "train", f"--store={tmp_path / 's'}", "--scale_pos_weight=3", "--is_unbalance"]
-    done = modelfleet([*args, "--n_estimators=5"])
+    done = modelfleet([*args, "--n_estimators=5", *["--dry_run"] * dry])
     assert done.returncode == 64, done.stderr
-    assert "--scale_pos_weight, --is_unbalance: LightGBM cannot train" in done.stderr
+    assert "--scale_pos_weight and --is_unbalance both weigh the classes" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_what_lightgbm_refuses_exits_64_naming_the_flag(monkeypatch, tmp_path):
+    """LightGBM names its own parameter; the message names the flag that sets it."""
+    import lightgbm
+
+    from shared.errors import BadArgument
+
+    def refuse(*args, **kwargs):
+        raise lightgbm.basic.LightGBMError("Check failed: (lambda_l1) >= (0.0)")
+
+    monkeypatch.setattr(lightgbm, "train", refuse)
+    with pytest.raises(BadArgument, match=r"^--reg_alpha: LightGBM cannot train"):
+        Churn(store=str(tmp_path / "s")).train(reg_alpha=1.0, n_estimators=5)

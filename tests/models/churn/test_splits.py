@@ -122,3 +122,53 @@ def test_a_time_column_that_holds_no_times_is_bad_data(bad, message):
     times = pd.Series([bad, *(f"2024-01-{day:02d}" for day in range(1, 29))])
     with pytest.raises(BadData, match=message):
         splitting.time_split(times, 0.2, None, 0.0, "signup")
+
+
+@pytest.mark.parametrize("how", ["same-file", "file-in-folder", "glob-of-folder"])
+def test_held_out_rows_that_are_training_rows_are_refused(modelfleet, table, tmp_path, how):
+    """--valid_data that is, or shares a file with, --data would measure the model on rows it was fit on."""
+    root, frame = table
+    (tmp_path / "in").mkdir()
+    frame.iloc[:1500].to_parquet(tmp_path / "in" / "a.parquet", index=False)
+    frame.iloc[1500:].to_parquet(tmp_path / "in" / "b.parquet", index=False)
+    data, valid = {
+        "same-file": (root / "train.parquet", root / "train.parquet"),
+        "file-in-folder": (tmp_path / "in", tmp_path / "in" / "b.parquet"),
+        "glob-of-folder": (tmp_path / "in", f"{tmp_path}/in/*.parquet"),
+    }[how]
+    for dry in ([], ["--dry_run"]):
+        args = ["churn", "train", f"--data={data}", f"--valid_data={valid}", f"--store={tmp_path / 's'}", *dry]
+        done = modelfleet(args, tmp_path)
+        assert done.returncode == 64, done.stderr
+        assert "--valid_data" in done.stderr or "--data" in done.stderr
+    assert not (tmp_path / "s" / "churn").exists()
+
+
+def test_an_empty_held_out_table_is_bad_data_not_nothing_to_do(modelfleet, table, tmp_path):
+    root, frame = table
+    frame.iloc[:0].to_parquet(tmp_path / "empty.parquet", index=False)
+    args = ["churn", "train", f"--data={root / 'train.parquet'}", f"--valid_data={tmp_path / 'empty.parquet'}"]
+    done = modelfleet([*args, f"--store={tmp_path / 's'}"], tmp_path)
+    assert done.returncode == 65, done.stderr
+    assert "--valid_data:" in done.stderr
+
+
+@pytest.mark.parametrize("values", [list(range(30)), [float(i) for i in range(30)], [True, False] * 15])
+def test_numbers_are_no_times(values):
+    """A number would be read as nanoseconds since 1970: refused, never coerced."""
+    with pytest.raises(BadData, match="must hold dates or times; it holds"):
+        splitting.time_split(pd.Series(values), 0.2, None, 0.0, "tenure_months")
+
+
+def test_a_missing_split_column_of_a_frame_is_bad_data(tmp_path):
+    frame = Churn()._sample_frame(400, 1)
+    for settings_ in ({"split": "time", "split_column": "nope"}, {"split": "group", "split_column": "nope"}):
+        with pytest.raises(BadData, match=r"lacks the --split=\w+ column 'nope'"):
+            Churn(store=str(tmp_path / "s")).train(frame, **FAST, **settings_)
+
+
+def test_a_time_split_with_more_stopping_rows_than_rows_before_is_refused_not_shrunk(table, tmp_path):
+    root, _ = table
+    args = {"split": "time", "split_column": "signup", "valid_fraction": 0.5, "stop_fraction": 0.5}
+    with pytest.raises(BadData, match="to fit"):
+        Churn(store=str(tmp_path / "s")).train(str(root / "train.parquet"), early_stopping_rounds=3, **FAST, **args)

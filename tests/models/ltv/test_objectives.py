@@ -53,3 +53,14 @@ def test_regression_params_are_the_regressors_and_binary_params_the_classifiers(
     churn_flags = {f for f in Churn.estimator_params}
     assert {"objective", "tweedie_variance_power"} <= ltv_flags - churn_flags
     assert {"scale_pos_weight", "is_unbalance"} <= churn_flags - ltv_flags
+
+
+def test_a_label_gamma_cannot_learn_in_the_stopping_rows_is_bad_data(tmp_path):
+    """The stopping rows are fit on too: their labels must suit the loss as well."""
+    from shared.split import random_split
+
+    frame = Ltv()._sample_frame(400, 3)
+    stop_rows = random_split(len(frame), 0.2, 0, 0.1).stop
+    frame.loc[stop_rows[0], "ltv_12m"] = 0.0
+    with pytest.raises(BadData, match="--objective=gamma cannot learn"):
+        Ltv(store=str(tmp_path / "s")).train(frame, objective="gamma", early_stopping_rounds=3, **FAST)
