@@ -32,9 +32,27 @@ ROWS = 1500  # small enough to train in about a second, large enough for a learn
 EXAMPLES = 6  # generated cases per property check: each one trains a model
 
 
-def checks(model_cls: type[Model]) -> list[Callable[[Path], None]]:
-    """Return every check bound to ``model_cls``; call each with a fresh folder."""
-    return [functools.partial(check, model_cls) for check in ALL_CHECKS]
+def checks(model_cls: type[Model], data: Any = None) -> list[Callable[[Path], None]]:
+    """Return every check bound to ``model_cls``; call each with a fresh folder.
+
+    ``data``: a labelled DataFrame of the model's own, for a model without an embedded sample (or to check it
+    on real rows): each check then draws its rows from it, seeded, instead of from the sample.
+    """
+    bound = model_cls if data is None else drawing_from(model_cls, data)
+    return [functools.partial(check, bound) for check in ALL_CHECKS]
+
+
+def drawing_from(model_cls: type[Model], data: Any) -> type[Model]:
+    """``model_cls`` with ``data`` as its sample: ``rows`` rows drawn from it by a seeded permutation (with
+    replacement only when it has fewer rows)."""
+    import numpy as np
+
+    def draw(self: Any, rows: int, rng: Any) -> Any:
+        positions = rng.permutation(len(data))[:rows] if rows <= len(data) else rng.integers(0, len(data), rows)
+        return data.iloc[np.asarray(positions)].reset_index(drop=True)
+
+    body = {"name": model_cls.name, "__doc__": model_cls.__doc__, "__module__": model_cls.__module__}
+    return type(model_cls.__name__, (model_cls,), {**body, "_make_sample": draw, "_conformance_rows": data})
 
 
 def check_id(check: Any) -> str:
@@ -445,9 +463,17 @@ def check_command_line(model_cls: type[Model], workdir: Path) -> None:
     )
     script = Path(sys.executable).with_name("modelfleet")
     env = {**os.environ, "MODELFLEET_STORE": str(Path(workdir) / "store")}
+    rows = getattr(model_cls, "_conformance_rows", None)  # a model checked on rows of its own: pass them
+    given: dict[str, list[str]] = {"train": [], "score": [], "evaluate": []}
+    if rows is not None:
+        rows.to_parquet(Path(workdir) / "labelled.parquet", index=False)
+        unlabelled = rows.drop(columns=[model_cls.label]) if model_cls.label else rows
+        unlabelled.to_parquet(Path(workdir) / "unlabelled.parquet", index=False)
+        given = {"train": ["--data=labelled.parquet"], "score": ["--data=unlabelled.parquet"]}
+        given["evaluate"] = ["--data=labelled.parquet"]
     for run, entry in enumerate(([str(script)], [sys.executable, "-m", "dispatch"])):
         for command in (["train", f"--run_id=conformance-{run}"], ["score"], ["evaluate"], ["describe"]):
-            argv = [*entry, model_cls.name, *command]
+            argv = [*entry, model_cls.name, *command, *given.get(command[0], [])]
             done = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=workdir, timeout=600)
             assert done.returncode == 0, f"{' '.join(argv)} exited {done.returncode}: {done.stderr[-500:]}"
             result = json.loads(done.stdout)

@@ -3,6 +3,7 @@
 import pytest
 
 from models.churn import Churn
+from shared import conformance
 from shared.boosted import BoostedTreesModel
 from shared.errors import MissingInput
 
@@ -51,3 +52,11 @@ def test_a_version_trained_on_the_sample_is_marked_in_the_result_the_manifest_an
     real = model.train(Churn()._sample_frame(1000, 3), n_estimators=10)
     assert "trained_on_sample" not in real
     assert "trained_on_sample" not in model.describe()["versions"][-1]
+
+
+@pytest.mark.parametrize(
+    "check", conformance.checks(Plain, data=Churn()._sample_frame(3000, 8)), ids=conformance.check_id
+)
+def test_a_model_without_a_sample_passes_the_conformance_suite_on_rows_of_its_own(check, tmp_path):
+    """The conformance suite takes the model's own rows instead of an embedded sample."""
+    check(tmp_path)
