@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from shared import artifacts, fitting, params
+from shared import artifacts, derived, fitting, params
 from shared.errors import BadArgument, BadData, MissingInput
 from shared.inputs import TRAIN_SEED
 from shared.model import Model
@@ -98,7 +98,7 @@ def check_sample_is_seeded(model_cls: type[Model], workdir: Path) -> None:
     """The embedded sample has the declared columns, the asked-for rows, and depends only on the seed."""
     first, again, other = _sample(model_cls, 3, 200), _sample(model_cls, 3, 200), _sample(model_cls, 4, 200)
     assert len(first) == 200, f"sample(rows=200) gave {len(first)} rows"
-    expected = [model_cls.id_column, *model_cls.numeric, *model_cls.categorical]
+    expected = [model_cls.id_column, *derived.inputs_of(model_cls, [*model_cls.numeric, *model_cls.categorical])]
     expected += [model_cls.label] if model_cls.label else []
     missing = [c for c in expected if c not in first.columns]
     assert not missing, f"the sample lacks declared columns {missing}"
@@ -241,9 +241,9 @@ def _round_trips(model_cls: type[Model], workdir: Path, hyperparameters: dict[st
     model = model_cls(store=str(workdir / "store"))
     frame = _sample(model_cls)
     model.train(frame, **hyperparameters)
-    in_memory = fitting.fit_held_out(model, frame, model.Params(**hyperparameters), 0.2, 0)
+    in_memory = fitting.fit_held_out(model, derived.apply(model, frame), model.Params(**hyperparameters), 0.2, 0)
     scoring = _unlabelled(model_cls, seed=11, rows=400)
-    expected = model._predict(in_memory.fitted, in_memory.schema.features(scoring))
+    expected = model._predict(in_memory.fitted, in_memory.schema.features(derived.apply(model, scoring)))
     order = np.random.default_rng(len(workdir.name)).permutation(len(scoring.columns))
     shuffled = scoring[[scoring.columns[i] for i in order]]
     shuffled.to_parquet(workdir / "shuffled.parquet", index=False)
@@ -298,7 +298,8 @@ def check_refuses_useless_training(model_cls: type[Model], workdir: Path) -> Non
             fraction = max(1e-9, share * (MIN_HELD_OUT_ROWS - 1) / len(frame))
         elif kind == "constant-features":
             row = frame.iloc[int(share * 299)]
-            frame = frame.assign(**{name: row[name] for name in [*model_cls.numeric, *model_cls.categorical]})
+            columns = derived.inputs_of(model_cls, [*model_cls.numeric, *model_cls.categorical])
+            frame = frame.assign(**{name: row[name] for name in columns})
         elif kind == "one-label-value":
             frame = frame.assign(**{label: frame[label].iloc[int(share * 299)]})
         else:
@@ -351,7 +352,7 @@ def check_deterministic(model_cls: type[Model], workdir: Path) -> None:
 def check_rejects_missing_feature(model_cls: type[Model], workdir: Path) -> None:
     """A frame lacking a feature is refused with BadData naming it, for scoring and for training."""
     model, _ = _trained(model_cls, workdir)
-    for feature in model_cls.numeric[:1] + model_cls.categorical[:1]:
+    for feature in [*derived.raw(model_cls, model_cls.numeric)[:1], *derived.raw(model_cls, model_cls.categorical)[:1]]:
         for command, frame in (
             (model.score, _unlabelled(model_cls, 5, 100)),
             (model.train, _sample(model_cls, 5, 100)),
@@ -378,10 +379,10 @@ def check_scoring_input_contract(model_cls: type[Model], workdir: Path) -> None:
     label = model_cls.label
     if label:
         _expect(BadData, lambda: model.score(frame.assign(**{label: 0})), label)
-    feature = (model_cls.numeric + model_cls.categorical)[0]
+    feature = derived.raw(model_cls, model_cls.numeric + model_cls.categorical)[0]
     _expect(BadData, lambda: model.score(frame.rename(columns={feature: feature.upper()})), feature.upper())
-    if model_cls.categorical:
-        column = model_cls.categorical[0]
+    if derived.raw(model_cls, model_cls.categorical):
+        column = derived.raw(model_cls, model_cls.categorical)[0]
         novel = frame.copy()
         novel.loc[novel.index[:5], column] = "never-seen-level"
         scored = model.score(novel, max_unseen=0.1)

@@ -43,6 +43,8 @@ class Model:
     format: ClassVar[str]  # the model file's format (shared.formats)
     trusted: ClassVar[tuple[str, ...]] = ()  # types beyond the format's own that loading a model file may build
     sample_rows: ClassVar[int] = 5000
+    derived: ClassVar[tuple[str, ...]] = ()  # features ``_derive`` computes from ``derived_from`` (shared.derived)
+    derived_from: ClassVar[tuple[str, ...]] = ()
     # Each field of ``Params`` -> the estimator's argument it sets. Every field must be here: a hyperparameter
     # that is validated and shown in help but never reaches the estimator would be a silent wrong result.
     estimator_params: ClassVar[dict[str, str]] = {}
@@ -81,6 +83,10 @@ class Model:
         self._dry_run = bool(dry_run)
 
     # -- what a model or its family supplies -----------------------------------------------------
+
+    def _derive(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """The ``derived`` features of a batch of input rows (their ``derived_from`` columns), row for row."""
+        raise NotImplementedError
 
     def _make_sample(self, rows: int, rng: np.random.Generator) -> pd.DataFrame:
         """Return ``rows`` rows of realistic synthetic data drawn from ``rng``."""

@@ -52,20 +52,25 @@ def stream(
     as_of: dt.date | None,
     max_unseen: float,
     empty_ok: bool,
+    derive: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    reads: list[str] | None = None,
 ) -> dict[str, Any]:
     """Score ``units`` of ``source`` into ``target`` with ``predict`` (prepared features in, predictions out);
     return rows and the unseen-levels report.
 
-    With ``empty_ok`` (a shard), no rows writes an empty file; otherwise it is NothingToDo.
+    With ``empty_ok`` (a shard), no rows writes an empty file; otherwise it is NothingToDo. ``derive`` adds the
+    model's derived features to each batch of ``reads`` (the input columns the features need).
     """
     import pyarrow as pa
 
     id_column = output.id_column if output.id_column in source.columns else None
-    columns = list(dict.fromkeys([*schema.columns, *([id_column] if id_column else []), *output.keep]))
+    inputs = reads if reads is not None else list(schema.columns)
+    columns = list(dict.fromkeys([*inputs, *([id_column] if id_column else []), *output.keep]))
     # A CSV's ids and kept columns are text as written: never guessed block by block (a kept numeric feature is
     # the number the model read).
     types = {name: pa.string() for name in [*output.keep, *([id_column] if id_column else [])]}
-    types |= {name: pa.float64() for name in schema.numeric} | {name: pa.string() for name in schema.categorical}
+    types |= {name: pa.float64() for name in schema.numeric if name in inputs}
+    types |= {name: pa.string() for name in schema.categorical if name in inputs}
     unseen: Counter[str] = Counter()
     rows = unseen_rows = 0
     throttle = Throttle()
@@ -73,7 +78,8 @@ def stream(
         for batch in source.batches(units, columns, batch_rows, types):
             if batch.num_rows == 0:
                 continue
-            features, masks = schema.prepare(batch.select(schema.columns).to_pandas(), source.name)
+            rows_in = batch.select(inputs).to_pandas()
+            features, masks = schema.prepare(derive(rows_in) if derive else rows_in, source.name)
             counted = count_unseen(masks)
             unseen.update(counted["unseen_levels"])
             unseen_rows += counted["rows_with_unseen_levels"]
@@ -89,7 +95,7 @@ def stream(
         report = {"unseen_levels": dict(unseen), "rows_with_unseen_levels": unseen_rows}
         judge_unseen(report, rows, max_unseen)
     log.info("wrote %d predictions to %s (%.0f rows/s)", rows, target, throttle.rate(rows))
-    ignored = [c for c in source.columns if c not in {*schema.columns, output.id_column, *output.keep}]
+    ignored = [c for c in source.columns if c not in {*inputs, output.id_column, *output.keep}]
     return {"rows": rows, "ignored_columns": ignored, **report}
 
 

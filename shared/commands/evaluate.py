@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from shared import artifacts, dryrun, inputs, params, versions
+from shared import artifacts, derived, dryrun, inputs, params, versions
 from shared.params import Bounds, Check, TablePath
 
 if TYPE_CHECKING:
@@ -33,11 +33,13 @@ def evaluate(
         store = Store(model._store_url)
         manifest = store.resolve(model.name, artifacts.resolve_version(version))
         stored = artifacts.stored_schema(model, manifest)
-        columns = [*stored.columns, *labelled]
-        return dryrun.plan(model, "evaluate", store, data, columns, kinds=stored.kinds, version=manifest["version"])
+        columns = derived.inputs_of(model, [*stored.columns, *labelled])
+        kinds = {k: v for k, v in stored.kinds.items() if k in columns}
+        return dryrun.plan(model, "evaluate", store, data, columns, kinds=kinds, version=manifest["version"])
     _, manifest, schema, fitted = artifacts.load(model, version)
-    required = [*schema.columns, *labelled]
-    frame = inputs.read_frame(model, data, inputs.HOLDOUT_SEED, kinds=schema.kinds, required=required)
+    required = derived.inputs_of(model, [*schema.columns, *labelled])
+    kinds = {k: v for k, v in schema.kinds.items() if k in required}
+    frame = derived.apply(model, inputs.read_frame(model, data, inputs.HOLDOUT_SEED, kinds=kinds, required=required))
     features, unseen = schema.prepare(frame)
     ids = [model.id_column] if model.id_column else []
     report = scoring.check_unseen(schema, frame, (*ids, *labelled), max_unseen, unseen)

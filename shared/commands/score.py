@@ -7,7 +7,7 @@ import functools
 import logging
 from typing import TYPE_CHECKING, Annotated, Any
 
-from shared import artifacts, dryrun, inputs, overlap, params, versions
+from shared import artifacts, derived, dryrun, inputs, overlap, params, versions
 from shared import shards as sharding
 from shared.errors import BadArgument, BadData, NothingToDo, shown
 from shared.params import Bounds, Check, TablePath
@@ -76,20 +76,21 @@ def score(
             source = Input.open(data)  # a file, a folder or a glob, as the real run reads it
             overlap.refuse(target, data, "--output", source.files)
         facts = {"version": manifest["version"], "output": target, "shard": str(part) if part else None}
-        columns = list(dict.fromkeys([*stored.columns, *kept, *_ids(model)]))
+        columns = derived.inputs_of(model, dict.fromkeys([*stored.columns, *kept, *_ids(model)]))
         if source is not None:
             _check_kept_types(source, kept)
-        return dryrun.plan(
-            model, "score", store, data, columns, source, kinds=stored.kinds, forbidden=model.label, **facts
-        )
+        kinds = {k: v for k, v in stored.kinds.items() if k in columns}
+        return dryrun.plan(model, "score", store, data, columns, source, kinds=kinds, forbidden=model.label, **facts)
     store, manifest, schema, fitted = artifacts.load(model, version)
     if inputs.is_frame(data) and output is None and part is None:  # in Python: a frame in, a frame out
         return _score_frame(model, fitted, schema, manifest, data, as_of, max_unseen, kept)
-    source = inputs.source(model, data, [*schema.columns, *_ids(model), *kept, *([model.label] if model.label else [])])
+    wanted = [*schema.columns, *_ids(model), *kept, *([model.label] if model.label else [])]
+    source = inputs.source(model, data, derived.inputs_of(model, wanted))
     target = _target(model, output, part, store, manifest)
     overlap.refuse(target, data if not inputs.is_frame(data) else None, "--output", source.files)
-    needed = list(dict.fromkeys([*schema.columns, *kept, *_ids(model)]))
-    source.check(needed, schema.kinds, forbidden=model.label)  # every file, before any row is read
+    needed = derived.inputs_of(model, dict.fromkeys([*schema.columns, *kept, *_ids(model)]))
+    kinds = {k: v for k, v in schema.kinds.items() if k in needed}
+    source.check(needed, kinds, forbidden=model.label)  # every file, before any row is read
     scoring.refuse_label(model.label, source.columns)
     require_columns(inputs.Columns(source.columns), needed, source.name)
     _check_kept_types(source, kept)
@@ -112,6 +113,8 @@ def score(
         as_of=as_of,
         max_unseen=max_unseen,
         empty_ok=part is not None,
+        derive=functools.partial(derived.apply, model, what=source.name),
+        reads=derived.inputs_of(model, schema.columns),
     )
     sharded = {"shard": str(part), "shard_source": part.source} if part else {}
     return {"model": model.name, "version": manifest["version"], **done, "output": target, **sharded}
@@ -192,6 +195,8 @@ def _score_frame(
         raise BadData(msg)
     if len(frame) == 0:
         raise NothingToDo("in-memory DataFrame has no rows; nothing to do, nothing written")
+    require_columns(frame, derived.inputs_of(model, schema.columns), "in-memory DataFrame")
+    frame = derived.apply(model, frame, "in-memory DataFrame")
     features, unseen = schema.prepare(frame)
     reported = (*_ids(model), *kept, *([model.label] if model.label else []))
     report = scoring.check_unseen(schema, frame, reported, limit, unseen)

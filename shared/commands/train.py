@@ -8,7 +8,7 @@ import logging
 import os
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from shared import dryrun, fitting, inputs, overlap, params, versions
+from shared import derived, dryrun, fitting, inputs, overlap, params, versions
 from shared import split as splitting
 from shared.errors import BadArgument, BadData, NothingToDo
 from shared.params import Bounds, Check, TablePath
@@ -79,8 +79,9 @@ def train(
     version = check_version_id(run_id) if run_id is not None else new_version_id()
     store.check_writable()
     committed = run_id is not None and store.exists(model.name, version)
-    needed = [*model.numeric, *model.categorical, *([model.label] if model.label else [])]
+    needed = derived.inputs_of(model, [*model.numeric, *model.categorical, *([model.label] if model.label else [])])
     kinds = {**dict.fromkeys(model.numeric, "numeric"), **dict.fromkeys(model.categorical, "categorical")}
+    kinds = {name: kind for name, kind in kinds.items() if name in derived.raw(model, kinds)}
     wanted = [*needed, *([column] if split != "random" and column and column not in needed else [])]
     if model._dry_run:
         if valid_data is not None:
@@ -123,14 +124,16 @@ def train(
         except NothingToDo as exc:  # no rows to measure on is bad data, never a task to skip
             raise BadData(f"--valid_data: {exc}".replace("; nothing to do, nothing written", "")) from None
         frame = pd.concat([frame, held], ignore_index=True)
+    inputs_only = frame
+    frame = derived.apply(model, frame, "training data")
     if holdout_output is not None:
         _check_csv_keeps_levels(model, frame, holdout_output)
     stops = stop_fraction if getattr(cfg, "early_stopping_rounds", 0) else 0.0
     chosen = _split(split, frame, column, valid_fraction, split_seed, stops, valid_from, valid_data, fit_rows)
     trained = fitting.fit_held_out(model, frame, cfg, valid_fraction, split_seed, stop_fraction, split=chosen)
     if holdout_output is not None:
-        kept = [c for c in frame.columns if c in {*needed, model.id_column}]
-        write_table(frame.iloc[trained.split.valid][kept], holdout_output)
+        kept = [c for c in inputs_only.columns if c in {*needed, model.id_column}]
+        write_table(inputs_only.iloc[trained.split.valid][kept], holdout_output)
         log.info("wrote the %d held-out rows to %s", len(trained.split.valid), holdout_output)
 
     record = {
