@@ -51,7 +51,7 @@ def replacing(fs: Any, path: str, *, local: bool, durable: bool = False, shown: 
                 os.fsync(handle.fileno())
         fs.mv(tmp, path)
         if durable and local:
-            _fsync_dir(parent)
+            fsync_dir(parent)
     except BaseException as exc:
         if not transient(exc):
             with contextlib.suppress(Exception):
@@ -60,7 +60,8 @@ def replacing(fs: Any, path: str, *, local: bool, durable: bool = False, shown: 
         raise
 
 
-def _fsync_dir(path: str) -> None:
+def fsync_dir(path: str) -> None:
+    """Make a folder's entries (a file just moved or linked into it) survive a crash."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from shared import faults
 from shared import manifest as shape
-from shared.atomic import replacing
+from shared.atomic import fsync_dir, replacing
 from shared.data import filesystem
 from shared.errors import ArtifactRejected, ConfigError
 
@@ -163,7 +163,7 @@ class LocalBackend(FsspecBackend):
                 os.link(tmp, path)  # atomic and create-only: fails if another attempt committed first
             except FileExistsError:
                 return False
-            _fsync_dir(os.path.dirname(path))
+            fsync_dir(os.path.dirname(path))
             return True
         finally:
             with contextlib.suppress(FileNotFoundError):
@@ -175,7 +175,7 @@ class LocalBackend(FsspecBackend):
             raise PermissionError(13, "Permission denied", existing)
 
     def durable(self, folder: str) -> None:
-        _fsync_dir(folder)  # each file was fsynced as it was written; now the folder entries
+        fsync_dir(folder)  # each file was fsynced as it was written; now the folder entries
 
 
 def _nearest_existing(path: str) -> str:
@@ -194,11 +194,3 @@ def _write_synced(path: str, data: bytes, fault: str) -> None:
         handle.write(data[len(data) // 2 :])
         handle.flush()
         os.fsync(handle.fileno())
-
-
-def _fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
