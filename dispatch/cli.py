@@ -24,7 +24,7 @@ import traceback
 from typing import TYPE_CHECKING, Any
 
 from dispatch import registry
-from dispatch.commandline import MANIFEST, Call, parse
+from dispatch.commandline import MANIFEST, NEW, Call, parse
 from shared.errors import (
     Interrupted,
     LocalIOError,
@@ -104,6 +104,11 @@ def _run(args: list[str]) -> dict[str, Any]:
             msg = f"'{PROG} {MANIFEST}' takes no arguments; got {' '.join(args[1:])!r}"
             raise UsageError(msg)
         return _fire({MANIFEST: _manifest_command()}, [MANIFEST])
+    if args[0] == NEW:
+        from dispatch import scaffold
+
+        name, values = scaffold.parse(args[1:])
+        return scaffold.new(name, **values)
     call = parse(args)
     registry.load(call.model)  # the command line is right; now make sure the model's extra is installed
     return _fire(registry.root([call.model]), fire_args(call))
@@ -159,10 +164,12 @@ def _help(words: list[str]) -> int:
     import fire
 
     if not words:
-        root = {**registry.root(), MANIFEST: _manifest_command()}
+        root = {**registry.root(), MANIFEST: _manifest_command(), NEW: _new_command()}
         command = ["--help"]
     elif words[0] == MANIFEST:
         root, command = {MANIFEST: _manifest_command()}, [MANIFEST, "--help"]
+    elif words[0] == NEW:
+        root, command = {NEW: _new_command()}, [NEW, "--help"]
     else:
         cls = registry.load(words[0], require=False)  # its commands are known even without its extra
         if len(words) == 1:
@@ -190,6 +197,12 @@ def _manifest_command() -> Any:
     from dispatch.manifest import manifest
 
     return manifest
+
+
+def _new_command() -> Any:
+    from dispatch.scaffold import new
+
+    return new
 
 
 def _fail(exc: BaseException, code: int, line: str, debug: bool) -> int:

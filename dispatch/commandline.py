@@ -15,6 +15,7 @@ from shared.errors import UsageError
 from shared.params import Spec
 
 MANIFEST = "manifest"
+NEW = "new"  # ``modelfleet new NAME``: see dispatch.scaffold
 _SECRET_WORDS = {"secret", "password", "passwd", "token", "credential", "credentials", "apikey"}
 _SECRET_PAIRS = re.compile(r"(^|_)(api|access|private|secret|session)_key(_|$)", re.IGNORECASE)
 
@@ -51,7 +52,7 @@ def parse(args: list[str]) -> Call:
     where = f"{model} {command}"
     values: dict[str, Any] = {}
     for token in args[2:]:
-        name, text = _split_flag(token, where, specs)
+        name, text = split_flag(token, where, specs)
         spec = specs[name]
         if name in values:
             msg = f"flag --{name} given more than once for '{where}'; give it once"
@@ -91,7 +92,7 @@ def short_flags(specs: dict[str, Spec]) -> dict[str, str]:
     return {name[0]: name for name in specs if initials.count(name[0]) == 1}
 
 
-def _split_flag(token: str, where: str, specs: dict[str, Spec]) -> tuple[str, str | bool]:
+def split_flag(token: str, where: str, specs: dict[str, Spec]) -> tuple[str, str | bool]:
     """Split ``--name=value``, ``--name``, ``--noname`` or ``-n=value`` into the name and its text (or a bool)."""
     short, _, rest = token[1:].partition("=")
     if token.startswith("-") and not token.startswith("--") and short in short_flags(specs):

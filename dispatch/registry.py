@@ -110,6 +110,11 @@ def names() -> list[str]:
     return sorted(_entry_points())
 
 
+def registered_by(name: str) -> list[str]:
+    """Return the distributions that register model ``name`` (empty for an unknown name)."""
+    return [entry.dist for entry in _entry_points().get(name, ())]
+
+
 def missing_requirements(name: str) -> list[str]:
     """Return the requirements of model ``name``'s extra that are not installed (empty when usable)."""
     installed = _installed()

@@ -1,0 +1,254 @@
+"""`modelfleet new`: what it writes, in a checkout and as a package, and what it refuses with nothing written.
+
+The generated models' own tests, conformance suite and tox environment run end to end in tests/scaffold
+(the `scaffold` tox env); here every run is in-process and nothing is installed.
+"""
+
+import importlib.util
+import json
+import shutil
+import string
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dispatch import scaffold
+from shared.boosted import BoostedTreesModel
+from shared.clustering import ClusteringModel
+
+REPO = Path(__file__).resolve().parents[2]
+BASES = {"boosted": BoostedTreesModel, "clustering": ClusteringModel}
+
+
+@pytest.fixture
+def checkout(tmp_path):
+    """A modelfleet checkout as far as `new` reads it: this repo's pyproject.toml and tox.ini, and models/."""
+    root = tmp_path / "repo"
+    (root / "models").mkdir(parents=True)
+    for name in ("pyproject.toml", "tox.ini"):
+        shutil.copy(REPO / name, root / name)
+    return root
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` with its bytes: what a refused or failed run must leave as it was."""
+    return {str(path.relative_to(root)): path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file()}
+
+
+def load_model(path: Path, name: str):
+    """Import a generated model.py by its path (nothing installed) and return the class it defines."""
+    spec = importlib.util.spec_from_file_location(f"generated_{name}_{abs(hash(str(path)))}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
+    spec.loader.exec_module(module)
+    return getattr(module, scaffold.class_name(name))
+
+
+@pytest.mark.parametrize("family", ["boosted", "clustering"])
+def test_checkout_gets_folder_tests_extra_entry_point_and_tox_env(modelfleet, checkout, family):
+    """In a checkout: the model and its tests are new files, and pyproject.toml and tox.ini register it, every
+    other line they had kept (comments included)."""
+    before = {name: (checkout / name).read_text() for name in ("pyproject.toml", "tox.ini")}
+    done = modelfleet(["new", "upsell", f"--family={family}"], cwd=checkout / "models")  # from a subfolder too
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["model"] == "upsell"
+    assert result["where"] == str(checkout)
+    assert result["created"] == [
+        "models/upsell/__init__.py",
+        "models/upsell/model.py",
+        "tests/models/upsell/test_upsell.py",
+    ]
+    project = tomllib.loads((checkout / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    assert project["entry-points"]["modelfleet.models"]["upsell"] == "models.upsell:Upsell"
+    assert extras["upsell"] == extras[family]
+    assert extras["all"] == ["modelfleet[churn,ltv,segment,upsell]"]
+    assert list(extras).index("upsell") == list(extras).index("segment") + 1  # beside the other models
+    tox = (checkout / "tox.ini").read_text()
+    assert "env_list = lint, core, churn, ltv, segment, upsell, airflow, scaffold\n" in tox
+    assert "[testenv:upsell]\n" in tox
+    assert "pytest tests/models/upsell tests/models/test_common.py --model=upsell {posargs}" in tox
+    for name, text in before.items():  # only the two lists that name every model changed
+        kept = (checkout / name).read_text().splitlines()
+        lost = [line.partition(" =")[0] for line in text.splitlines() if line not in kept]
+        assert lost == (["all"] if name == "pyproject.toml" else ["env_list"])
+    cls = load_model(checkout / "models/upsell/model.py", "upsell")
+    assert issubclass(cls, BASES[family])
+    assert cls.name == "upsell"
+
+
+def test_second_model_goes_after_the_first(modelfleet, checkout):
+    """Two models generated one after the other are both registered, in the order they were made."""
+    for name in ("upsell", "basket"):
+        assert modelfleet(["new", name], cwd=checkout).returncode == 0
+    extras = tomllib.loads((checkout / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert extras["all"] == ["modelfleet[churn,ltv,segment,upsell,basket]"]
+    tox = (checkout / "tox.ini").read_text()
+    assert "env_list = lint, core, churn, ltv, segment, upsell, basket, airflow, scaffold\n" in tox
+
+
+@pytest.mark.parametrize("family", ["boosted", "clustering"])
+def test_package_is_a_whole_installable_project(modelfleet, tmp_path, family):
+    """With --package: a new folder holding pyproject (its entry point), the model package, tests and a README."""
+    done = modelfleet(["new", "acme", f"--family={family}", "--package=teams/acme-models"], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    root = tmp_path / "teams" / "acme-models"
+    assert sorted(tree(root)) == [
+        "README.md",
+        "acme_models/__init__.py",
+        "acme_models/acme/__init__.py",
+        "acme_models/acme/model.py",
+        "pyproject.toml",
+        "tests/test_acme.py",
+    ]
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    assert project["name"] == "acme-models"
+    assert project["entry-points"]["modelfleet.models"] == {"acme": "acme_models.acme:Acme"}
+    assert project["dependencies"][0].startswith(f"modelfleet[{family}]")
+    assert "conformance.checks(Acme)" in (root / "tests/test_acme.py").read_text()
+    assert [path.name for path in (tmp_path / "teams").iterdir()] == ["acme-models"]  # no partial left beside it
+    assert issubclass(load_model(root / "acme_models/acme/model.py", "acme"), BASES[family])
+
+
+@pytest.mark.parametrize("where", ["checkout", "package"])
+def test_dry_run_lists_what_a_run_writes_and_writes_nothing(modelfleet, checkout, tmp_path, where):
+    """--dry_run names the same files as the real run, and the folder stays as it was."""
+    args = ["new", "upsell"] + (["--package=upsell-models"] if where == "package" else [])
+    cwd = checkout if where == "checkout" else tmp_path / "empty"
+    cwd.mkdir(exist_ok=True)
+    before = tree(cwd)
+    planned = json.loads(modelfleet([*args, "--dry_run"], cwd=cwd).stdout)
+    assert planned["dry_run"] is True
+    assert tree(cwd) == before
+    done = json.loads(modelfleet(args, cwd=cwd).stdout)
+    assert {key: planned[key] for key in done} == done
+
+
+BAD = [
+    (["new"], 2, "missing the new model's NAME"),
+    (["new", "--family=boosted"], 2, "missing the new model's NAME"),
+    (["new", "upsell", "--family=forest"], 64, "--family"),
+    (["new", "upsell", "--famly=boosted"], 2, "unknown flag"),
+    (["new", "upsell", "--package=a", "--package=b"], 2, "more than once"),
+    (["new", "churn"], 64, "registered already"),
+    (["new", "new"], 64, "reserved"),
+    (["new", "manifest"], 64, "reserved"),
+    (["new", "class"], 64, "reserved"),
+    (["new", "shared"], 64, "reserved"),
+    (["new", "none"], 64, "reserved"),
+    (["new", "boosted_trees_model"], 64, "reserved"),
+    (["new", "Upsell"], 64, "lowercase"),
+    (["new", "up-sell"], 64, "lowercase"),
+    (["new", "upsell_"], 64, "lowercase"),
+    (["new", "2upsell"], 64, "lowercase"),
+    (["new", "upsell", "--package=taken"], 64, "not empty"),
+    (["new", "upsell", "--package=taken/file.txt"], 64, "is a file"),
+    (["new", "upsell", "--package=shared"], 64, "clash"),
+    (["new", "upsell", "--package=json"], 64, "clash"),
+    (["new", "upsell", "--package=pytest"], 64, "clash"),
+    (["new", "upsell", "--package=1st-models"], 64, "no Python name"),
+    (["new", "upsell", "--package=class"], 64, "no Python name"),
+    (["new", "upsell"], 64, "not inside a modelfleet checkout"),
+]
+
+
+@pytest.mark.parametrize(("args", "code", "says"), BAD, ids=[" ".join(args) for args, _, _ in BAD])
+def test_refused_with_one_line_and_nothing_written(modelfleet, tmp_path, args, code, says):
+    """Each bad invocation exits with its code and one line naming the problem, and writes nothing."""
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "file.txt").write_text("a team's file\n")
+    before = tree(tmp_path)
+    done = modelfleet(args, cwd=tmp_path)
+    assert done.returncode == code, done.stderr
+    assert says in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert done.stdout == ""
+    assert tree(tmp_path) == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["taken"]
+
+
+@pytest.mark.parametrize("name", ["upsell", "basket"])
+def test_refuses_a_model_the_checkout_has_already(modelfleet, checkout, name):
+    """A name the checkout uses (a folder, or an extra and entry point) is refused, and nothing changes."""
+    if name == "upsell":
+        (checkout / "models" / "upsell").mkdir()
+    else:
+        assert modelfleet(["new", "basket"], cwd=checkout).returncode == 0
+    before = tree(checkout)
+    done = modelfleet(["new", name], cwd=checkout)
+    assert done.returncode == 64
+    assert "already" in done.stderr
+    assert tree(checkout) == before
+
+
+WRITES = {"checkout": 5, "package": 6}  # files new upsell writes: 3 new + pyproject and tox.ini; a 6-file package
+
+
+@pytest.mark.parametrize(("where", "failing"), [(where, n) for where, count in WRITES.items() for n in range(count)])
+def test_a_failed_write_leaves_everything_as_it_was(modelfleet, checkout, tmp_path, monkeypatch, where, failing):
+    """A disk error at any file (the 1st, 2nd, ... write) exits 74, and every file is as before: no model folder,
+    no partial, pyproject.toml and tox.ini unchanged."""
+    write, calls = scaffold._write, []
+
+    def failing_write(path, text):
+        calls.append(path)
+        if len(calls) == failing + 1:
+            raise OSError(28, "No space left on device")
+        write(path, text)
+
+    monkeypatch.setattr(scaffold, "_write", failing_write)
+    cwd = checkout if where == "checkout" else tmp_path / "empty"
+    cwd.mkdir(exist_ok=True)
+    before = tree(cwd)
+    args = ["new", "upsell"] + (["--package=upsell-models"] if where == "package" else [])
+    planned = json.loads(modelfleet([*args, "--dry_run"], cwd=cwd).stdout)
+    assert len(planned["created"]) + len(planned["changed"]) == WRITES[where]
+    done = modelfleet(args, cwd=cwd)
+    assert done.returncode == 74, done.stderr
+    assert "No space left on device" in done.stderr
+    assert "nothing was written" in done.stderr
+    assert tree(cwd) == before
+    assert not [path for path in cwd.rglob("*") if "upsell" in path.name]
+
+
+NAME_CHARACTERS = string.ascii_letters + string.digits + "_-. é"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    name=st.text(NAME_CHARACTERS, min_size=1, max_size=45)
+    | st.from_regex(r"[a-z][a-z0-9]{0,6}(_[a-z0-9]{1,5}){0,3}", fullmatch=True)
+)
+def test_any_name_is_generated_under_that_name_or_refused(modelfleet, tmp_path_factory, name):
+    """Generated names: a name is either refused (64, one line, nothing written) or gives a model class whose
+    registered name is exactly that name, with nothing else to edit."""
+    cwd = tmp_path_factory.mktemp("new")
+    done = modelfleet(["new", name, "--package=pkg"], cwd=cwd)
+    if done.returncode != 0:
+        assert done.returncode in (2, 64), done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert not list(cwd.iterdir())
+        return
+    assert scaffold._NAME.fullmatch(name)
+    pyproject = tomllib.loads((cwd / "pkg/pyproject.toml").read_text())
+    target = pyproject["project"]["entry-points"]["modelfleet.models"][name]
+    module, _, attr = target.partition(":")
+    assert module == f"pkg.{name}"
+    cls = load_model(cwd / "pkg" / "pkg" / name / "model.py", name)
+    assert cls.__name__ == attr
+    assert cls.name == name
+
+
+def test_the_readme_shows_what_new_writes(modelfleet, checkout):
+    """The class under 'Adding a model' in the README is the one `new upsell` writes (its declarations)."""
+    section = (REPO / "README.md").read_text().split("## Adding a model", 1)[1]
+    shown = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert modelfleet(["new", "upsell"], cwd=checkout).returncode == 0
+    written = {line.strip() for line in (checkout / "models/upsell/model.py").read_text().splitlines()}
+    declared = [line.strip() for line in shown.splitlines() if line.strip() and "_make_sample" not in line]
+    assert [line for line in declared if line not in written] == []

@@ -1,0 +1,68 @@
+"""End to end: what `modelfleet new` generates installs, passes its own tests and runs, with no edit.
+
+Slow (each installs into a fresh environment), so only the `scaffold` tox env runs them: a separate package in a
+fresh virtual environment (pip-installed beside modelfleet, then its pytest), and a model generated inside a copy
+of this checkout (its tox environment, and the checkout's ruff).
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def run(argv, cwd, env=None, timeout=1800):
+    """Run a command; fail with its last output if it exits non-zero."""
+    done = subprocess.run([str(arg) for arg in argv], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, (
+        f"{' '.join(map(str, argv))} exited {done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    )
+    return done
+
+
+def outside_tox():
+    """This environment without what the running tox set, so that a nested tox or venv is a fresh one."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("TOX_", "VIRTUAL_ENV", "PYTHONPATH", "UV_"))}
+
+
+@pytest.mark.parametrize("family", ["boosted", "clustering"])
+def test_generated_package_installs_and_passes_its_tests(modelfleet, tmp_path, family):
+    """`new acme --package=DIR`, then pip install of modelfleet and the package into a fresh venv, then the
+    package's pytest (the conformance suite included) and its model's train and score through `modelfleet`."""
+    done = modelfleet(["new", "acme", f"--family={family}", "--package=acme-models"], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    env = outside_tox()
+    run([sys.executable, "-m", "uv", "venv", "--quiet", "--python", sys.executable, "venv"], tmp_path, env)
+    python = tmp_path / "venv" / "bin" / "python"
+    run(
+        [sys.executable, "-m", "uv", "pip", "install", "--quiet", "--python", python, REPO, "./acme-models[test]"],
+        tmp_path,
+        env,
+    )
+    run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "acme-models"], tmp_path, env)
+    modelfleet_script = tmp_path / "venv" / "bin" / "modelfleet"
+    trained = json.loads(run([modelfleet_script, "acme", "train", "--store=store"], tmp_path, env).stdout)
+    assert trained["model"] == "acme"
+    scored = json.loads(run([modelfleet_script, "acme", "score", "--store=store"], tmp_path, env).stdout)
+    assert scored["version"] == trained["version"]
+
+
+def test_model_generated_in_the_checkout_passes_its_tox_env(modelfleet, tmp_path):
+    """`new upsell` in a copy of this checkout, then `tox -e upsell` there, and the checkout's ruff on it."""
+    copy = tmp_path / "repo"
+    ignore = shutil.ignore_patterns(".git", ".tox", ".venv", "__pycache__", "*.egg-info", "dist", "build", ".*_cache")
+    shutil.copytree(REPO, copy, ignore=ignore)
+    done = modelfleet(["new", "upsell"], cwd=copy)
+    assert done.returncode == 0, done.stderr
+    env = outside_tox()
+    run([sys.executable, "-m", "ruff", "check", "models", "tests/models"], copy, env)
+    run([sys.executable, "-m", "ruff", "format", "--check", "models", "tests/models"], copy, env)
+    tox = run([sys.executable, "-m", "tox", "-e", "upsell"], copy, env)
+    assert "upsell: OK" in tox.stdout
