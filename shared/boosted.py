@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -182,6 +183,13 @@ class BoostedTreesModel(Model):
             "force_col_wise": True,
             "verbose": -1,
         }
+        sampled = int(booster_params.get("bagging_fraction", 1.0) * len(features))  # LightGBM rounds down too
+        if sampled < 1:
+            msg = (
+                f"--subsample={cfg.subsample:g} samples no row of the {len(features)} fit rows for a tree; give at "
+                f"least {1 / len(features):.2g} (one row), or 1 for every row"
+            )
+            raise BadArgument(msg)
         progress = self._progress(rounds, watch)
         stopping: dict[str, Any] = {}
         if cfg.early_stopping_rounds:
@@ -195,6 +203,7 @@ class BoostedTreesModel(Model):
             booster = lightgbm.train(booster_params, dataset, num_boost_round=rounds, callbacks=[progress], **stopping)
         except lightgbm.basic.LightGBMError as exc:
             text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            text = re.sub(r" at \S+\.(?:cpp|hpp|h), line \d+ ?\.?", "", text)  # LightGBM's source position
             named = [f"--{field}" for field, to in self.estimator_params.items() if to in text or field in text]
             defaults = type(cfg)()
             changed = {k: v for k, v in dataclasses.asdict(cfg).items() if v != getattr(defaults, k)}

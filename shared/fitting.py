@@ -40,15 +40,17 @@ def fit_held_out(
     split_seed: int = 0,
     stop_fraction: float = 0.0,
     split: Split | None = None,
+    max_unseen: float = 1.0,
 ) -> Trained:
     """Hold rows out, learn the schema and fit on the fit rows only, and measure on the held-out rows.
 
     Categorical levels come from the fit rows alone, so a held-out level they lack counts as unseen, as
     it will at scoring time. With early stopping (``cfg.early_stopping_rounds``), ``stop_fraction`` of the rows
     are set apart to stop on: neither fit on nor measured on, so the metrics stay honest. ``split``: rows the
-    caller chose (another split kind, see :mod:`shared.split`); else a random one.
+    caller chose (another split kind, see :mod:`shared.split`); else a random one. More than ``max_unseen`` of
+    the held-out rows with such a level is BadData: those rows would be refused at scoring and at ``evaluate``.
     """
-    from shared.schema import Schema
+    from shared.schema import Schema, judge_unseen
     from shared.split import random_split
 
     stops = bool(getattr(cfg, "early_stopping_rounds", 0))
@@ -63,6 +65,11 @@ def fit_held_out(
             f"{MIN_HELD_OUT_ROWS} held out to measure"
         )
         raise BadData(msg)
+    fix = (
+        "score and evaluate would refuse such rows too: train on more rows, hold out rows that share the fit "
+        "rows' levels (another --split), or raise --max_unseen to measure them as missing"
+    )
+    judge_unseen(schema.report(frame.iloc[split.valid]), len(split.valid), max_unseen, "the held-out rows", fix)
     held_out, held_target = features.iloc[split.valid], None if target is None else target.iloc[split.valid]
     fit_target = None if target is None else target.iloc[split.fit]
     model._check_learnable(fit_target, held_target)

@@ -304,14 +304,19 @@ def _levels(values: Any) -> tuple[str, ...]:
     return tuple(values)
 
 
-def judge_unseen(report: dict[str, Any], rows: int, max_unseen: float) -> None:
-    """BadData if more than ``max_unseen`` of the rows carry categories never seen in training."""
+SCORING_FIX = "check the input, or raise --max_unseen to score them as missing"
+
+
+def judge_unseen(
+    report: dict[str, Any], rows: int, max_unseen: float, what: str = "rows", fix: str = SCORING_FIX
+) -> None:
+    """BadData if more than ``max_unseen`` of the rows (``what``) carry categories never seen in training."""
     share = report["rows_with_unseen_levels"] / rows if rows else 0.0
     if share > max_unseen:
         counts = ", ".join(f"{k}: {v}" for k, v in report["unseen_levels"].items())
         msg = (
-            f"{share:.1%} of rows have categories never seen in training ({counts}), above --max_unseen="
-            f"{max_unseen:g}; check the input, or raise --max_unseen to score them as missing"
+            f"{share:.1%} of {what} have categories never seen in training ({counts}), above --max_unseen="
+            f"{max_unseen:g}; {fix}"
         )
         raise BadData(msg)
 

@@ -36,6 +36,7 @@ def train(
     valid_from: dt.date | None = None,
     valid_data: TablePath | None = None,
     holdout_output: params.TableOutput | None = None,
+    max_unseen: Annotated[float, Bounds(ge=0, le=1)] = 0.05,
     **hyperparameters: Any,
 ) -> dict[str, Any]:
     """Train on DATA and commit a new model version to the store.
@@ -54,6 +55,8 @@ def train(
         valid_from: With --split=time, hold out the rows from this date on.
         valid_data: Hold out these rows instead (another table): fit on all of DATA, measure on these.
         holdout_output: Also write the held-out rows here, to measure the stored version on them.
+        max_unseen: Largest share of held-out rows with a category the fit rows lack (measured as missing, as
+            score would); above it, exit 65, as score and evaluate would on those rows.
     """
     from shared import artifacts, formats
     from shared.data import check_output, write_table
@@ -130,7 +133,9 @@ def train(
         _check_csv_keeps_levels(model, frame, holdout_output)
     stops = stop_fraction if getattr(cfg, "early_stopping_rounds", 0) else 0.0
     chosen = _split(split, frame, column, valid_fraction, split_seed, stops, valid_from, valid_data, fit_rows)
-    trained = fitting.fit_held_out(model, frame, cfg, valid_fraction, split_seed, stop_fraction, split=chosen)
+    trained = fitting.fit_held_out(
+        model, frame, cfg, valid_fraction, split_seed, stop_fraction, split=chosen, max_unseen=max_unseen
+    )
     if holdout_output is not None:
         kept = [c for c in inputs_only.columns if c in {*needed, model.id_column}]
         write_table(inputs_only.iloc[trained.split.valid][kept], holdout_output)

@@ -1,6 +1,8 @@
 """Each boosted-trees hyperparameter changes the model the way it says: observed in the stored model file."""
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from models.churn import Churn
 from shared import artifacts
@@ -128,3 +130,28 @@ def test_what_lightgbm_refuses_exits_64_naming_the_flag(monkeypatch, tmp_path):
     monkeypatch.setattr(lightgbm, "train", refuse)
     with pytest.raises(BadArgument, match=r"^--reg_alpha: LightGBM cannot train"):
         Churn(store=str(tmp_path / "s")).train(reg_alpha=1.0, n_estimators=5)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(subsample=st.floats(1e-12, 1 / 4000, exclude_max=True))
+def test_a_subsample_of_no_row_exits_64_naming_the_flag_in_one_line(modelfleet, tmp_path, subsample):
+    """A --subsample that samples no fit row (4000 of the sample's 5000 rows are fit on) is refused before LightGBM
+    runs, so that its own '[Fatal]' line never reaches stderr beside the one-line error."""
+    done = modelfleet(["churn", "train", f"--store={tmp_path / 's'}", f"--subsample={subsample!r}", "--n_estimators=3"])
+    assert done.returncode == 64, done.stderr
+    errors = [line for line in done.stderr.splitlines() if not line[:4].isdigit()]  # log lines start with the date
+    assert errors == [
+        f"modelfleet: error: --subsample={subsample:g} samples no row of the 4000 fit rows for a tree; "
+        "give at least 0.00025 (one row), or 1 for every row"
+    ]
+    assert "LightGBM" not in done.stderr
+
+
+def test_a_subsample_of_one_row_reaches_lightgbm(tmp_path):
+    """The smallest --subsample that samples a row (1 of 400 fit rows) is no refusal of the flag: LightGBM trains
+    on one row a tree, which teaches nothing, and that is what is refused."""
+    from shared.errors import BadData
+
+    model = Churn(store=str(tmp_path / "s"))
+    with pytest.raises(BadData, match="learned nothing"):
+        model.train(model._sample_frame(500, 1), subsample=1 / 400 + 1e-12, n_estimators=3, min_child_samples=1)
