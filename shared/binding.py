@@ -30,9 +30,14 @@ IMPL = "__modelfleet_command__"  # the attribute of a wrapped method that holds 
 def command_specs(cls: type[Model], command: str) -> list[Spec]:
     """Return the parameters of ``cls``'s command: its signature's, plus the hyperparameters for train."""
     method = getattr(cls, command)
-    impl = getattr(method, IMPL, method)  # a registered class not derived from Model: its plain method
-    specs = params.signature_specs(impl)
-    return specs + params.hyperparameters(cls.Params) if command == "train" else specs
+    return specs_of(cls, command, getattr(method, IMPL, method))  # not derived from Model: its plain method
+
+
+def specs_of(cls: type[Model], command: str, impl: Callable[..., Any]) -> list[Spec]:
+    """The parameters of ``impl`` as ``cls``'s command: those that apply to its Params, then (for train) those."""
+    hyper = getattr(cls, "Params", None)
+    specs = [spec for spec in params.signature_specs(impl) if params.applies(spec, hyper)]
+    return specs + params.hyperparameters(hyper) if command == "train" and hyper is not None else specs
 
 
 def constructor_specs(cls: type[Model]) -> list[Spec]:
@@ -156,7 +161,7 @@ def wrap(cls: type[Model], command: str, impl: Callable[..., Any]) -> Callable[.
     The wrapper's ``__signature__`` and docstring list every parameter (for train, every hyperparameter)
     with its type, bounds and environment variable, which is what Fire shows as the command's help.
     """
-    specs = params.signature_specs(impl) + (params.hyperparameters(cls.Params) if command == "train" else [])
+    specs = specs_of(cls, command, impl)
     names = {spec.name for spec in specs}
     signature = inspect.signature(impl)
     first = next(iter(signature.parameters))

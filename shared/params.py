@@ -72,6 +72,14 @@ class Output:
     never redirect another command's writes."""
 
 
+@dataclasses.dataclass(frozen=True)
+class Needs:
+    """A marker for ``Annotated``: the parameter is one only of a model whose ``Params`` has this field
+    (``stop_fraction`` where there is ``early_stopping_rounds``); other models neither show nor take it."""
+
+    field: str
+
+
 # A table input or output: a Parquet or CSV path, or any fsspec URL. In Python, inputs may be DataFrames.
 TablePath = Annotated[str, Shown("Parquet or CSV path or URL")]
 TableOutput = Annotated[str, Shown("Parquet or CSV path or URL"), Output()]
@@ -175,6 +183,8 @@ class Spec:
     def from_python(self, value: Any, source: str | None = None) -> Any:
         """Check a value given from Python or a config file; BadArgument if it does not fit."""
         source = source or self.name
+        if value is None and self.optional:
+            return None  # an optional parameter given None in Python is the parameter left out
         if isinstance(value, bool) and self.base in (int, float):
             _refuse(source, self.type_name(), repr(value))  # pydantic would quietly take True as 1
         if isinstance(value, str) and value == "" and not self.flag:
@@ -254,6 +264,13 @@ def hyperparameters(params_cls: type) -> list[Spec]:
             annotation = Annotated[annotation, Bounds(**bounds)]
         specs.append(Spec(field.name, annotation, field.default, help_text))
     return specs
+
+
+def applies(spec: Spec, params_cls: Any) -> bool:
+    """Whether ``spec`` is a parameter for a model with hyperparameters ``params_cls`` (see :class:`Needs`)."""
+    needed = [item.field for item in _metadata(spec.annotation) if isinstance(item, Needs)]
+    fields = {f.name for f in dataclasses.fields(params_cls)} if dataclasses.is_dataclass(params_cls) else set()
+    return all(name in fields for name in needed)
 
 
 def signature_specs(fn: Any) -> list[Spec]:

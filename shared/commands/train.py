@@ -30,7 +30,7 @@ def train(
     as_of: dt.date | None = None,
     valid_fraction: Annotated[float, Bounds(gt=0, le=0.9)] = 0.2,
     split_seed: Annotated[int, Bounds(ge=0, le=2**31 - 1)] = 0,
-    stop_fraction: Annotated[float, Bounds(ge=0, le=0.5)] = 0.1,
+    stop_fraction: Annotated[float, Bounds(ge=0, le=0.5), params.Needs("early_stopping_rounds")] = 0.1,
     split: Literal["random", "time", "group"] = "random",
     split_column: Annotated[str, params.Shown("column")] | None = None,
     valid_from: dt.date | None = None,

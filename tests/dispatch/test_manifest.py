@@ -47,3 +47,15 @@ def test_manifest_command_prints_it_without_importing_model_libraries(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert done.stderr.strip().splitlines()[-1] == "[]"
     assert build() == json.loads(done.stdout)
+
+
+def test_stop_fraction_is_a_flag_exactly_of_the_models_that_stop_early(modelfleet, tmp_path):
+    """--stop_fraction sets rows apart for early stopping: a model without --early_stopping_rounds neither shows
+    nor takes it (on the command line it is an unknown flag, exit 2), so nobody sets a flag with no effect."""
+    for name, model in build()["models"].items():
+        train = model["commands"].get("train", {}).get("parameters", {})
+        assert ("stop_fraction" in train) == ("early_stopping_rounds" in train), name
+        if train and "early_stopping_rounds" not in train:
+            done = modelfleet([name, "train", "--stop_fraction=0.2", f"--store={tmp_path}"])
+            assert done.returncode == 2, done.stderr
+            assert "unknown flag" in done.stderr

@@ -109,3 +109,24 @@ def test_a_date_as_text_means_the_same_from_every_source(day, spelled):
         return  # years before 1000 are not written with four digits by strftime
     assert DAY.from_python(text) == DAY.from_text(text) == day
     assert DAY.from_python(day) == day
+
+
+def _optional_specs():
+    import importlib
+
+    from shared.commands import BUILT_IN
+    from shared.params import signature_specs
+
+    return [
+        pytest.param(spec, id=f"{command}--{spec.name}")
+        for command, module in BUILT_IN
+        for spec in signature_specs(getattr(importlib.import_module(module), command))
+        if spec.optional and spec.default is None
+    ]
+
+
+@pytest.mark.parametrize("spec", _optional_specs())
+def test_none_from_python_is_an_optional_parameter_left_out(spec):
+    """Every optional parameter of every command takes None from Python (a wrapper passing its own defaults
+    through), and gives None, as if it were left out; from text None is no value."""
+    assert spec.from_python(None) is None
