@@ -200,9 +200,9 @@ def _manifest_command() -> Any:
 
 
 def _new_command() -> Any:
-    from dispatch.scaffold import new
+    from dispatch.scaffold import shown
 
-    return new
+    return shown()
 
 
 def _fail(exc: BaseException, code: int, line: str, debug: bool) -> int:

@@ -62,7 +62,8 @@ class Entry:
         return found
 
 
-def _normal(name: str) -> str:
+def normal(name: str) -> str:
+    """A distribution or extra name as packaging compares them: ``Upsell-V2`` and ``upsell_v2`` are one name."""
     return re.sub(r"[-_.]+", "_", name).lower()
 
 
@@ -79,7 +80,7 @@ def _installed() -> dict[str, str]:
             for entry in entries:
                 if entry.name.endswith((".dist-info", ".egg-info")) and entry.is_dir():
                     name = entry.name.rsplit(".", 1)[0].split("-", 1)[0]
-                    found.setdefault(_normal(name), entry.path)  # the first on sys.path wins, as for imports
+                    found.setdefault(normal(name), entry.path)  # the first on sys.path wins, as for imports
     return found
 
 
@@ -105,6 +106,11 @@ def _entry_points() -> dict[str, tuple[Entry, ...]]:
     return {name: tuple(by_dist.values()) for name, by_dist in entries.items()}
 
 
+def distributions() -> set[str]:
+    """The normalised names of every distribution installed on sys.path."""
+    return set(_installed())
+
+
 def names() -> list[str]:
     """Return the registered model names, sorted."""
     return sorted(_entry_points())
@@ -118,9 +124,7 @@ def registered_by(name: str) -> list[str]:
 def missing_requirements(name: str) -> list[str]:
     """Return the requirements of model ``name``'s extra that are not installed (empty when usable)."""
     installed = _installed()
-    return [
-        package for package, extra in _entry(name).requires() if extra == name and _normal(package) not in installed
-    ]
+    return [package for package, extra in _entry(name).requires() if extra == name and normal(package) not in installed]
 
 
 def load(name: str, *, require: bool = True) -> type[Model]:

@@ -3,31 +3,37 @@
 Inside a modelfleet checkout it adds the model's folder, its tests, its extra and entry point in
 ``pyproject.toml`` and its tox environment. With ``--package=DIR`` it writes a separate installable package
 instead, for a team's own repository. Everything is checked before anything is written, and a failure leaves
-nothing behind: no half-written folder, no edited file.
+nothing behind (see :mod:`dispatch.changes`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import importlib.util
 import keyword
+import logging
 import os
 import re
+import shlex
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from dispatch import registry
+from dispatch.changes import Changes, read_text
 from dispatch.commandline import MANIFEST, NEW, split_flag
 from shared import __version__
-from shared.errors import BadArgument, ConfigError, LocalIOError, UsageError
+from shared.commands import BUILT_IN
+from shared.errors import BadArgument, ConfigError, UsageError
 
 USAGE = "modelfleet new NAME [--family=boosted|clustering] [--package=DIR] [--dry_run]"
 OWN_PACKAGES = frozenset({"models", "shared", "dispatch"})  # this project's top-level packages
 TOP_LEVEL = frozenset({NEW, MANIFEST})  # words of the command line that are not models
-TEMPLATE_NAMES = frozenset({"BoostedTreesModel", "ClusteringModel", "ClassVar", "Model"})  # a class would shadow
 _NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
-_ALL = re.compile(r"modelfleet\[([^\]]*)\]")
+_TOX_PYTHON = re.compile(r"(?:c?py|pypy|jython|graalpy|ironpython|rustpython)\d*")  # tox reads it as a Python
+_DISTRIBUTION = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")  # a valid project name (PEP 508)
+_ALL = re.compile(r"\s*(modelfleet)\s*\[([^\]]*)\](.*)", re.IGNORECASE | re.DOTALL)
+_ENV_LIST = re.compile(r"^(env_?list[ \t]*=[ \t]*)([^\n]*?)[ \t]*(#[^\n]*)?$", re.MULTILINE)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,14 @@ FAMILIES = {
     "boosted": Family("boosted.py.tmpl", 'metrics["auc"] > 0.65'),
     "clustering": Family("clustering.py.tmpl", 'metrics["silhouette"] > 0.2'),
 }
+
+
+@dataclass
+class Plan:
+    """What ``new`` writes (checked beforehand), and the commands to run next."""
+
+    changes: Changes
+    next: list[str] = field(default_factory=list)
 
 
 def new(
@@ -60,63 +74,104 @@ def new(
             of adding the model to the modelfleet checkout you are in.
         dry_run: say what would be written, and write nothing.
     """
+    from shared import results
+
     check_name(name)
-    plan = in_package(name, family, Path(package)) if package is not None else in_checkout(name, family, Path.cwd())
+    _model(name, family, _values(name, family, "models"))  # its class must not shadow a name of its module
+    plan = in_package(name, family, package) if package is not None else in_checkout(name, family, Path.cwd())
+    changes = plan.changes
+    written = [changes.root] if changes.fresh else [changes.root / p for p in [*changes.created, *changes.changed]]
+    results.refuse_collisions({f"{path}, which the new model writes,": str(path) for path in written})
     result = {
         "model": name,
         "command": NEW,
         "family": family,
-        "where": str(plan.root),
-        "created": sorted(plan.created),
-        "changed": sorted(plan.changed),
+        "where": str(changes.root),
+        "created": sorted(changes.created),
+        "changed": sorted(changes.changed),
         "next": plan.next,
     }
     if dry_run:
         return {"dry_run": True, **result}
-    plan.write()
+    log.info("writing model %s in %s", name, changes.root)
+    changes.apply()
     return result
 
 
-def parse(args: list[str]) -> tuple[str, dict[str, Any]]:
-    """Parse ``NAME [--flag=value ...]`` (what follows ``new``) into the name and typed values."""
-    from shared.params import signature_specs
+def shown() -> Any:
+    """``new`` as Fire's help shows it: plain types (the choices are in its docstring)."""
+    import functools
+    import inspect
 
-    if not args or args[0].startswith("-"):
-        msg = f"missing the new model's NAME; usage: {USAGE}"
-        raise UsageError(msg)
+    from shared.params import display_annotation, signature_specs
+
     specs = {spec.name: spec for spec in signature_specs(new)}
+
+    @functools.wraps(new)
+    def view(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        return new(*args, **kwargs)
+
+    signature = inspect.signature(new)
+    parameters = [
+        p.replace(annotation=display_annotation(specs[p.name]) if p.name in specs else str)
+        for p in signature.parameters.values()
+    ]
+    view.__signature__ = signature.replace(parameters=parameters, return_annotation=inspect.Signature.empty)  # type: ignore[attr-defined]
+    return view
+
+
+def parse(args: list[str]) -> tuple[str, dict[str, Any]]:
+    """Parse ``NAME [--flag=value ...]`` (what follows ``new``; NAME may be given as ``--name=NAME``)."""
+    from shared.params import Spec, signature_specs
+
+    specs = {"name": Spec("name", str), **{spec.name: spec for spec in signature_specs(new)}}
     values: dict[str, Any] = {}
-    for token in args[1:]:
+    for position, token in enumerate(args):
+        if position == 0 and not token.startswith("-"):
+            values["name"] = token
+            continue
         flag, text = split_flag(token, NEW, specs)
         if flag in values:
             msg = f"flag --{flag} given more than once for '{NEW}'; give it once"
             raise UsageError(msg)
         values[flag] = specs[flag].from_text(text)
-    return args[0], values
+    if "name" not in values:
+        msg = f"missing the new model's NAME; usage: {USAGE}"
+        raise UsageError(msg)
+    return values.pop("name"), values
 
 
 def check_name(name: str) -> None:
-    """Refuse a model name that cannot be a Python package, an entry point and a store folder at once."""
+    """Refuse a model name that cannot be a Python package, a class, an entry point, a tox environment and a store
+    folder at once, or that another model's settings would be mistaken for."""
     if not _NAME.fullmatch(name) or len(name) > 40:
         msg = (
             f"model name {name!r} is not usable; a name is lowercase letters and digits, words joined by single "
             "underscores, starting with a letter, at most 40 characters (e.g. upsell or upsell_v2)"
         )
         raise BadArgument(msg)
-    reserved = keyword.iskeyword(name) or name in TOP_LEVEL or name in OWN_PACKAGES
-    if reserved or keyword.iskeyword(class_name(name)) or class_name(name) in TEMPLATE_NAMES:
-        msg = (
-            f"model name {name!r} is reserved (its package or its class {class_name(name)!r} would be a Python "
-            "keyword or a name modelfleet uses); choose another"
-        )
+    cls = class_name(name)
+    if keyword.iskeyword(name) or keyword.iskeyword(cls) or name in TOP_LEVEL | OWN_PACKAGES:
+        msg = f"model name {name!r} is reserved (a Python keyword, or a word of modelfleet's own); choose another"
         raise BadArgument(msg)
-    if name in registry.names():
-        dists = " and ".join(repr(dist) for dist in registry.registered_by(name))
-        msg = (
-            f"a model named {name!r} is registered already (by {dists}); two registrations of one name make both "
-            "unusable: choose another name"
-        )
+    if _TOX_PYTHON.fullmatch(name):
+        msg = f"model name {name!r} is what tox reads as a Python version, not as an environment; choose another"
         raise BadArgument(msg)
+    for model in registry.names():
+        if name == model:
+            dists = " and ".join(repr(dist) for dist in registry.registered_by(name))
+            msg = (
+                f"a model named {name!r} is registered already (by {dists}); two registrations of one name make "
+                "both unusable: choose another name"
+            )
+            raise BadArgument(msg)
+        command = name.removeprefix(f"{model}_") if name.startswith(f"{model}_") else None
+        if command in {command for command, _ in BUILT_IN}:
+            msg = (
+                f"model name {name!r} is model {model!r} and its command {command!r}: the variables "
+                f"MODELFLEET_{name.upper()}_* would set both; choose another name"
+            )
+            raise BadArgument(msg)
 
 
 def class_name(name: str) -> str:
@@ -124,108 +179,58 @@ def class_name(name: str) -> str:
     return "".join(word.capitalize() for word in name.split("_"))
 
 
-@dataclass
-class Plan:
-    """What ``new`` writes: files to create and files to change (relative to ``root``), checked beforehand."""
-
-    root: Path
-    created: dict[str, str] = field(default_factory=dict)
-    changed: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (text now, new text)
-    fresh: bool = False  # root itself is new: built beside it, then moved into place whole
-    next: list[str] = field(default_factory=list)
-
-    def write(self) -> None:
-        """Write everything, or (on any failure) nothing."""
-        try:
-            if self.fresh:
-                self._write_fresh()
-            else:
-                self._write_into()
-        except OSError as exc:
-            msg = f"cannot write the new model in {self.root}: {exc.strerror or exc}; nothing was written"
-            raise LocalIOError(msg) from exc
-
-    def _write_fresh(self) -> None:
-        import shutil
-        import tempfile
-
-        self.root.parent.mkdir(parents=True, exist_ok=True)
-        building = Path(tempfile.mkdtemp(prefix=f".{self.root.name}.", dir=self.root.parent))
-        try:
-            for path, text in self.created.items():
-                _write(building / path, text)
-            if self.root.is_dir():
-                self.root.rmdir()  # checked empty; it is replaced by the finished folder
-            building.rename(self.root)
-        except BaseException:
-            shutil.rmtree(building, ignore_errors=True)
-            raise
-
-    def _write_into(self) -> None:
-        made: list[Path] = []
-        replaced: list[tuple[Path, str]] = []
-        try:
-            for path, text in self.created.items():
-                for parent in reversed((self.root / path).parents):
-                    if not parent.exists():
-                        parent.mkdir()
-                        made.append(parent)
-                _write(self.root / path, text)
-                made.append(self.root / path)
-            for path, (before, after) in self.changed.items():
-                if (self.root / path).read_text(encoding="utf-8") != before:
-                    msg = f"{path} changed while the new model was being written; run `modelfleet new` again"
-                    raise ConfigError(msg)
-                _write(self.root / path, after)
-                replaced.append((self.root / path, before))
-        except BaseException:
-            for target, before in replaced:
-                with contextlib.suppress(OSError):
-                    _write(target, before)
-            for made_path in reversed(made):
-                with contextlib.suppress(OSError):
-                    if made_path.is_dir():
-                        made_path.rmdir()
-                    else:
-                        made_path.unlink()
-            raise
-
-
-def in_package(name: str, family: str, folder: Path) -> Plan:
-    """The plan for a separate package in ``folder``: its pyproject, the model, its tests, a README."""
-    folder = folder.expanduser().absolute()
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+def in_package(name: str, family: str, given: str) -> Plan:
+    """The plan for a separate package in folder ``given``: its pyproject, the model, its tests, a README."""
+    folder = Path(os.path.abspath(os.path.expanduser(given)))  # '..' and '.' resolved, as the shell would
+    if os.path.islink(folder):
+        folder = Path(os.path.realpath(folder))
+    cwd = Path.cwd().resolve()
+    if folder.resolve() == cwd or folder.resolve() in cwd.parents:
+        msg = f"--package={given} is the folder you are in (or holds it); give a new folder, e.g. ../{name}-models"
+        raise BadArgument(msg)
+    try:
+        taken = folder.exists() and (not folder.is_dir() or any(folder.iterdir()))
+    except OSError as exc:
+        raise BadArgument(f"--package={given}: {exc.strerror or exc}") from None
+    if taken:
         what = "a folder that is not empty" if folder.is_dir() else "a file"
         msg = f"--package={folder} is {what}; give a new (or empty) folder for the package, nothing is overwritten"
         raise BadArgument(msg)
     dist = folder.name
     package = re.sub(r"[-.]+", "_", dist).lower()
-    if not package.isidentifier() or keyword.iskeyword(package):
+    if not dist.isascii() or not _DISTRIBUTION.fullmatch(dist) or not package.isidentifier():
         msg = (
-            f"--package={folder}: its folder name {dist!r} gives the import package {package!r}, which is no Python "
-            "name; name the folder with letters, digits, '-' or '_', starting with a letter (e.g. acme-models)"
+            f"--package={given}: its folder name {dist!r} is no project name that gives a Python package; name the "
+            "folder with ASCII letters, digits, '-' or '_', starting with a letter and ending with a letter or digit "
+            "(e.g. acme-models)"
         )
         raise BadArgument(msg)
-    if package in OWN_PACKAGES or importlib.util.find_spec(package) is not None:
+    clash = _installed_module(package) if package not in OWN_PACKAGES else "modelfleet's own"
+    if keyword.iskeyword(package) or clash:
         msg = (
-            f"--package={folder}: its import package {package!r} would clash with the package of that name that "
-            f"{'modelfleet has' if package in OWN_PACKAGES else 'is installed here'}; name the folder differently "
-            f"(e.g. {package}_models)"
+            f"--package={given}: its import package {package!r} would clash with {clash or 'a Python keyword'}; "
+            f"name the folder differently (e.g. {package}_models)"
+        )
+        raise BadArgument(msg)
+    if registry.normal(dist) in registry.distributions():
+        msg = (
+            f"--package={given}: a distribution named {dist!r} is installed here already; installing the package "
+            f"would replace it: name the folder differently (e.g. {dist}-models)"
         )
         raise BadArgument(msg)
     values = _values(name, family, package)
     values.update(dist=dist, version=__version__, family=family, module=f"{package}.{name}.model")
-    plan = Plan(folder, fresh=True)
-    plan.created = {
+    changes = Changes(folder, fresh=True)
+    changes.created = {
         "pyproject.toml": _render("pyproject.toml.tmpl", values),
         "README.md": _render("README.md.tmpl", values),
         f"{package}/__init__.py": _render("package_init.py.tmpl", values),
         f"{package}/{name}/__init__.py": _render("init.py.tmpl", values),
-        f"{package}/{name}/model.py": _render(FAMILIES[family].template, values),
+        f"{package}/{name}/model.py": _model(name, family, values),
         f"tests/test_{name}.py": _render("test_package.py.tmpl", values),
     }
-    plan.next = [f"pip install -e '{folder}[test]'", f"pytest {folder}", f"modelfleet {name} train"]
-    return plan
+    quoted = shlex.quote(f"{folder}[test]")
+    return Plan(changes, [f"pip install -e {quoted}", f"pytest {shlex.quote(str(folder))}", f"modelfleet {name} train"])
 
 
 def in_checkout(name: str, family: str, start: Path) -> Plan:
@@ -237,44 +242,44 @@ def in_checkout(name: str, family: str, start: Path) -> Plan:
         if (root / taken).exists():
             msg = f"{root / taken} exists already; choose another name, or remove it first"
             raise BadArgument(msg)
-    pyproject_text = (root / "pyproject.toml").read_text(encoding="utf-8")
-    tox_text = (root / "tox.ini").read_text(encoding="utf-8")
-    doc = tomlkit.parse(pyproject_text)
-    extras = doc["project"].get("optional-dependencies")  # type: ignore[union-attr]
-    entry_points = doc["project"].get("entry-points", {}).get(registry.GROUP)  # type: ignore[union-attr]
+    pyproject_text, tox_text = read_text(root / "pyproject.toml"), read_text(root / "tox.ini")
+    doc = tomlkit.parse(pyproject_text.replace("\r\n", "\n"))
+    project = doc.get("project", {})
+    extras = project.get("optional-dependencies")
+    entry_points = project.get("entry-points", {}).get(registry.GROUP)
     if extras is None or family not in extras or entry_points is None:
         msg = (
             f"{root / 'pyproject.toml'} needs the extra {family!r} (the family's libraries, which the new model's "
             f"extra copies) and the [project.entry-points.{registry.GROUP!r}] table; restore them from modelfleet"
         )
         raise ConfigError(msg)
-    if name in extras or name in entry_points:
+    if registry.normal(name) in {registry.normal(key) for key in [*extras, *entry_points]}:
         msg = f"pyproject.toml has an extra or entry point named {name!r} already; choose another name"
         raise BadArgument(msg)
+    if "all" in extras:
+        _add_to_all(extras["all"], name)
     models = [model for model in entry_points if model in extras]
     requires = tomlkit.array()
     requires.extend(str(item) for item in extras[family])
-    if models:  # beside the other models' extras (tomlkit keeps the file's comments and layout)
+    try:  # beside the other models' extras (tomlkit keeps the file's comments and layout)
         extras.value._insert_after(models[-1], name, requires)
-    else:
+    except (AttributeError, IndexError, KeyError):
         extras[name] = requires
-    if "all" in extras:
-        extras["all"] = [_with_extra(item, name) for item in extras["all"]]
     entry_points[name] = f"models.{name}:{class_name(name)}"
     values = _values(name, family, "models")
     values["module"] = f"models.{name}.model"
-    plan = Plan(root)
-    plan.created = {
+    changes = Changes(root)
+    changes.created = {
         f"models/{name}/__init__.py": _render("init.py.tmpl", values),
-        f"models/{name}/model.py": _render(FAMILIES[family].template, values),
+        f"models/{name}/model.py": _model(name, family, values),
         f"tests/models/{name}/test_{name}.py": _render("test_model.py.tmpl", values),
     }
-    plan.changed = {
+    changes.changed = {
         "pyproject.toml": (pyproject_text, tomlkit.dumps(doc)),
-        "tox.ini": (tox_text, with_tox_env(tox_text, name, after=list(entry_points))),
+        "tox.ini": (tox_text, with_tox_env(tox_text.replace("\r\n", "\n"), name, after=list(entry_points))),
     }
-    plan.next = [f"pip install -e '.[{name}]'", f"modelfleet {name} train", f"tox -e {name}"]
-    return plan
+    at = shlex.quote(str(root))
+    return Plan(changes, [f"cd {at} && pip install -e '.[{name}]'", f"modelfleet {name} train", f"tox -e {name}"])
 
 
 def checkout(start: Path) -> Path:
@@ -282,12 +287,16 @@ def checkout(start: Path) -> Path:
     import tomllib
 
     for folder in (start.absolute(), *start.absolute().parents):
-        try:
-            with open(folder / "pyproject.toml", "rb") as handle:
-                project = tomllib.load(handle).get("project", {})
-        except (OSError, tomllib.TOMLDecodeError):
+        if not (folder / "pyproject.toml").is_file():
             continue
-        if project.get("name") == "modelfleet" and (folder / "models").is_dir() and (folder / "tox.ini").is_file():
+        looks_like = (folder / "models").is_dir() and (folder / "tox.ini").is_file()
+        try:
+            project = tomllib.loads(read_text(folder / "pyproject.toml")).get("project", {})
+        except tomllib.TOMLDecodeError as exc:
+            if looks_like:
+                raise ConfigError(f"{folder / 'pyproject.toml'} is no valid TOML: {exc}") from None
+            continue
+        if project.get("name") == "modelfleet" and looks_like:
             return folder
     msg = (
         f"{start.absolute()} is not inside a modelfleet checkout (no pyproject.toml of project 'modelfleet' with "
@@ -299,17 +308,21 @@ def checkout(start: Path) -> Path:
 def with_tox_env(text: str, name: str, after: list[str]) -> str:
     """tox.ini with a ``[testenv:NAME]`` environment for the model, listed in ``env_list`` after the last
     environment named in ``after`` (the other models), or last."""
-    env_list = re.search(r"^(env_list\s*=[ \t]*)(\S[^\n]*)$", text, re.MULTILINE)
-    if env_list is None:
-        msg = "tox.ini has no one-line env_list in its [tox] section; add the new model's environment by hand"
+    found = _ENV_LIST.search(text)
+    following = text[found.end() + 1 :].split("\n", 1)[0] if found else ""
+    if found is None or not found.group(2) or found.group(2).endswith(",") or following[:1] in (" ", "\t"):
+        msg = (
+            "tox.ini has no one-line env_list in its [tox] section (it is missing, or it spans lines); put it on one "
+            f"line, or add the environment [testenv:{name}] by hand"
+        )
         raise ConfigError(msg)
-    listed = [env.strip() for env in env_list.group(2).split(",")]
+    listed = [env.strip() for env in found.group(2).split(",")]
     if name in listed or re.search(rf"^\[testenv:[^\]]*\b{name}\b[^\]]*\]", text, re.MULTILINE):
         msg = f"tox.ini has an environment named {name!r} already; choose another name"
         raise BadArgument(msg)
-    start, end = env_list.span(2)
     models = [position for position, env in enumerate(listed) if env in after]
     listed.insert(models[-1] + 1 if models else len(listed), name)
+    start, end = found.span(2)
     text = f"{text[:start]}{', '.join(listed)}{text[end:]}"
     section = (
         f"\n[testenv:{name}]\n"
@@ -321,10 +334,30 @@ def with_tox_env(text: str, name: str, after: list[str]) -> str:
     return text.rstrip("\n") + "\n" + section
 
 
-def _with_extra(item: Any, name: str) -> str:
-    """``modelfleet[a,b]`` -> ``modelfleet[a,b,name]``; any other requirement as it is."""
-    found = _ALL.fullmatch(str(item))
-    return f"modelfleet[{found.group(1)},{name}]" if found else str(item)
+def _add_to_all(requirements: Any, name: str) -> None:
+    """Add ``name`` to the ``modelfleet[...]`` requirement of the ``all`` extra, in place (its comments kept)."""
+    for position, item in enumerate(requirements):
+        found = _ALL.fullmatch(str(item))
+        if found:
+            listed = [extra.strip() for extra in found.group(2).split(",") if extra.strip()]
+            requirements[position] = f"{found.group(1)}[{','.join([*listed, name])}]{found.group(3)}"
+            return
+    msg = "pyproject.toml's extra 'all' has no requirement modelfleet[...] to add the new model to; restore it"
+    raise ConfigError(msg)
+
+
+def _installed_module(package: str) -> str | None:
+    """What an importable top-level module named ``package`` is (outside the current folder), or None."""
+    import importlib.machinery
+
+    if package in sys.builtin_module_names or package in sys.stdlib_module_names:
+        return "the standard library's module of that name"
+    here = {"", os.getcwd()}
+    try:
+        spec = importlib.machinery.PathFinder.find_spec(package, [p for p in sys.path if p not in here])
+    except (ImportError, ValueError):
+        return "an installed module of that name"
+    return f"the installed package {package!r} ({spec.origin or 'a namespace package'})" if spec else None
 
 
 def _values(name: str, family: str, package: str) -> dict[str, str]:
@@ -333,10 +366,40 @@ def _values(name: str, family: str, package: str) -> dict[str, str]:
         "name": name,
         "cls": cls,
         "package": package,
+        "imported": cls if not cls.startswith("Test") else "ModelUnderTest",  # pytest collects a Test* name
+        "alias": "" if not cls.startswith("Test") else " as ModelUnderTest",
         "summary": f"{cls}: a {family} model, generated by `modelfleet new`.",
         "name_line": "" if cls.lower() == name else f'    name = "{name}"\n\n',
         "learns": FAMILIES[family].learns,
     }
+
+
+def _model(name: str, family: str, values: dict[str, str]) -> str:
+    """The model's module; BadArgument if its class would shadow a name the module defines or imports."""
+    import ast
+
+    text = _render(FAMILIES[family].template, values)
+    if _top_level_names(ast.parse(text).body).count(values["cls"]) > 1:
+        msg = f"model name {name!r} gives class {values['cls']!r}, a name its module uses already; choose another"
+        raise BadArgument(msg)
+    return text
+
+
+def _top_level_names(body: list[Any]) -> list[str]:
+    """The names a module's statements bind: classes, functions, imports and assignments (inside ifs too)."""
+    import ast
+
+    names: list[str] = []
+    for node in body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
+            names.append(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.extend(alias.asname or alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.Assign):
+            names.extend(target.id for target in node.targets if isinstance(target, ast.Name))
+        elif isinstance(node, ast.If):
+            names.extend(_top_level_names(node.body + node.orelse))
+    return names
 
 
 def _render(template: str, values: dict[str, str]) -> str:
@@ -345,19 +408,3 @@ def _render(template: str, values: dict[str, str]) -> str:
 
     text = resources.files("dispatch").joinpath("templates", template).read_text(encoding="utf-8")
     return string.Template(text).substitute(values)
-
-
-def _write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` whole: a temporary file beside it, moved into place."""
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise

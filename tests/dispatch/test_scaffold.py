@@ -6,6 +6,8 @@ The generated models' own tests, conformance suite and tox environment run end t
 
 import importlib.util
 import json
+import os
+import re
 import shutil
 import string
 import sys
@@ -16,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dispatch import scaffold
+from dispatch import changes, scaffold
 from shared.boosted import BoostedTreesModel
 from shared.clustering import ClusteringModel
 
@@ -141,7 +143,11 @@ BAD = [
     (["new", "class"], 64, "reserved"),
     (["new", "shared"], 64, "reserved"),
     (["new", "none"], 64, "reserved"),
-    (["new", "boosted_trees_model"], 64, "reserved"),
+    (["new", "boosted_trees_model"], 64, "uses already"),
+    (["new", "p_l_a_n_s"], 64, "uses already"),
+    (["new", "c_h_a_n_n_e_l_s", "--family=clustering"], 64, "uses already"),
+    (["new", "py310"], 64, "Python version"),
+    (["new", "churn_train"], 64, "would set both"),
     (["new", "Upsell"], 64, "lowercase"),
     (["new", "up-sell"], 64, "lowercase"),
     (["new", "upsell_"], 64, "lowercase"),
@@ -151,8 +157,16 @@ BAD = [
     (["new", "upsell", "--package=shared"], 64, "clash"),
     (["new", "upsell", "--package=json"], 64, "clash"),
     (["new", "upsell", "--package=pytest"], 64, "clash"),
-    (["new", "upsell", "--package=1st-models"], 64, "no Python name"),
-    (["new", "upsell", "--package=class"], 64, "no Python name"),
+    (["new", "upsell", "--package=1st-models"], 64, "gives a Python package"),
+    (["new", "upsell", "--package=café"], 64, "gives a Python package"),
+    (["new", "upsell", "--package=abc-"], 64, "gives a Python package"),
+    (["new", "upsell", "--package=class"], 64, "clash with a Python keyword"),
+    (["new", "upsell", "--package=__main__"], 64, "gives a Python package"),
+    (["new", "upsell", "--package=modelfleet"], 64, "installed here already"),
+    (["new", "upsell", "--package=scikit-learn"], 64, "installed here already"),
+    (["new", "upsell", "--package=" + "x" * 300], 64, "too long"),
+    (["new", "upsell", "--package=."], 64, "the folder you are in"),
+    (["new", "upsell", "--package=taken/.."], 64, "the folder you are in"),
     (["new", "upsell"], 64, "not inside a modelfleet checkout"),
 ]
 
@@ -193,15 +207,15 @@ WRITES = {"checkout": 5, "package": 6}  # files new upsell writes: 3 new + pypro
 def test_a_failed_write_leaves_everything_as_it_was(modelfleet, checkout, tmp_path, monkeypatch, where, failing):
     """A disk error at any file (the 1st, 2nd, ... write) exits 74, and every file is as before: no model folder,
     no partial, pyproject.toml and tox.ini unchanged."""
-    write, calls = scaffold._write, []
+    write, calls = changes._write_bytes, []
 
-    def failing_write(path, text):
+    def failing_write(path, data, mode):
         calls.append(path)
         if len(calls) == failing + 1:
             raise OSError(28, "No space left on device")
-        write(path, text)
+        write(path, data, mode)
 
-    monkeypatch.setattr(scaffold, "_write", failing_write)
+    monkeypatch.setattr(changes, "_write_bytes", failing_write)
     cwd = checkout if where == "checkout" else tmp_path / "empty"
     cwd.mkdir(exist_ok=True)
     before = tree(cwd)
@@ -252,3 +266,95 @@ def test_the_readme_shows_what_new_writes(modelfleet, checkout):
     written = {line.strip() for line in (checkout / "models/upsell/model.py").read_text().splitlines()}
     declared = [line.strip() for line in shown.splitlines() if line.strip() and "_make_sample" not in line]
     assert [line for line in declared if line not in written] == []
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_edited_files_keep_their_mode_line_endings_and_links(modelfleet, checkout):
+    """pyproject.toml with CRLF line endings and mode 664 stays CRLF and 664; tox.ini, a link, stays a link and
+    the file it names gets the edit; new files get the mode the umask gives."""
+    pyproject = checkout / "pyproject.toml"
+    pyproject.write_bytes(pyproject.read_bytes().replace(b"\n", b"\r\n"))
+    pyproject.chmod(0o664)
+    (checkout / "conf").mkdir()
+    (checkout / "tox.ini").rename(checkout / "conf" / "tox.ini")
+    (checkout / "tox.ini").symlink_to("conf/tox.ini")
+    assert modelfleet(["new", "upsell"], cwd=checkout).returncode == 0
+    data = pyproject.read_bytes()
+    assert data.count(b"\r\n") == data.count(b"\n")
+    assert b'upsell = "models.upsell:Upsell"\r\n' in data
+    assert pyproject.stat().st_mode & 0o777 == 0o664
+    assert (checkout / "tox.ini").is_symlink()
+    assert "[testenv:upsell]" in (checkout / "conf" / "tox.ini").read_text()
+    assert (checkout / "models/upsell/model.py").stat().st_mode & 0o777 == 0o666 & ~_umask()
+    assert (checkout / "models/upsell").stat().st_mode & 0o777 == 0o777 & ~_umask()
+
+
+def test_an_empty_package_folder_is_kept_with_its_mode(modelfleet, tmp_path):
+    """An empty folder given as --package stays the same folder (same inode and mode); the files move into it."""
+    folder = tmp_path / "acme-models"
+    folder.mkdir(mode=0o750)
+    folder.chmod(0o750)
+    inode = folder.stat().st_ino
+    assert modelfleet(["new", "acme", f"--package={folder}"], cwd=tmp_path).returncode == 0
+    assert folder.stat().st_ino == inode
+    assert folder.stat().st_mode & 0o777 == 0o750
+    assert (folder / "pyproject.toml").stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+
+MISEDITED = {
+    "env_list over lines": (
+        "tox.ini",
+        "env_list = lint, core, churn, ltv, segment, airflow, scaffold",
+        "env_list = lint,\n    core",
+    ),
+    "no env_list": ("tox.ini", "env_list = lint, core, churn, ltv, segment, airflow, scaffold", ""),
+    "all without modelfleet": ("pyproject.toml", 'all = ["modelfleet[churn,ltv,segment]"]', 'all = ["lightgbm"]'),
+    "TOML syntax error": ("pyproject.toml", "[build-system]", "[build-system"),
+    "tox.ini not UTF-8": ("tox.ini", "[tox]", "[tox] # caf\xe9"),
+}
+
+
+@pytest.mark.parametrize("case", MISEDITED)
+def test_a_checkout_edited_out_of_shape_is_refused_78_with_nothing_written(modelfleet, checkout, case):
+    """A pyproject.toml or tox.ini `new` cannot edit safely is refused (78) naming the problem; nothing changes."""
+    name, old, new_text = MISEDITED[case]
+    path = checkout / name
+    text = path.read_text()
+    assert old in text
+    path.write_bytes(text.replace(old, new_text).encode("utf-8", "surrogateescape").replace(b"\xc3\xa9", b"\xe9"))
+    before = tree(checkout)
+    done = modelfleet(["new", "upsell"], cwd=checkout)
+    assert done.returncode == 78, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert tree(checkout) == before
+
+
+@pytest.mark.parametrize("where", ["checkout", "package"])
+def test_a_result_file_among_the_new_files_is_refused_before_anything_is_written(modelfleet, checkout, tmp_path, where):
+    """MODELFLEET_RESULT_PATH naming a file `new` would write is refused (64) before any file is written."""
+    cwd = checkout if where == "checkout" else tmp_path / "empty"
+    cwd.mkdir(exist_ok=True)
+    args = ["new", "upsell"] + (["--package=upsell-models"] if where == "package" else [])
+    result = "models/upsell/model.py" if where == "checkout" else "upsell-models/pyproject.toml"
+    before = tree(cwd)
+    done = modelfleet(args, cwd=cwd, env={"MODELFLEET_RESULT_PATH": str(cwd / result)})
+    assert done.returncode == 64, done.stderr
+    assert "MODELFLEET_RESULT_PATH" in done.stderr
+    assert tree(cwd) == before
+
+
+@pytest.mark.parametrize("family", ["boosted", "clustering"])
+@pytest.mark.parametrize("name", ["a" * 40, "test", "testimonial_v2", "x_" * 19 + "y"])
+def test_generated_files_are_lint_clean_for_long_and_test_names(modelfleet, checkout, family, name):
+    """Whatever the name's length, no generated line passes the 120-character limit, and a class named Test* is
+    imported under a name pytest does not collect."""
+    assert modelfleet(["new", name, f"--family={family}"], cwd=checkout).returncode == 0
+    for path in [*(checkout / "models" / name).iterdir(), *(checkout / "tests/models" / name).iterdir()]:
+        assert max(map(len, path.read_text().splitlines())) <= 120, path
+    test = (checkout / "tests/models" / name / f"test_{name}.py").read_text()
+    assert not re.search(r"^from .* import Test\w*$", test, re.MULTILINE)
