@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from dispatch import registry
 from dispatch.commandline import MANIFEST, NEW, Call, parse
+from shared import stopping
 from shared.errors import (
     Interrupted,
     LocalIOError,
@@ -51,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _main(argv)
     finally:
+        stopping.clear()
         for signum, handler in handlers.items():  # in-process callers (tests, a notebook) get theirs back
             signal.signal(signum, handler)
 
@@ -133,8 +135,11 @@ def _stop(signum: int, frame: Any) -> None:
     signal.signal(signal.SIGTERM, _ignore)
     signal.signal(signal.SIGINT, _ignore)
     if signum == signal.SIGINT:
-        raise Interrupted("interrupted by SIGINT before the command finished; nothing was committed")
-    raise Terminated("terminated by SIGTERM before the command finished; nothing was committed")
+        stop: Stopped = Interrupted("interrupted by SIGINT before the command finished; nothing was committed")
+    else:
+        stop = Terminated("terminated by SIGTERM before the command finished; nothing was committed")
+    stopping.request(stop)  # raised again at the next safe point if the code it lands in swallows it
+    raise stop
 
 
 def _ignore(signum: int, frame: Any) -> None:

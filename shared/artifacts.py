@@ -40,6 +40,21 @@ def resolve_version(version: str) -> str:
     return "latest" if version == "latest" else check_version_id(version)
 
 
+def resolve(store: Store, model: Model, version: str) -> dict[str, Any]:
+    """The manifest ``version`` names: 'latest', a version id, an alias or ALIAS@N (see :mod:`shared.aliases`).
+    Resolved through an alias, it carries ``resolved``: the event it was read from (alias, generation, version)."""
+    from shared import aliases
+
+    named, event = aliases.resolve(store, model.name, version)
+    manifest = store.resolve(model.name, resolve_version(named))
+    return {**manifest, "resolved": aliases.summary(event)} if event else manifest
+
+
+def resolved(manifest: dict[str, Any]) -> dict[str, Any]:
+    """For a result: the alias event a version was resolved from (which move of the alias a run used), if any."""
+    return {"alias": manifest["resolved"]} if "resolved" in manifest else {}
+
+
 def stored_schema(model: Model, manifest: dict[str, Any]) -> Schema:
     """The feature schema a version's manifest records (not yet checked against its model file)."""
     from shared.schema import Schema
@@ -57,7 +72,7 @@ def load(model: Model, version: str) -> Loaded:
     from shared.store import Store
 
     store = Store(model._store_url)
-    manifest = store.resolve(model.name, resolve_version(version))
+    manifest = resolve(store, model, version)
     where = f"{model.name} version {manifest['version']}"
     schema = stored_schema(model, manifest)
     data, fmt = store.read(manifest, model_file(model.format))

@@ -29,16 +29,21 @@ class Backend(Protocol):
     url: str
     root: str
     fs: Any
+    may_ignore_create_only: bool  # a remote store can sit behind a proxy that drops If-None-Match: probe it
 
     def get(self, path: str, inside: str | None = None) -> bytes:
         """The whole file; with ``inside``, ArtifactRejected if it is a link or resolves outside that folder."""
+        ...
+
+    def get_many(self, paths: list[str]) -> dict[str, bytes]:
+        """Several whole files at once (concurrently where the filesystem can), by path."""
         ...
 
     def put(self, path: str, data: bytes, fault: str) -> None:
         """Write a whole file: readers see all of it or nothing. ``fault`` names its crash points."""
         ...
 
-    def put_if_absent(self, path: str, data: bytes) -> bool:
+    def put_if_absent(self, path: str, data: bytes, fault: str = "manifest") -> bool:
         """Create ``path`` with ``data`` only if nothing is there yet; return whether this call created it."""
         ...
 
@@ -76,19 +81,27 @@ def open_backend(url: str) -> Backend:
 class FsspecBackend:
     """Any fsspec filesystem: an object store (s3, gs, az) publishes each PUT whole, and ``xb`` is create-only."""
 
+    may_ignore_create_only = True
+
     def __init__(self, url: str, fs: Any, root: str) -> None:
         self.url, self.fs, self.root = url, fs, root
 
     def get(self, path: str, inside: str | None = None) -> bytes:
         return self.fs.cat_file(path)
 
+    def get_many(self, paths: list[str]) -> dict[str, bytes]:
+        if not paths:
+            return {}
+        found = self.fs.cat(list(paths), on_error="raise")  # async filesystems fetch them concurrently
+        return {path: found[path] for path in paths}
+
     def put(self, path: str, data: bytes, fault: str) -> None:
         faults.point(f"{fault}-write")
         self.fs.pipe_file(path, data)  # one PUT: object stores publish it whole or not at all
         faults.point(f"{fault}-written")
 
-    def put_if_absent(self, path: str, data: bytes) -> bool:
-        faults.point("manifest-write")
+    def put_if_absent(self, path: str, data: bytes, fault: str = "manifest") -> bool:
+        faults.point(f"{fault}-write")
         try:
             with self.fs.open(path, "xb") as handle:  # S3 If-None-Match, GCS ifGenerationMatch=0
                 handle.write(data)
@@ -128,6 +141,8 @@ class FsspecBackend:
 class LocalBackend(FsspecBackend):
     """A local folder: whole files by write, fsync and rename; create-only by a hard link; links refused."""
 
+    may_ignore_create_only = False  # link(2) never replaces an existing name
+
     def __init__(self, url: str, fs: Any, root: str) -> None:
         super().__init__(url, fs, root)
         existing = _nearest_existing(root)
@@ -154,11 +169,11 @@ class LocalBackend(FsspecBackend):
             handle.write(data[len(data) // 2 :])
         faults.point(f"{fault}-written")
 
-    def put_if_absent(self, path: str, data: bytes) -> bool:
+    def put_if_absent(self, path: str, data: bytes, fault: str = "manifest") -> bool:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         tmp = f"{path}.{uuid.uuid4().hex}.tmp"
         try:
-            _write_synced(tmp, data, "manifest-write")
+            _write_synced(tmp, data, f"{fault}-write")
             try:
                 os.link(tmp, path)  # atomic and create-only: fails if another attempt committed first
             except FileExistsError:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from shared import cpus, formats, labels
+from shared import cpus, formats, labels, stopping
 from shared.errors import BadArgument, BadData, ModelDefinitionError
 from shared.model import Model
 from shared.params import param
@@ -191,16 +191,16 @@ class BoostedTreesModel(Model):
             )
             raise BadArgument(msg)
         progress = self._progress(rounds, watch)
-        stopping: dict[str, Any] = {}
+        early: dict[str, Any] = {}
         if cfg.early_stopping_rounds:
             if stop is None or not len(stop[0]):
                 msg = "early stopping needs rows to stop on: give a --stop_fraction above 0"
                 raise BadArgument(msg)
             matrix, label = _matrix(stop[0]), stop[1].to_numpy(dtype="float64")
-            stopping = {"valid_sets": [lightgbm.Dataset(matrix, label=label, reference=dataset)]}
-            stopping["valid_names"] = ["stopping rows"]
+            early = {"valid_sets": [lightgbm.Dataset(matrix, label=label, reference=dataset)]}
+            early["valid_names"] = ["stopping rows"]
         try:
-            booster = lightgbm.train(booster_params, dataset, num_boost_round=rounds, callbacks=[progress], **stopping)
+            booster = lightgbm.train(booster_params, dataset, num_boost_round=rounds, callbacks=[progress], **early)
         except lightgbm.basic.LightGBMError as exc:
             text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             text = re.sub(r" at \S+\.(?:cpp|hpp|h), line \d+ ?\.?", "", text)  # LightGBM's source position
@@ -251,6 +251,7 @@ class BoostedTreesModel(Model):
         matrix = _matrix(watch[0]) if watch is not None and len(watch[0]) else None
 
         def log_progress(env: Any) -> None:
+            stopping.check()  # a signal's stop that a __del__ swallowed is raised here, at the next round
             done = env.iteration + 1
             if not throttle.due() and done < rounds:
                 return

@@ -8,6 +8,7 @@
     ├── MissingInput             66  an input file or a model version does not exist
     ├── LocalIOError             74  a local read or write failed (disk full, unwritable folder)
     ├── StoreUnavailable         75  the store or network failed in a way worth retrying
+    ├── AliasMoved               76  an alias no longer points where --expect said; nothing was changed
     ├── PermissionDenied         77  the store or a path refused access
     ├── ConfigError              78  bad configuration, or a model whose extra is not installed
     │   └── ModelDefinitionError 78  a model class breaks the model contract (found when it is defined)
@@ -74,6 +75,12 @@ class StoreUnavailable(ModelfleetError, ConnectionError):
     """The store or the network failed in a way that is worth retrying later."""
 
     exit_code = 75
+
+
+class AliasMoved(ModelfleetError):
+    """An alias no longer points where ``--expect`` said (another move came first); nothing was changed."""
+
+    exit_code = 76
 
 
 class PermissionDenied(ModelfleetError, PermissionError):

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from shared import stopping
 from shared.errors import BadData, NothingToDo
 from shared.progress import Throttle
 from shared.schema import count_unseen, judge_unseen
@@ -76,6 +77,7 @@ def stream(
     throttle = Throttle()
     with table_writer(target, lambda: output_schema(output, source, id_column, as_of, types)) as write:
         for batch in source.batches(units, columns, batch_rows, types):
+            stopping.check()
             if batch.num_rows == 0:
                 continue
             rows_in = batch.select(inputs).to_pandas()

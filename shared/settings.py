@@ -20,8 +20,11 @@ if TYPE_CHECKING:
     from shared.params import Spec
 
 
-def resolve(model: Model, command: str, specs: list[Spec], given: dict[str, Any]) -> dict[str, tuple[Any, str]]:
-    """Return each parameter's value and where it came from: argument, env, config or default."""
+def resolve(
+    model: Model, command: str, specs: list[Spec], given: dict[str, Any], *, missing_ok: bool = False
+) -> dict[str, tuple[Any, str]]:
+    """Return each parameter's value and where it came from: argument, env, config or default. A required
+    parameter given nowhere is BadArgument, or with ``missing_ok`` (for describe) None from 'required'."""
     section = config_section(model, command, specs)
     settings = {}
     for spec in specs:
@@ -47,6 +50,8 @@ def resolve(model: Model, command: str, specs: list[Spec], given: dict[str, Any]
         elif spec.name in section:
             where = f"{model._config_path}: {command}.{spec.name}"
             settings[spec.name] = (_as_config(spec.from_python, section[spec.name], where), "config")
+        elif spec.required and missing_ok:
+            settings[spec.name] = (None, "required")
         elif spec.required:
             msg = f"'{model.name} {command}' needs --{spec.name}"
             raise BadArgument(msg)

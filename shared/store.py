@@ -4,6 +4,7 @@ Layout::
 
     <store>/<model>/versions/<version>/<attempt>/<file>   files of one training attempt
     <store>/<model>/versions/<version>/manifest.json      written last and create-only: the commit
+    <store>/<model>/aliases/<alias>/<generation>.json     an alias's moves, each created exclusively
 
 A version exists only once its manifest exists. Each attempt writes under its own folder, so concurrent
 or retried attempts never overwrite each other's bytes, and the first manifest wins. Readers check every
@@ -22,12 +23,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from shared import faults
+from shared import faults, stopping
 from shared import manifest as shape
 from shared.backends import STORE_ENV, open_backend
 from shared.errors import (
     ArtifactRejected,
     BadArgument,
+    ConfigError,
     LocalIOError,
     MissingInput,
 )
@@ -43,6 +45,8 @@ MANIFEST = "manifest.json"
 # with sorted keys lost; such versions are still read, in the order their model file records.
 SCHEMA_VERSION = 2
 READABLE_SCHEMAS = (1, 2)
+GENERATION_DIGITS = 8  # an alias event's file name: its generation, zero-padded (00000001.json)
+_CREATE_ONLY: set[str] = set()  # stores probed to refuse a second create
 
 
 @dataclass(frozen=True)
@@ -206,6 +210,7 @@ class Store:
             }
             self.backend.durable(f"{version_dir}/{attempt}")  # the files must be durable before the commit names them
             body = json.dumps(manifest, indent=2, sort_keys=True).encode()
+            stopping.check()  # never commit after a signal asked to stop, even one something swallowed
             if self.backend.put_if_absent(f"{version_dir}/{MANIFEST}", body):
                 faults.point("manifest-written")
                 return manifest
@@ -213,6 +218,59 @@ class Store:
                 self.backend.remove(f"{version_dir}/{attempt}")  # another attempt won: drop our copy
         existing = self.resolve(model, version)
         return {**existing, "already_committed": True}
+
+    # -- aliases (their meaning: shared.aliases) ----------------------------------------------------
+
+    def alias_names(self, model: str) -> list[str]:
+        """The names of ``model``'s aliases that have at least one event, sorted."""
+        with _translated(self.url):
+            paths = self.backend.list(f"{self._model_dir(model)}/aliases/*/{'[0-9]' * GENERATION_DIGITS}.json")
+        return sorted({path.rstrip("/").split("/")[-2] for path in paths})
+
+    def alias_generations(self, model: str, alias: str) -> list[int]:
+        """The generations of one alias's events, as their file names number them, sorted; ArtifactRejected for a
+        file there that is no event."""
+        with _translated(self.url):
+            paths = self.backend.list(f"{self._alias_dir(model, alias)}/*.json")
+        generations = []
+        for path in paths:
+            stem = path.rstrip("/").split("/")[-1].removesuffix(".json")
+            if len(stem) != GENERATION_DIGITS or not stem.isdigit():
+                msg = f"alias {alias!r} of {model!r} holds {path}, which is no event; remove it from the store"
+                raise ArtifactRejected(msg)
+            generations.append(int(stem))
+        return sorted(generations)
+
+    def alias_events(self, model: str, alias: str, generations: list[int]) -> dict[int, bytes]:
+        """The raw events of these generations of one alias (fetched at once: one round trip on an object store)."""
+        paths = {generation: self._alias_event_path(model, alias, generation) for generation in generations}
+        with _translated(self.url):
+            found = self.backend.get_many(list(paths.values()))
+        return {generation: found[path] for generation, path in paths.items()}
+
+    def create_alias_event(self, model: str, alias: str, generation: int, body: bytes) -> bool:
+        """Create event ``generation`` of an alias if no event has that generation yet; whether this one did."""
+        with _translated(self.url):
+            return self.backend.put_if_absent(self._alias_event_path(model, alias, generation), body, fault="alias")
+
+    def check_create_only(self) -> None:
+        """ConfigError (78) unless the store refuses a second create of one object (some S3 proxies ignore
+        If-None-Match): an alias's moves are safe only where that holds. Probed once per store and process."""
+        if self.url in _CREATE_ONLY or not self.backend.may_ignore_create_only:
+            return
+        probe = f"{self.root}/.modelfleet-probe-{uuid.uuid4().hex}"  # this process's own: others probe beside it
+        with _translated(self.url):
+            first = self.backend.put_if_absent(probe, b"probe", fault="probe")
+            second = self.backend.put_if_absent(probe, b"again", fault="probe")
+            with contextlib.suppress(OSError):
+                self.backend.remove(probe)
+        if not (first and not second):
+            msg = (
+                f"store {self.url} does not refuse a second create of one object (a proxy that drops If-None-Match?); "
+                "aliases need create-only writes to be moved safely: use a store that enforces them"
+            )
+            raise ConfigError(msg)
+        _CREATE_ONLY.add(self.url)
 
     def check_writable(self) -> None:
         """Make sure the store's root is (or can be created as) a writable folder, before any real work."""
@@ -231,6 +289,12 @@ class Store:
 
     def _version_dir(self, model: str, version: str) -> str:
         return f"{self._model_dir(model)}/versions/{version}"
+
+    def _alias_dir(self, model: str, alias: str) -> str:
+        return f"{self._model_dir(model)}/aliases/{alias}"
+
+    def _alias_event_path(self, model: str, alias: str, generation: int) -> str:
+        return f"{self._alias_dir(model, alias)}/{generation:0{GENERATION_DIGITS}d}.json"
 
     def _manifest_path(self, model: str, version: str) -> str:
         return f"{self._version_dir(model, version)}/{MANIFEST}"

@@ -6,6 +6,8 @@ from shared.errors import BadArgument
 
 VERSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+-]{0,127}")
 EXPECTED = "1-128 characters of letters, digits and . _ : + -, starting with a letter or digit"
+ALIAS = re.compile(r"[a-z][a-z0-9_-]{0,62}")  # an alias's name (see shared.aliases)
+AT_GENERATION = re.compile(r"([a-z][a-z0-9_-]{0,62})@([1-9][0-9]{0,8})")  # champion@3: one event of an alias
 
 
 def problem(version: object) -> str | None:
@@ -31,7 +33,7 @@ def check_run_id(text: str) -> str:
 
 
 def check_version(text: str) -> str:
-    """A parameter check for ``--version``: 'latest' or a version id."""
-    if text != "latest" and problem(text):
-        raise ValueError(f"must be 'latest' or a version id: {EXPECTED}")
+    """A parameter check for ``--version``: 'latest', a version id, an alias, or an alias at a generation."""
+    if text != "latest" and problem(text) and not AT_GENERATION.fullmatch(text):
+        raise ValueError(f"must be 'latest', a version id ({EXPECTED}), an alias or ALIAS@N (e.g. champion@3)")
     return text

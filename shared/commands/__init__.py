@@ -26,4 +26,7 @@ BUILT_IN: tuple[tuple[str, str], ...] = (  # (command, module holding the functi
     ("evaluate", "shared.commands.evaluate"),
     ("describe", "shared.commands.describe"),
     ("sample", "shared.commands.sample"),
+    ("promote", "shared.commands.promote"),
+    ("rollback", "shared.commands.rollback"),
+    ("aliases", "shared.commands.aliases"),
 )

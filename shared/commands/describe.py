@@ -22,7 +22,7 @@ def describe(model: Model) -> dict[str, Any]:
     commands = {}
     for command in model.commands:
         specs = command_specs(type(model), command)
-        values = settings.resolve(model, command, specs, {})
+        values = settings.resolve(model, command, specs, {}, missing_ok=True)
         commands[command] = {
             "summary": summary(getattr(type(model), command)),
             "parameters": {

@@ -15,14 +15,15 @@ def evaluate(
     model: Model,
     data: TablePath | None = None,
     *,
-    version: Annotated[str, params.Shown("version id or 'latest'"), Check(versions.check_version)] = "latest",
+    version: Annotated[str, params.Shown("version id, alias or 'latest'"), Check(versions.check_version)] = "latest",
     max_unseen: Annotated[float, Bounds(ge=0, le=1)] = 0.05,
 ) -> dict[str, Any]:
     """Measure a stored model version's metrics on labelled DATA.
 
     Args:
         data: Labelled table to evaluate on. Default: a fresh draw of the embedded sample.
-        version: Model version to evaluate; 'latest' is the newest committed one.
+        version: Model version to evaluate: a version id, an alias (champion) or ALIAS@N (one event of it);
+            'latest' is the newest committed one.
         max_unseen: Largest share of rows with a category never seen in training; above it, exit 65.
     """
     from shared import fitting, labels, scoring
@@ -31,7 +32,7 @@ def evaluate(
     labelled = [*([model.label] if model.label else [])]
     if model._dry_run:
         store = Store(model._store_url)
-        manifest = store.resolve(model.name, artifacts.resolve_version(version))
+        manifest = artifacts.resolve(store, model, version)
         stored = artifacts.stored_schema(model, manifest)
         columns = derived.inputs_of(model, [*stored.columns, *labelled])
         kinds = {k: v for k, v in stored.kinds.items() if k in columns}
@@ -44,4 +45,12 @@ def evaluate(
     ids = [model.id_column] if model.id_column else []
     report = scoring.check_unseen(schema, frame, (*ids, *labelled), max_unseen, unseen)
     metrics = fitting.measure(model, fitted, features, labels.target(model, frame, "evaluation data"))
-    return {"model": model.name, "version": manifest["version"], "rows": len(frame), "metrics": metrics, **report}
+    resolved = {"alias": manifest["resolved"]} if "resolved" in manifest else {}
+    return {
+        "model": model.name,
+        "version": manifest["version"],
+        **resolved,
+        "rows": len(frame),
+        "metrics": metrics,
+        **report,
+    }

@@ -26,7 +26,7 @@ def score(
     model: Model,
     data: TablePath | None = None,
     *,
-    version: Annotated[str, params.Shown("version id or 'latest'"), Check(versions.check_version)] = "latest",
+    version: Annotated[str, params.Shown("version id, alias or 'latest'"), Check(versions.check_version)] = "latest",
     as_of: dt.date | None = None,
     output: params.TableOutput | None = None,
     max_unseen: Annotated[float, Bounds(ge=0, le=1)] = 0.05,
@@ -40,7 +40,8 @@ def score(
     Args:
         data: Table to score: a Parquet or CSV file, or a folder or glob of them; no label column.
             Default: a fresh draw of the embedded sample.
-        version: Model version to use; 'latest' is the newest committed one.
+        version: Model version to use: a version id, an alias (champion) or ALIAS@N (one event of it);
+            'latest' is the newest committed one.
         as_of: Date the scored data describes (e.g. Airflow's ds), added to each prediction.
         output: Where to write the predictions. Default: predictions/<version>.parquet in the store.
             With a shard: a folder, which gets part-K-of-N.parquet.
@@ -66,7 +67,7 @@ def score(
         raise BadArgument(msg)
     if model._dry_run:
         store = Store(model._store_url)
-        manifest = store.resolve(model.name, artifacts.resolve_version(version))
+        manifest = artifacts.resolve(store, model, version)
         stored = artifacts.stored_schema(model, manifest)
         target = _target(model, output, part, store, manifest)
         source = None
@@ -75,7 +76,12 @@ def score(
 
             source = Input.open(data)  # a file, a folder or a glob, as the real run reads it
             overlap.refuse(target, data, "--output", source.files)
-        facts = {"version": manifest["version"], "output": target, "shard": str(part) if part else None}
+        facts = {
+            "version": manifest["version"],
+            **artifacts.resolved(manifest),
+            "output": target,
+            "shard": str(part) if part else None,
+        }
         columns = derived.inputs_of(model, dict.fromkeys([*stored.columns, *kept, *_ids(model)]))
         if source is not None:
             _check_kept_types(source, kept)
@@ -117,7 +123,14 @@ def score(
         reads=derived.inputs_of(model, schema.columns),
     )
     sharded = {"shard": str(part), "shard_source": part.source} if part else {}
-    return {"model": model.name, "version": manifest["version"], **done, "output": target, **sharded}
+    return {
+        "model": model.name,
+        "version": manifest["version"],
+        **artifacts.resolved(manifest),
+        **done,
+        "output": target,
+        **sharded,
+    }
 
 
 def _output(model: Model, kept: list[str]) -> Any:
@@ -204,6 +217,7 @@ def _score_frame(
     return {
         "model": model.name,
         "version": manifest["version"],
+        **artifacts.resolved(manifest),
         "rows": len(predictions),
         **report,
         "predictions": predictions,

@@ -82,6 +82,9 @@ def train(
     version = check_version_id(run_id) if run_id is not None else new_version_id()
     store.check_writable()
     committed = run_id is not None and store.exists(model.name, version)
+    if run_id is not None and not committed and run_id in store.alias_names(model.name):
+        msg = f"--run_id={run_id} is an alias of {model.name}; a version by that name would be mistaken for it"
+        raise BadArgument(msg)
     needed = derived.inputs_of(model, [*model.numeric, *model.categorical, *([model.label] if model.label else [])])
     kinds = {**dict.fromkeys(model.numeric, "numeric"), **dict.fromkeys(model.categorical, "categorical")}
     kinds = {name: kind for name, kind in kinds.items() if name in derived.raw(model, kinds)}

@@ -13,7 +13,7 @@ from dispatch import registry
 from dispatch.commandline import parse, specs_for
 from shared.errors import BadArgument, UsageError
 from shared.params import Spec
-from shared.versions import VERSION_ID
+from shared.versions import ALIAS, AT_GENERATION, VERSION_ID
 
 # Text a command line can carry: anything but NUL and lone surrogates, and not empty (an empty value is refused).
 TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), min_size=1, max_size=30)
@@ -24,9 +24,16 @@ def values_for(spec: Spec) -> st.SearchStrategy:
     base, bounds = spec.base, spec.constraints()
     if spec.choices():
         return st.sampled_from(spec.choices())
-    if spec.name in ("run_id", "version"):
-        ids = st.from_regex(VERSION_ID, fullmatch=True).filter(lambda v: ".." not in v)
-        return ids | st.just("latest") if spec.name == "version" else ids
+    ids = st.from_regex(VERSION_ID, fullmatch=True).filter(lambda v: ".." not in v)
+    aliases = st.from_regex(ALIAS, fullmatch=True).filter(lambda v: v != "latest")
+    if spec.name == "run_id":
+        return ids
+    if spec.name == "version":
+        return ids | st.just("latest") | aliases | st.from_regex(AT_GENERATION, fullmatch=True)
+    if spec.name == "alias":
+        return aliases
+    if spec.name == "expect":
+        return ids | st.just("none")
     if spec.name == "shard":
         return st.integers(1, 1000).flatmap(lambda n: st.integers(0, n - 1).map(lambda k: f"{k}/{n}"))
     if base is bool:

@@ -122,7 +122,8 @@ def test_the_variable_for_score_output_leaves_sample_alone(store, tmp_path, monk
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    command=st.sampled_from(Churn.commands),
+    # rollback needs an alias moved twice first: tests/models/churn/test_promotion.py has its own cases
+    command=st.sampled_from([command for command in Churn.commands if command != "rollback"]),
     aim=st.sampled_from(["data-file", "in-data-folder", "output", "in-shard-folder", "store-file", "in-store"]),
     spelled=st.sampled_from(["as-is", "dot", "detour"]),
     via=st.sampled_from(["env", "xcom"]),
@@ -151,7 +152,8 @@ def test_the_result_file_never_replaces_what_a_command_reads_or_writes(
     if command in ("score", "sample"):
         args.append(f"--output={work / 'out' if shard else work / 'out' / 'scores.parquet'}")
         args += ["--shard=0/2"] * shard
-    args += ["--n_estimators=3"] * (command == "train") + ["--dry_run"] * (dry_run and command != "describe")
+    args += ["--n_estimators=3"] * (command == "train") + ["--alias=champion"] * (command == "promote")
+    args += ["--dry_run"] * (dry_run and command not in ("describe", "aliases"))
     target = {
         "data-file": data if data.is_file() else data / "unlabelled.parquet",
         "in-data-folder": work / "in" / "result.json",
