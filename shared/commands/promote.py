@@ -21,7 +21,9 @@ def promote(
     model: Model,
     *,
     alias: Alias,
-    version: Annotated[str, params.Shown("version id, alias or 'latest'"), Check(versions.check_version)] = "latest",
+    version: Annotated[  # its own variable only: MODELFLEET_<MODEL>_VERSION says what score uses, not what to promote
+        str, params.Shown("version id, alias or 'latest'"), Check(versions.check_version), params.PerCommand()
+    ] = "latest",
     reason: str | None = None,
     expect: Expected | None = None,
     run_id: RunId | None = None,

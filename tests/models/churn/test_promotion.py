@@ -161,3 +161,14 @@ def test_names_that_would_be_mistaken_for_each_other_are_refused_when_made(model
     done, _ = run(modelfleet, store, "train", "--run_id=champion", *FAST)
     assert done.returncode == 64, done.stderr
     assert "mistaken" in done.stderr
+
+
+def test_what_score_uses_is_not_what_promote_promotes(modelfleet, store, monkeypatch):
+    """MODELFLEET_CHURN_VERSION (the version score and evaluate use) never chooses what promote moves an alias
+    to; only promote's own MODELFLEET_CHURN_PROMOTE_VERSION does."""
+    monkeypatch.setenv("MODELFLEET_CHURN_VERSION", "v1")
+    _, moved = run(modelfleet, store, "promote", "--alias=champion")
+    assert moved["version"] == "v2"  # latest
+    monkeypatch.setenv("MODELFLEET_CHURN_PROMOTE_VERSION", "v1")
+    _, moved = run(modelfleet, store, "promote", "--alias=champion")
+    assert moved["version"] == "v1"
