@@ -3,6 +3,7 @@
 import json
 import multiprocessing
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -47,15 +48,30 @@ def _mover(url, environ, worker, rounds, barrier, expect, results):
 
 
 def _race(url, rounds, expect=False):
+    import queue
+    import sys
+
     context = multiprocessing.get_context("spawn")  # no forked s3fs or moto client threads
     barrier, results = context.Barrier(WORKERS), context.Queue()
     environ = {k: v for k, v in os.environ.items() if k.startswith(("AWS_", "MODELFLEET_"))}
     workers = [
         context.Process(target=_mover, args=(url, environ, w, rounds, barrier, expect, results)) for w in range(WORKERS)
     ]
-    for process in workers:
-        process.start()
-    won = dict(results.get(timeout=900) for _ in workers)
+    root = str(Path(__file__).resolve().parents[2])  # a spawned worker imports this module: tests/ from the root
+    sys.path.insert(0, root)
+    try:
+        for process in workers:
+            process.start()
+    finally:
+        sys.path.remove(root)
+    won = {}
+    while len(won) < WORKERS:
+        try:
+            worker, outcome = results.get(timeout=5)
+            won[worker] = outcome
+        except queue.Empty:
+            dead = [p.exitcode for p in workers if p.exitcode not in (None, 0)]
+            assert not dead, f"workers died without a report (exit codes {dead})"
     for process in workers:
         process.join(timeout=60)
     failed = {worker: outcome for worker, outcome in won.items() if isinstance(outcome, str)}
