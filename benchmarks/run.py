@@ -6,6 +6,7 @@
 4. Score memory: peak RSS of streaming on 10M rows vs the whole-file baseline               target <= 0.25x
    and streaming at 10M rows vs streaming at 1M rows                                        target <= 1.2x
 5. Shards: two shards side by side vs one unsharded run on this machine                     speed-up reported
+6. Gate: `train --promote --against=champion` (paired bootstrap) vs the same plain `train`   target <= 1.25x
 
 Every measurement runs the real entry point in a subprocess (peak RSS from the kernel's accounting of that
 process). Timed pairs run interleaved and report medians, because these machines are noisy. Data is
@@ -47,6 +48,7 @@ def main() -> int:
         bench.throughput(repeats),
         *bench.memory(),
         bench.shards(repeats),
+        bench.gate(repeats),
     ]
     print(machine())
     print("| # | measurement | modelfleet | baseline | ratio | target | holds |")
@@ -247,6 +249,30 @@ class Bench:
             f"{b / t:.2f}x speed-up",
             "reported",
             True,
+        )
+
+    def gate(self, repeats: int) -> tuple:
+        """The gate's cost inside train: the holder loaded and measured on the held-out rows, and 1000 paired
+        bootstrap resamples of them, against the same train without it."""
+        data = self.path(f"train-{self.train_rows}.parquet")
+        self.run_ok("churn", "promote", "--alias=bench-champion", "--version=bench-default")
+        run_id = f"bench-gate-{time.time_ns()}"
+        plain = [self.cli, "churn", "train", f"--data={data}"]
+        gated = [*plain, "--promote=bench-candidate", "--against=bench-champion"]
+        times: tuple[list[float], list[float]] = ([], [])
+        for i in range(repeats):
+            for k, (samples, argv) in enumerate(zip(times, (gated, plain), strict=True)):
+                samples.append(self.measure([*argv, f"--run_id={run_id}-{i}-{k}"])[0])
+        t, b = statistics.median(times[0]), statistics.median(times[1])
+        held_out = self.train_rows // 5
+        return (
+            "6",
+            f"train {self.train_rows:,} rows with the gate ({held_out:,} held-out rows, 1000 resamples)",
+            f"{t:.1f} s",
+            f"{b:.1f} s (plain train)",
+            f"{t / b:.3f}x",
+            "<= 1.25x",
+            t / b <= 1.25,
         )
 
     def score_argv(self, data: str, version: str, *extra: str) -> list[str]:

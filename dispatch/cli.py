@@ -7,7 +7,8 @@ a misspelt flag, and would guess types from the text. The contract with the orch
 
 - stdout carries exactly one JSON object, the result; logs go to stderr;
 - the same object is written atomically to ``$MODELFLEET_RESULT_PATH``, or to ``/airflow/xcom/return.json``
-  when that folder exists; a failure writes ``{"error", "message", "exit_code"}`` there instead;
+  when that folder exists; a failure writes ``{"error", "message", "exit_code"}`` there instead (a command
+  that did its work and still fails, ``train`` refused promotion, prints and writes its result with them);
 - the exit code comes from the documented table (see :mod:`shared.errors`).
 """
 
@@ -220,9 +221,14 @@ def _fail(exc: BaseException, code: int, line: str, debug: bool) -> int:
         print(trace, file=sys.stderr, end="")
     print(redact(line), file=sys.stderr, flush=True)
     error = {"error": type(exc).__name__, "message": redact(_one_line(exc)), "exit_code": code}
+    carried = getattr(exc, "result", None)  # a command that did its work and still fails (NotPromoted)
+    text = redact(to_json({**carried, **error})) if isinstance(carried, dict) else json.dumps(error)
     if not isinstance(exc, ResultFileConflict):  # there, the result would replace what the command reads
         with contextlib.suppress(OSError, ModelfleetError):  # not an earlier result there: left as it is
-            _write_result_file(json.dumps(error))
+            _write_result_file(text)
+    if isinstance(carried, dict):
+        with contextlib.suppress(OSError):
+            print(text, flush=True)
     return code
 
 

@@ -70,6 +70,25 @@ class Backend(Protocol):
         ...
 
 
+_CREATE_ONLY: set[str] = set()  # places probed to refuse a second create, in this process
+
+
+def check_create_only(backend: Backend, where: str, why: str) -> None:
+    """ConfigError (78) unless ``backend`` refuses a second create of one object (some S3 proxies drop
+    If-None-Match). Probed once per place and process, with an object of this process's own beside the others'."""
+    if backend.url in _CREATE_ONLY or not backend.may_ignore_create_only:
+        return
+    probe = f"{backend.root}/.modelfleet-probe-{uuid.uuid4().hex}"
+    first = backend.put_if_absent(probe, b"probe", fault="probe")
+    second = backend.put_if_absent(probe, b"again", fault="probe")
+    with contextlib.suppress(OSError):
+        backend.remove(probe)
+    if not (first and not second):
+        msg = f"{where} does not refuse a second create of one object (a proxy that drops If-None-Match?); {why}"
+        raise ConfigError(msg)
+    _CREATE_ONLY.add(backend.url)
+
+
 def open_backend(url: str) -> Backend:
     """The backend for a store URL: a local folder for a path or ``file://``, else fsspec."""
     fs, root = filesystem(url)

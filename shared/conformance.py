@@ -430,8 +430,9 @@ def check_streams_and_shards_like_whole_file(model_cls: type[Model], workdir: Pa
         for count in (1, 2, 3, 7):
             parts = Path(workdir) / f"parts-{kind}-{count}"
             results = [model.score(str(folder), output=str(parts), shard=f"{k}/{count}") for k in range(count)]
-            names = sorted(p.name for p in parts.iterdir())
+            names = sorted(p.name for p in parts.iterdir() if p.name != "_version.json")  # the run's pin
             assert names == [f"part-{k:05d}-of-{count:05d}.parquet" for k in range(count)], names
+            assert {r["version"] for r in results} == {result["version"]}, "the shards scored other versions"
             union = pd.concat([pd.read_parquet(parts / name) for name in names], ignore_index=True)
             assert union.equals(streamed), f"{kind}: {count} shards do not union to the unsharded output"
             assert sum(r["rows"] for r in results) == len(frame)
@@ -492,6 +493,47 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+def check_gate_measures_what_evaluate_measures(model_cls: type[Model], workdir: Path) -> None:
+    """`train --promote --against` measures both versions on its held-out rows as `evaluate` does on them; a
+    refused version is committed but not promoted; a retried run gives the same verdict and moves nothing again."""
+    from shared import aliases
+    from shared.errors import NotPromoted
+    from shared.store import Store
+
+    model, store = model_cls(store=str(Path(workdir) / "store")), Store(str(Path(workdir) / "store"))
+    first = model.train(_sample(model_cls), run_id="first", promote="champion")
+    assert first["promoted"]["version"] == "first", f"an ungated --promote did not promote: {first.get('promoted')}"
+    held = Path(workdir) / "held-out.parquet"
+    # A tolerance no difference reaches: this check is of what is measured, not of the verdict (rows of your
+    # own may overlap between the two draws, so the holder may have seen some of these held-out rows).
+    gated = {"run_id": "second", "promote": "champion", "against": "champion", "tolerance": 1e12}
+    second = model.train(_sample(model_cls, seed=TRAIN_SEED + 1), **gated, holdout_output=str(held))
+    against = second["gate"]["against"]
+    metric = against["metric"]
+    assert against["version"] == "first", f"--against=champion measured {against['version']}, not the holder"
+    _same_metrics({metric: second["metrics"][metric]}, {metric: against["new"]}, "the gate's new version")
+    holder = model.evaluate(str(held), version="first")["metrics"]
+    _same_metrics({metric: holder[metric]}, {metric: against["holder"]}, "the gate's holder on the held-out rows")
+    events = len(aliases.history(store, model.name, "champion"))
+    better = against["better"]
+    impossible = f"{metric}>=1e300" if better == "higher" else f"{metric}<=-1e300"
+    verdicts = []
+    for _ in range(2):  # the retry reads the recorded verdict
+        try:
+            model.train(_sample(model_cls), run_id="third", promote="champion", gate=impossible)
+        except NotPromoted as exc:
+            verdicts.append(exc.result["gate"])
+        else:
+            raise AssertionError(f"--gate={impossible} promoted a version")
+    assert verdicts[0] == verdicts[1], "a retried run gave another verdict"
+    assert store.exists(model.name, "third"), "a version its gate refused was not committed"
+    now = aliases.current(store, model.name, "champion") or {}
+    assert now.get("version") == second["version"], "a refused version moved the alias"
+    again = model.train(_sample(model_cls, seed=TRAIN_SEED + 1), **gated)
+    assert again["promoted"].get("already_recorded"), f"a retried promotion was not found: {again['promoted']}"
+    assert len(aliases.history(store, model.name, "champion")) == events, "a retry appended an alias event"
+
+
 ALL_CHECKS = (
     check_declarations,
     check_sample_is_seeded,
@@ -511,4 +553,5 @@ ALL_CHECKS = (
     check_streams_and_shards_like_whole_file,
     check_describe,
     check_command_line,
+    check_gate_measures_what_evaluate_measures,
 )

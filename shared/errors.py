@@ -13,6 +13,7 @@
     ├── ConfigError              78  bad configuration, or a model whose extra is not installed
     │   └── ModelDefinitionError 78  a model class breaks the model contract (found when it is defined)
     ├── NothingToDo              99  the input has no rows: nothing was done and nothing was written
+    ├── NotPromoted             100  train committed the version, but its gate kept it from the alias
     ├── Interrupted             130  SIGINT arrived (Ctrl-C); nothing was committed
     └── Terminated              143  SIGTERM arrived (e.g. the pod was deleted); nothing was committed
 
@@ -103,6 +104,17 @@ class NothingToDo(ModelfleetError):
     """The input has no rows, so there was nothing to do; nothing was written (Airflow: skip the task)."""
 
     exit_code = 99
+
+
+class NotPromoted(ModelfleetError):
+    """``train --promote`` committed the new version, but its gate refused it the alias (Airflow: skip the task,
+    never retry it: a retry reads the same verdict). Its ``result`` is the command's result, verdict included."""
+
+    exit_code = 100
+
+    def __init__(self, message: str, result: dict) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 class Stopped(BaseException):

@@ -24,12 +24,14 @@ MIN_FIT_ROWS, MIN_HELD_OUT_ROWS = 20, 10  # fewer rows can teach or measure noth
 
 
 class Trained(NamedTuple):
-    """What fitting on a split gives: the schema, the split, the fitted model and its held-out metrics."""
+    """What fitting on a split gives: the schema, the split, the fitted model, its held-out metrics, and the
+    held-out rows' prepared features, labels and predictions (what a gate measures the holder against)."""
 
     schema: Schema
     split: Split
     fitted: Any
     metrics: dict[str, Any]
+    held_out: tuple[pd.DataFrame, Any, Any] | None = None
 
 
 def fit_held_out(
@@ -81,7 +83,7 @@ def fit_held_out(
     predicted = model._predict(fitted, held_out)
     metrics = measure(model, fitted, held_out, held_target, predicted)
     check_useful(model, metrics, predicted)
-    return Trained(schema, split, fitted, metrics)
+    return Trained(schema, split, fitted, metrics, (held_out, held_target, predicted))
 
 
 def measure(model: Model, fitted: Any, features: pd.DataFrame, target: Any, predicted: Any = None) -> dict[str, Any]:

@@ -2,13 +2,159 @@
 
 Supervised metrics take (true labels, predictions); clustering metrics take (the model's feature space,
 assigned segments). scikit-learn does the arithmetic; it is imported only when a metric runs.
+
+A metric that a gate or a comparison may judge by says which way is better (``better = "higher"`` or
+``"lower"``). It may also say how to measure it on a bootstrap resample cheaply: ``weighted(reference,
+prediction)`` does the costly work once (a sort) and returns a function of the rows' resample counts that equals
+the metric on the rows repeated that many times. A metric of your own without it is measured on each resample
+by repeating the rows (slower, the same numbers).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+Weighted = Callable[[Any], float]  # resample counts per row -> the metric on the rows repeated that often
 
+
+def _declare(better: str, weighted: Callable[[Any, Any], Weighted] | None = None) -> Callable:
+    def mark(metric: Callable) -> Callable:
+        metric.better = better  # type: ignore[attr-defined]
+        if weighted is not None:
+            metric.weighted = weighted  # type: ignore[attr-defined]
+        return metric
+
+    return mark
+
+
+def weighted(metric: Callable, reference: Any, prediction: Any) -> Weighted:
+    """``metric`` on (reference, prediction) as a function of resample counts (see the module's docstring)."""
+    import numpy as np
+
+    if hasattr(metric, "weighted"):
+        return metric.weighted(reference, prediction)
+    reference, prediction, rows = np.asarray(reference), np.asarray(prediction), np.arange(len(prediction))
+
+    def repeated(counts: Any) -> float:
+        taken = np.repeat(rows, np.asarray(counts, dtype="int64"))
+        return metric(reference[taken], prediction[taken])
+
+    return repeated
+
+
+def _auc_weighted(y_true: Any, y_score: Any) -> Weighted:
+    import numpy as np
+
+    order = np.argsort(np.asarray(y_score), kind="stable")
+    score, positive = np.asarray(y_score)[order], np.asarray(y_true)[order] == 1
+    starts = np.flatnonzero(np.r_[True, score[1:] != score[:-1]])  # one group per distinct score: ties count half
+
+    ties = len(starts) < len(score)
+    positives = positive.astype("float64")
+
+    def at(counts: Any) -> float:
+        counts = np.asarray(counts, dtype="float64")[order]
+        pos = counts * positives
+        neg = counts - pos
+        if ties:
+            pos, neg = np.add.reduceat(pos, starts), np.add.reduceat(neg, starts)
+        total_pos, total_neg = pos.sum(), neg.sum()
+        if not total_pos or not total_neg:
+            return float("nan")  # a resample of one class: no ranking to measure
+        if not ties:  # each score is one row, positive or not: the negatives below it, none tied with it
+            return float(pos @ np.cumsum(neg) / (total_pos * total_neg))
+        below = np.cumsum(neg) - neg
+        return float(pos @ (below + 0.5 * neg) / (total_pos * total_neg))
+
+    return at
+
+
+def _mean_weighted(per_row: Callable[[Any, Any], Any], finish: Callable[[float], float] = float) -> Callable:
+    def prepare(y_true: Any, y_pred: Any) -> Weighted:
+        import numpy as np
+
+        values = per_row(np.asarray(y_true, dtype="float64"), np.asarray(y_pred, dtype="float64"))
+
+        def at(counts: Any) -> float:
+            counts = np.asarray(counts, dtype="float64")
+            return finish(float(counts @ values / counts.sum()))
+
+        return at
+
+    return prepare
+
+
+def _log_losses(y_true: Any, y_score: Any) -> Any:
+    import numpy as np
+
+    eps = np.finfo(y_score.dtype).eps  # as scikit-learn clips: every log is finite, so 0 * log(p) is 0
+    p = np.clip(y_score, eps, 1 - eps)
+    return -(y_true * np.log(p) + (1 - y_true) * np.log(1 - p))
+
+
+def _top_decile_weighted(y_true: Any, y_score: Any) -> Weighted:
+    import numpy as np
+
+    order = np.argsort(-np.asarray(y_score), kind="stable")
+    hits = np.asarray(y_true, dtype="float64")[order]
+
+    def at(counts: Any) -> float:
+        counts = np.asarray(counts, dtype="float64")[order]
+        top = max(1, int(counts.sum()) // 10)
+        taken = np.clip(top - (np.cumsum(counts) - counts), 0, counts)  # the first `top` repeated rows
+        return float(taken @ hits / top)
+
+    return at
+
+
+def _gini_weighted(y_true: Any, y_pred: Any) -> Weighted:
+    import numpy as np
+
+    actual, pred = np.asarray(y_true, dtype="float64"), np.asarray(y_pred, dtype="float64")
+    by_pred = np.lexsort((np.arange(len(pred)), -pred))
+    by_actual = np.lexsort((np.arange(len(actual)), -actual))
+
+    def gini(order: Any, counts: Any) -> float:
+        # A row repeated c times after cumulative mass m adds c*m + a*c*(c+1)/2 to the sum of cumulative masses.
+        c, a = counts[order], actual[order]
+        mass = c * a
+        before = np.cumsum(mass) - mass
+        rows = c.sum()
+        return float((c * before + a * c * (c + 1) / 2).sum() / mass.sum() / rows - (rows + 1) / (2 * rows))
+
+    def at(counts: Any) -> float:
+        counts = np.asarray(counts, dtype="float64")
+        if counts @ actual == 0:
+            return 0.0
+        if np.ptp(actual[counts > 0]) == 0:
+            return float("nan")
+        return gini(by_pred, counts) / gini(by_actual, counts)
+
+    return at
+
+
+def _silhouette_weighted(space: Any, segments: Any) -> Weighted:
+    """Each sampled row's own silhouette, weighted: the standard bootstrap of a mean silhouette (a row's
+    silhouette is not recomputed among the resampled rows, which would cost a quadratic pass per resample)."""
+    import numpy as np
+    from sklearn.metrics import silhouette_samples
+    from sklearn.utils import check_random_state
+
+    segments = np.asarray(segments)
+    if len(np.unique(segments)) < 2:
+        return lambda counts: float("nan")
+    sample = check_random_state(0).permutation(len(segments))[: min(len(segments), 2000)]  # as silhouette()
+    values = silhouette_samples(np.asarray(space)[sample], segments[sample])
+
+    def at(counts: Any) -> float:
+        counts = np.asarray(counts, dtype="float64")[sample]
+        return float(counts @ values / counts.sum()) if counts.sum() else float("nan")
+
+    return at
+
+
+@_declare("higher", _auc_weighted)
 def auc(y_true: Any, y_score: Any) -> float:
     """Area under the ROC curve: 0.5 is chance, 1.0 ranks every leaver above every stayer."""
     from sklearn.metrics import roc_auc_score
@@ -16,6 +162,7 @@ def auc(y_true: Any, y_score: Any) -> float:
     return float(roc_auc_score(y_true, y_score))
 
 
+@_declare("lower", _mean_weighted(_log_losses))
 def log_loss(y_true: Any, y_score: Any) -> float:
     """Binary cross-entropy of the predicted probabilities; lower is better."""
     from sklearn.metrics import log_loss as sk_log_loss
@@ -23,6 +170,7 @@ def log_loss(y_true: Any, y_score: Any) -> float:
     return float(sk_log_loss(y_true, y_score, labels=[0, 1]))
 
 
+@_declare("higher", _top_decile_weighted)
 def precision_at_top_decile(y_true: Any, y_score: Any) -> float:
     """Share of true positives among the 10% of rows with the highest scores."""
     import numpy as np
@@ -33,6 +181,7 @@ def precision_at_top_decile(y_true: Any, y_score: Any) -> float:
     return float(y_true[order].mean())
 
 
+@_declare("lower", _mean_weighted(lambda y, p: (y - p) ** 2, lambda mean: mean**0.5))
 def rmse(y_true: Any, y_pred: Any) -> float:
     """Root mean squared error, in the label's unit."""
     from sklearn.metrics import root_mean_squared_error
@@ -40,6 +189,7 @@ def rmse(y_true: Any, y_pred: Any) -> float:
     return float(root_mean_squared_error(y_true, y_pred))
 
 
+@_declare("lower", _mean_weighted(lambda y, p: abs(y - p)))
 def mae(y_true: Any, y_pred: Any) -> float:
     """Mean absolute error, in the label's unit."""
     from sklearn.metrics import mean_absolute_error
@@ -47,6 +197,7 @@ def mae(y_true: Any, y_pred: Any) -> float:
     return float(mean_absolute_error(y_true, y_pred))
 
 
+@_declare("higher", _gini_weighted)
 def normalized_gini(y_true: Any, y_pred: Any) -> float:
     """Gini of the predictions divided by the Gini of a perfect ordering: 1.0 orders values perfectly."""
     import numpy as np
@@ -59,9 +210,12 @@ def normalized_gini(y_true: Any, y_pred: Any) -> float:
     actual, pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
     if actual.sum() == 0:
         return 0.0
+    if np.ptp(actual) == 0:
+        return float("nan")  # every value the same: no ordering to be measured against (refused at training)
     return gini(actual, pred) / gini(actual, actual)
 
 
+@_declare("higher", _silhouette_weighted)
 def silhouette(space: Any, segments: Any) -> float:
     """Mean silhouette in the model's feature space (-1 to 1; higher means tighter, better separated segments)."""
     import numpy as np

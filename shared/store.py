@@ -23,13 +23,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from shared import faults, stopping
+from shared import backends, faults, stopping
 from shared import manifest as shape
 from shared.backends import STORE_ENV, open_backend
 from shared.errors import (
     ArtifactRejected,
     BadArgument,
-    ConfigError,
     LocalIOError,
     MissingInput,
 )
@@ -46,7 +45,6 @@ MANIFEST = "manifest.json"
 SCHEMA_VERSION = 2
 READABLE_SCHEMAS = (1, 2)
 GENERATION_DIGITS = 8  # an alias event's file name: its generation, zero-padded (00000001.json)
-_CREATE_ONLY: set[str] = set()  # stores probed to refuse a second create
 
 
 @dataclass(frozen=True)
@@ -219,6 +217,50 @@ class Store:
         existing = self.resolve(model, version)
         return {**existing, "already_committed": True}
 
+    # -- retention (the policy: shared.commands.gc) -------------------------------------------------
+
+    def uncommitted(self, model: str) -> list[dict[str, Any]]:
+        """Version folders with no manifest (a training attempt being written, or one whose writer died), each
+        ``{"version", "modified"}``: when its newest file was written, if the backend says."""
+        with _translated(self.url):
+            committed = {
+                p.rstrip("/").split("/")[-2]
+                for p in self.backend.list(f"{self._model_dir(model)}/versions/*/{MANIFEST}")
+            }
+            files = self.backend.list(f"{self._model_dir(model)}/versions/*/*/*")
+        found: dict[str, list[str]] = {}
+        for path in files:
+            version = path.rstrip("/").split("/")[-3]
+            if version not in committed:
+                found.setdefault(version, []).append(path)
+        out = []
+        for version, paths in sorted(found.items()):
+            stamps = [stamp for stamp in map(self._modified, paths) if stamp is not None]
+            out.append({"version": version, "modified": max(stamps) if stamps else None})
+        return out
+
+    def retire(self, model: str, version: str) -> bytes:
+        """Remove the manifest of ``version``: from now on it does not exist. Return the manifest's bytes (to
+        :meth:`reinstate` it if the version turns out to be needed)."""
+        path = self._manifest_path(model, version)
+        with _translated(self.url):
+            body = self.backend.get(path)
+            self.backend.remove(path)
+        return body
+
+    def reinstate(self, model: str, version: str, body: bytes) -> None:
+        """Put back a manifest :meth:`retire` removed (create-only: a new commit of that id wins)."""
+        with _translated(self.url):
+            self.backend.put_if_absent(self._manifest_path(model, version), body)
+
+    def purge(self, model: str, version: str) -> None:
+        """Remove the folder of a version that has no manifest (retired, or an attempt that was never committed)."""
+        with _translated(self.url):
+            if self.backend.exists(self._manifest_path(model, version)):
+                msg = f"{model} version {version} is committed; retire it before removing its files"
+                raise BadArgument(msg)
+            self.backend.remove(self._version_dir(model, version))
+
     # -- aliases (their meaning: shared.aliases) ----------------------------------------------------
 
     def alias_names(self, model: str) -> list[str]:
@@ -256,21 +298,12 @@ class Store:
     def check_create_only(self) -> None:
         """ConfigError (78) unless the store refuses a second create of one object (some S3 proxies ignore
         If-None-Match): an alias's moves are safe only where that holds. Probed once per store and process."""
-        if self.url in _CREATE_ONLY or not self.backend.may_ignore_create_only:
-            return
-        probe = f"{self.root}/.modelfleet-probe-{uuid.uuid4().hex}"  # this process's own: others probe beside it
         with _translated(self.url):
-            first = self.backend.put_if_absent(probe, b"probe", fault="probe")
-            second = self.backend.put_if_absent(probe, b"again", fault="probe")
-            with contextlib.suppress(OSError):
-                self.backend.remove(probe)
-        if not (first and not second):
-            msg = (
-                f"store {self.url} does not refuse a second create of one object (a proxy that drops If-None-Match?); "
-                "aliases need create-only writes to be moved safely: use a store that enforces them"
+            backends.check_create_only(
+                self.backend,
+                f"store {self.url}",
+                "aliases need create-only writes to be moved safely: use a store that enforces them",
             )
-            raise ConfigError(msg)
-        _CREATE_ONLY.add(self.url)
 
     def check_writable(self) -> None:
         """Make sure the store's root is (or can be created as) a writable folder, before any real work."""

@@ -24,9 +24,11 @@ BUILT_IN: tuple[tuple[str, str], ...] = (  # (command, module holding the functi
     ("train", "shared.commands.train"),
     ("score", "shared.commands.score"),
     ("evaluate", "shared.commands.evaluate"),
+    ("compare", "shared.commands.compare"),
     ("describe", "shared.commands.describe"),
     ("sample", "shared.commands.sample"),
     ("promote", "shared.commands.promote"),
     ("rollback", "shared.commands.rollback"),
     ("aliases", "shared.commands.aliases"),
+    ("gc", "shared.commands.gc"),
 )

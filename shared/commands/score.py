@@ -7,7 +7,7 @@ import functools
 import logging
 from typing import TYPE_CHECKING, Annotated, Any
 
-from shared import artifacts, derived, dryrun, inputs, overlap, params, versions
+from shared import artifacts, derived, dryrun, inputs, overlap, params, pins, versions
 from shared import shards as sharding
 from shared.errors import BadArgument, BadData, NothingToDo, shown
 from shared.params import Bounds, Check, TablePath
@@ -67,6 +67,8 @@ def score(
         raise BadArgument(msg)
     if model._dry_run:
         store = Store(model._store_url)
+        if part is not None:
+            _refuse_floating_default(model, store, version, output)
         manifest = artifacts.resolve(store, model, version)
         stored = artifacts.stored_schema(model, manifest)
         target = _target(model, output, part, store, manifest)
@@ -87,19 +89,31 @@ def score(
             _check_kept_types(source, kept)
         kinds = {k: v for k, v in stored.kinds.items() if k in columns}
         return dryrun.plan(model, "score", store, data, columns, source, kinds=kinds, forbidden=model.label, **facts)
-    store, manifest, schema, fitted = artifacts.load(model, version)
-    if inputs.is_frame(data) and output is None and part is None:  # in Python: a frame in, a frame out
-        return _score_frame(model, fitted, schema, manifest, data, as_of, max_unseen, kept)
-    wanted = [*schema.columns, *_ids(model), *kept, *([model.label] if model.label else [])]
-    source = inputs.source(model, data, derived.inputs_of(model, wanted))
-    target = _target(model, output, part, store, manifest)
-    overlap.refuse(target, data if not inputs.is_frame(data) else None, "--output", source.files)
-    needed = derived.inputs_of(model, dict.fromkeys([*schema.columns, *kept, *_ids(model)]))
-    kinds = {k: v for k, v in schema.kinds.items() if k in needed}
-    source.check(needed, kinds, forbidden=model.label)  # every file, before any row is read
-    scoring.refuse_label(model.label, source.columns)
-    require_columns(inputs.Columns(source.columns), needed, source.name)
-    _check_kept_types(source, kept)
+    if part is not None:
+        _refuse_floating_default(model, Store(model._store_url), version, output)
+    named, pin = version, None
+    while True:  # twice at most: a shard that finds another shard's pin checks its input against that version
+        store, manifest, schema, fitted = artifacts.load(model, named)
+        if inputs.is_frame(data) and output is None and part is None:  # in Python: a frame in, a frame out
+            return _score_frame(model, fitted, schema, manifest, data, as_of, max_unseen, kept)
+        wanted = [*schema.columns, *_ids(model), *kept, *([model.label] if model.label else [])]
+        source = inputs.source(model, data, derived.inputs_of(model, wanted))
+        target = _target(model, output, part, store, manifest)
+        overlap.refuse(target, data if not inputs.is_frame(data) else None, "--output", source.files)
+        needed = derived.inputs_of(model, dict.fromkeys([*schema.columns, *kept, *_ids(model)]))
+        kinds = {k: v for k, v in schema.kinds.items() if k in needed}
+        source.check(needed, kinds, forbidden=model.label)  # every file, before any row is read
+        scoring.refuse_label(model.label, source.columns)
+        require_columns(inputs.Columns(source.columns), needed, source.name)
+        _check_kept_types(source, kept)
+        if part is None:
+            break
+        if pin is None:  # the input is fine: now pin the run's version (or find the pin of its first shard)
+            pin = pins.pinned(model, store, target.rsplit("/", 1)[0], version, manifest, part.count)
+        if pin["version"] == manifest["version"]:
+            manifest = manifest | {key: pin[key] for key in ("resolved", "pin") if key in pin}
+            break
+        named = pin["version"]
     chosen = [source.units[i] for i in sharding.assign([u.weight for u in source.units], part)]
     log.info(
         "scoring %s%s with %s version %s",
@@ -122,7 +136,7 @@ def score(
         derive=functools.partial(derived.apply, model, what=source.name),
         reads=derived.inputs_of(model, schema.columns),
     )
-    sharded = {"shard": str(part), "shard_source": part.source} if part else {}
+    sharded = {"shard": str(part), "shard_source": part.source, "pin": manifest["pin"]} if part else {}
     return {
         "model": model.name,
         "version": manifest["version"],
@@ -131,6 +145,17 @@ def score(
         "output": target,
         **sharded,
     }
+
+
+def _refuse_floating_default(model: Model, store: Store, version: str, output: str | None) -> None:
+    """BadArgument for shards that would each pick their own folder by a version that can move mid-run."""
+    if output is None and pins.floats(store, model, version):
+        msg = (
+            f"--shard with --version={version}, which can name another version before the last shard starts, "
+            f"needs --output: a folder every shard of this run shares (the first shard pins the version there); "
+            f"or give a version id or {version if version != 'latest' else 'ALIAS'}@N"
+        )
+        raise BadArgument(msg)
 
 
 def _output(model: Model, kept: list[str]) -> Any:

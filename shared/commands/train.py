@@ -8,14 +8,17 @@ import logging
 import os
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from shared import derived, dryrun, fitting, inputs, overlap, params, versions
+from shared import aliases, derived, dryrun, fitting, inputs, overlap, params, versions
+from shared import gate as gating
 from shared import split as splitting
-from shared.errors import BadArgument, BadData, NothingToDo
+from shared.errors import AliasMoved, BadArgument, BadData, MissingInput, NothingToDo, NotPromoted
 from shared.params import Bounds, Check, TablePath
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from shared.artifacts import Loaded
+    from shared.fitting import Trained
     from shared.model import Model
     from shared.store import Store
 
@@ -37,6 +40,13 @@ def train(
     valid_data: TablePath | None = None,
     holdout_output: params.TableOutput | None = None,
     max_unseen: Annotated[float, Bounds(ge=0, le=1)] = 0.05,
+    promote: Annotated[str, params.Shown("alias"), Check(aliases.check_alias_text)] | None = None,
+    gate: Annotated[str, params.Shown("conditions"), Check(gating.check_conditions)] | None = None,
+    against: Annotated[str, params.Shown("alias or version id"), Check(versions.check_version)] | None = None,
+    tolerance: Annotated[float, Bounds(ge=0)] = 0.0,
+    against_metric: Annotated[str, params.Shown("metric")] | None = None,
+    confidence: Annotated[float, Bounds(ge=0.5, lt=1)] = 0.95,
+    resamples: Annotated[int, Bounds(ge=100, le=100_000)] = 1000,
     **hyperparameters: Any,
 ) -> dict[str, Any]:
     """Train on DATA and commit a new model version to the store.
@@ -57,6 +67,15 @@ def train(
         holdout_output: Also write the held-out rows here, to measure the stored version on them.
         max_unseen: Largest share of held-out rows with a category the fit rows lack (measured as missing, as
             score would); above it, exit 65, as score and evaluate would on those rows.
+        promote: After committing, point this alias (e.g. champion) at the new version if its gate passes; if
+            not, the version stays committed and train exits 100 with the verdict in its result.
+        gate: Conditions the held-out metrics must meet to promote, e.g. "auc>=0.75,log_loss<=0.5".
+        against: Promote only if not worse than the version this names (e.g. champion) on the same held-out rows:
+            refused when the whole interval of the paired bootstrap's difference is worse than --tolerance.
+        tolerance: How much worse than --against the new version may be, in the metric's unit.
+        against_metric: The metric --against compares by. Default: the model's first.
+        confidence: Coverage of the difference's interval.
+        resamples: Bootstrap resamples of the held-out rows.
     """
     from shared import artifacts, formats
     from shared.data import check_output, write_table
@@ -85,11 +104,16 @@ def train(
     if run_id is not None and not committed and run_id in store.alias_names(model.name):
         msg = f"--run_id={run_id} is an alias of {model.name}; a version by that name would be mistaken for it"
         raise BadArgument(msg)
+    config = _gate_config(model, store, version, promote, gate, against, tolerance, against_metric, confidence)
+    if config is not None and against is not None:
+        config["resamples"] = resamples
+    holder = _holder(model, store, against, promote) if config and against is not None and not committed else None
     needed = derived.inputs_of(model, [*model.numeric, *model.categorical, *([model.label] if model.label else [])])
     kinds = {**dict.fromkeys(model.numeric, "numeric"), **dict.fromkeys(model.categorical, "categorical")}
     kinds = {name: kind for name, kind in kinds.items() if name in derived.raw(model, kinds)}
     wanted = [*needed, *([column] if split != "random" and column and column not in needed else [])]
     if model._dry_run:
+        planned: dict[str, Any] = {} if config is None else {"promote": {**config, "holder": holder and holder[1]}}
         if valid_data is not None:
             dryrun.plan(model, "train", store, valid_data, wanted, kinds=kinds)
         return dryrun.plan(
@@ -112,12 +136,14 @@ def train(
             },
             holdout_output=holdout_output,
             params=dataclasses.asdict(cfg),
+            **planned,
         )
     if committed:
         log.info("%s version %s is already committed; nothing to do", model.name, version)
         if holdout_output is not None:
             log.warning("--holdout_output not written: the version was committed by an earlier run")
-        return _result(model, store, store.resolve(model.name, version), already_committed=True)
+        manifest = store.resolve(model.name, version)
+        return _promotion(model, store, manifest, config, _result(model, store, manifest, already_committed=True))
 
     ids = [name for name in dict.fromkeys([model.id_column, column if split == "group" else None]) if name]
     frame = inputs.read_frame(model, data, inputs.TRAIN_SEED, wanted, optional=ids, kinds=kinds)
@@ -134,11 +160,14 @@ def train(
     frame = derived.apply(model, frame, "training data")
     if holdout_output is not None:
         _check_csv_keeps_levels(model, frame, holdout_output)
+    if holder is not None:
+        _check_measurable(model, holder[0], frame, str(against))
     stops = stop_fraction if getattr(cfg, "early_stopping_rounds", 0) else 0.0
     chosen = _split(split, frame, column, valid_fraction, split_seed, stops, valid_from, valid_data, fit_rows)
     trained = fitting.fit_held_out(
         model, frame, cfg, valid_fraction, split_seed, stop_fraction, split=chosen, max_unseen=max_unseen
     )
+    verdict = _judge(model, trained, frame, holder, config, split_seed) if config is not None else None
     if holdout_output is not None:
         kept = [c for c in inputs_only.columns if c in {*needed, model.id_column}]
         write_table(inputs_only.iloc[trained.split.valid][kept], holdout_output)
@@ -170,13 +199,151 @@ def train(
         },
         "libraries": artifacts.libraries(model.format),
         **({"trained_on_sample": True} if data is None else {}),
+        **({"gate": verdict} if verdict is not None else {}),
     }
     if data is None:
         log.warning("%s trained on its embedded sample: a demonstration version, not for real rows", model.name)
     artifact = Artifact(artifacts.model_file(model.format), formats.dump(trained.fitted, model.format), model.format)
     manifest = store.commit(model.name, version, [artifact], record)
     result = _result(model, store, manifest, already_committed=manifest.get("already_committed", False))
-    return result | ({"holdout_output": holdout_output} if holdout_output is not None else {})
+    result |= {"holdout_output": holdout_output} if holdout_output is not None else {}
+    return _promotion(model, store, manifest, config, result)
+
+
+def _gate_config(
+    model: Model,
+    store: Store,
+    version: str,
+    promote: str | None,
+    gate: str | None,
+    against: str | None,
+    tolerance: float,
+    against_metric: str | None,
+    confidence: float,
+) -> dict[str, Any] | None:
+    """What ``--promote`` asks, checked before any work (None without it); the verdict records it, and a retry
+    must ask the same."""
+    if promote is None:
+        if gate is not None or against is not None:
+            msg = f"--{'gate' if gate is not None else 'against'} decides a promotion: give --promote=ALIAS too"
+            raise BadArgument(msg)
+        return None
+    if promote == version or store.exists(model.name, promote):
+        msg = f"--promote={promote} is the id of a version of {model.name}; an alias by that name would be mistaken"
+        raise BadArgument(msg)
+    metric = gating.check(model, gate, against_metric)
+    if against is not None and metric is None:
+        raise BadArgument(f"--against: {model.name} declares no metric to compare versions by")
+    config: dict[str, Any] = {
+        "promote": promote,
+        "gate": gate,
+        "against": against,
+    }
+    if against is not None and metric is not None:
+        config |= {"against_metric": metric.__name__, "tolerance": tolerance, "confidence": confidence}
+    return config
+
+
+def _holder(model: Model, store: Store, against: str, promote: str | None) -> tuple[Loaded, dict[str, Any]] | None:
+    """The version ``--against`` names now, loaded, and what the verdict records of it; None when it names the
+    alias being promoted and that was never set (the first promotion has nothing to compare with). Any other
+    alias never set is MissingInput: a misspelt --against must not wave every version through."""
+    from shared import artifacts
+
+    try:
+        loaded = artifacts.load(model, against)
+    except MissingInput:
+        if against == promote and aliases.current(store, model.name, against) is None:
+            log.info("--against=%s: the alias was never set; there is nothing to compare with", against)
+            return None
+        raise
+    event = loaded.manifest.get("resolved")
+    return loaded, {"version": loaded.manifest["version"], **({"event": event} if event else {})}
+
+
+def _check_measurable(model: Model, holder: Loaded, frame: pd.DataFrame, against: str) -> None:
+    """BadArgument before fitting if the holder needs feature columns this training data does not hold."""
+    missing = [name for name in holder.schema.columns if name not in frame.columns]
+    if missing:
+        msg = (
+            f"--against={against}: version {holder.manifest['version']} uses the features {missing} that this "
+            f"train does not read ({model.name}'s features changed since): it cannot be measured on the same rows; "
+            "compare them on a labelled table with evaluate, and promote by hand"
+        )
+        raise BadArgument(msg)
+
+
+def _judge(
+    model: Model,
+    trained: Trained,
+    frame: pd.DataFrame,
+    holder: tuple[Loaded, dict[str, Any]] | None,
+    config: dict[str, Any],
+    seed: int,
+) -> dict[str, Any]:
+    """The gate's verdict on the new version: its held-out metrics and, with --against, the paired bootstrap
+    of its metric against the holder's on the same held-out rows."""
+    from shared import bootstrap
+
+    comparison = None
+    if holder is not None and trained.held_out is not None:
+        loaded, _ = holder
+        features, target, predicted = trained.held_out
+        theirs, _ = loaded.schema.prepare(frame.iloc[trained.split.valid], "the held-out rows")
+        metric = gating.metric_named(model, config["against_metric"], "--against_metric")
+        comparison = bootstrap.paired(
+            metric,
+            model._metric_inputs(trained.fitted, features, target, predicted),
+            model._metric_inputs(loaded.fitted, theirs, target, model._predict(loaded.fitted, theirs)),
+            resamples=config["resamples"],
+            confidence=config["confidence"],
+            seed=seed,
+        )
+    verdict = gating.verdict(config, trained.metrics, comparison, holder[1] if holder else None)
+    log.info("%s gate for %s: %s", model.name, config["promote"], "passed" if verdict["passed"] else "refused")
+    return verdict
+
+
+def _promotion(
+    model: Model, store: Store, manifest: dict[str, Any], config: dict[str, Any] | None, result: dict[str, Any]
+) -> dict[str, Any]:
+    """Move the alias if the version's recorded verdict passed; else NotPromoted (100) carrying the result. A
+    retried run reads the verdict its version recorded, and its move is found, not made again."""
+    version, stored = manifest["version"], manifest.get("gate")
+    if config is None:
+        return result | ({"gate": stored} if stored else {})
+    if stored is None or stored.get("config") != config:
+        was = "without --promote" if stored is None else f"with {_flags(stored.get('config') or {})}"
+        msg = (
+            f"{model.name} version {version} was committed {was}; a retry of its --run_id must ask the same "
+            f"(got {_flags(config)}): repeat those flags, or promote it with `{model.name} promote`"
+        )
+        raise BadArgument(msg)
+    alias, result = config["promote"], result | {"gate": stored}
+    refused = f"{model.name} version {version} was committed but not promoted to {alias}"
+    if not stored["passed"]:
+        raise NotPromoted(f"{refused}: {'; '.join(stored['reasons'])}", result | {"promoted": None})
+    ref = aliases.reference(config["against"]) if config["against"] else None
+    expect = None
+    if ref is not None and ref[0] == alias:  # measured against the alias's holder: it must still hold it
+        expect = (stored["against"] or {}).get("version") or "none"
+    try:
+        event = aliases.move(
+            store, model.name, alias, version, reason=gating.summary(stored), run_id=version, gate=stored, expect=expect
+        )
+    except AliasMoved:
+        now = aliases.current(store, model.name, alias)
+        msg = (
+            f"{refused}: the gate measured it against {expect}, but {alias} was moved to "
+            f"{now['version'] if now else 'nothing'} since; nothing was changed (train again to judge anew)"
+        )
+        raise NotPromoted(msg, result | {"promoted": None}) from None
+    flags = {key: True for key in ("already_recorded", "unchanged") if event.get(key)}
+    return result | {"promoted": {**aliases.summary(event), **flags}}
+
+
+def _flags(config: dict[str, Any]) -> str:
+    return " ".join(f"--{key}={value}" for key, value in config.items() if value is not None) or "no flags"
 
 
 def _split(

@@ -28,10 +28,17 @@ def values_for(spec: Spec) -> st.SearchStrategy:
     aliases = st.from_regex(ALIAS, fullmatch=True).filter(lambda v: v != "latest")
     if spec.name == "run_id":
         return ids
-    if spec.name == "version":
+    if spec.name in ("version", "against"):
         return ids | st.just("latest") | aliases | st.from_regex(AT_GENERATION, fullmatch=True)
-    if spec.name == "alias":
+    if spec.name in ("alias", "promote"):
         return aliases
+    if spec.name == "gate":
+        condition = st.tuples(
+            st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True),
+            st.sampled_from([">=", "<=", ">", "<"]),
+            st.floats(-1e6, 1e6, allow_nan=False),
+        )
+        return st.lists(condition, min_size=1, max_size=3).map(lambda cs: ",".join(f"{m}{o}{v!r}" for m, o, v in cs))
     if spec.name == "expect":
         return ids | st.just("none")
     if spec.name == "shard":

@@ -187,9 +187,9 @@ def test_a_store_that_ignores_create_only_refuses_every_move(tmp_path, monkeypat
     store = Store(str(tmp_path))
     monkeypatch.setattr(store.backend, "put_if_absent", lambda path, data, fault="manifest": True)
     monkeypatch.setattr(store.backend, "may_ignore_create_only", True)
-    from shared import store as store_module
+    from shared import backends
 
-    monkeypatch.setattr(store_module, "_CREATE_ONLY", set())
+    monkeypatch.setattr(backends, "_CREATE_ONLY", set())
     with pytest.raises(ConfigError, match="does not refuse a second create"):
         aliases.move(store, "m", "champion", "a")
     assert not (tmp_path / "m" / "aliases").exists()

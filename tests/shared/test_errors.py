@@ -19,6 +19,7 @@ DOCUMENTED = {
     errors.ModelfleetError: 70,
     errors.LocalIOError: 74,
     errors.StoreUnavailable: 75,
+    errors.AliasMoved: 76,
     errors.PermissionDenied: 77,
     errors.ConfigError: 78,
 }
@@ -28,6 +29,13 @@ DOCUMENTED = {
 def test_each_error_class_carries_its_documented_exit_code(cls, code):
     """Every class maps to the exit code in the README table."""
     assert code == errors.exit_code_for(cls("x"))
+
+
+def test_not_promoted_carries_its_code_and_the_result():
+    """100: the version was committed, the gate refused it the alias; the result goes with the error."""
+    exc = errors.NotPromoted("refused", {"model": "churn", "version": "v1"})
+    assert errors.exit_code_for(exc) == 100
+    assert exc.result == {"model": "churn", "version": "v1"}
 
 
 @pytest.mark.parametrize(

@@ -57,12 +57,13 @@ def test_a_retried_shard_replaces_its_part_with_the_same_rows(modelfleet, workdi
         )
         assert done.returncode == 0, done.stderr
         first = pd.read_parquet(json.loads(done.stdout)["output"])
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["part-00001-of-00002.parquet"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["_version.json", "part-00001-of-00002.parquet"]
     assert len(first) == 2000
 
 
 def test_a_failed_shard_leaves_nothing(modelfleet, workdir, tmp_path):
-    """A shard that fails its checks (unseen levels) writes no part and no temporary file."""
+    """A shard that fails its checks (unseen levels) writes no part and no temporary file: only the run's pin of
+    its version (a retry of the shard, or the run's other shards, score with that version)."""
     frame = pd.read_parquet(workdir / "in" / "0.parquet").assign(plan="platinum")
     frame.to_parquet(tmp_path / "novel.parquet", index=False)
     done = modelfleet(
@@ -72,7 +73,7 @@ def test_a_failed_shard_leaves_nothing(modelfleet, workdir, tmp_path):
     )
     assert done.returncode == 65, done.stderr
     assert "never seen in training" in done.stderr
-    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+    assert [path.name for path in (tmp_path / "out").iterdir()] == ["_version.json"]
 
 
 def test_progress_goes_to_stderr_and_stdout_stays_one_json_object(modelfleet, workdir):

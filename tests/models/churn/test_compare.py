@@ -1,0 +1,62 @@
+"""compare: several versions on the same labelled rows; each version's numbers are what evaluate says."""
+
+import json
+
+import pytest
+
+from models.churn import Churn
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    root = tmp_path_factory.mktemp("compare")
+    model = Churn(store=str(root / "store"))
+    model.train(run_id="small", n_estimators=3, num_leaves=2)
+    model.train(run_id="big", n_estimators=60, promote="champion")
+    model._sample_frame(2000, 11).to_parquet(root / "labelled.parquet")
+    return model, root
+
+
+def run(modelfleet, root, *args):
+    done = modelfleet(["churn", "compare", f"--store={root / 'store'}", *args], cwd=root)
+    return done, (json.loads(done.stdout) if done.returncode == 0 else None)
+
+
+def test_each_version_measures_what_evaluate_measures_and_the_differences_are_paired(modelfleet, fleet):
+    model, root = fleet
+    done, result = run(modelfleet, root, "--data=labelled.parquet", "--versions=champion,small")
+    assert done.returncode == 0, done.stderr
+    assert [v["version"] for v in result["versions"]] == ["big", "small"]
+    assert result["versions"][0]["as"] == "champion"
+    assert result["versions"][0]["alias"]["generation"] == 1
+    for measured in result["versions"]:
+        evaluated = model.evaluate(str(root / "labelled.parquet"), version=measured["version"])
+        assert measured["metrics"] == pytest.approx(evaluated["metrics"], rel=1e-12)
+    by_metric = {d["metric"]: d for d in result["differences"]}
+    assert list(by_metric) == ["auc", "log_loss", "precision_at_top_decile"]
+    for name, difference in by_metric.items():
+        assert (difference["version"], difference["against"]) == ("small", "big")
+        assert difference["value"] == pytest.approx(result["versions"][1]["metrics"][name])
+        assert difference["difference"] == pytest.approx(difference["value"] - difference["against_value"])
+        low, high = difference["interval"]
+        assert low <= difference["difference"] <= high
+    assert by_metric["auc"]["interval"][1] < 0  # three stumps are clearly worse than sixty trees
+    assert by_metric["log_loss"]["interval"][0] > 0
+
+
+@pytest.mark.parametrize(
+    ("versions", "code", "message"),
+    [
+        ("big", 64, "give at least two versions"),
+        ("big,big", 64, "names 'big' twice"),
+        ("big,nosuch", 66, "nosuch"),
+        ("big,bad/../id", 64, "--versions"),
+        ("big,never-set@2", 66, "never set"),
+    ],
+)
+def test_bad_versions_are_refused_with_one_line(modelfleet, fleet, versions, code, message):
+    _, root = fleet
+    done, _ = run(modelfleet, root, f"--versions={versions}")
+    assert done.returncode == code, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert message in line
