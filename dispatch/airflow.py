@@ -28,14 +28,16 @@ from typing import Any
 
 from dispatch import registry
 from dispatch.commandline import argv, specs_for
-from shared.errors import BadArgument, NothingToDo, UsageError
+from shared.errors import BadArgument, NothingToDo, NotPromoted, UsageError
 
 # The version id a training run commits: ``<dag_id>__<ts_nodash>``, one per DAG and logical date, so a retry
 # or a cleared run commits nothing new. Airflow's run ids may hold characters a version id refuses (and
 # ':' and '+' make awkward object keys); this holds none. It needs a run with a logical date.
 RUN_VERSION = "{{ dag.dag_id }}__{{ ts_nodash }}"
 UID = 10001  # the image's user (Dockerfile APP_UID and APP_GID)
-SKIP_EXIT_CODES = (NothingToDo.exit_code,)  # 99: the input has no rows; the task is skipped, not failed
+# Skipped, not failed (and never retried): 99, the input has no rows; 100, train's gate kept the new version
+# from its alias (a retry would read the same verdict).
+SKIP_EXIT_CODES = (NothingToDo.exit_code, NotPromoted.exit_code)
 SCRATCH = "/tmp"  # noqa: S108 - an emptyDir mounted there: the only writable path besides the store
 _OWN = ("task_id", "image", "cmds", "arguments")  # set from pod_task's own arguments, never from pod_args
 _MARKS = ("{{", "{%", "{#")
@@ -55,9 +57,10 @@ def pod_task(
 
     With ``shards=N``, return its mapped form: N tasks, one per ``--shard=K/N`` (K = 0 ... N-1). The pod
     runs as the image's non-root user with a read-only root filesystem, no privilege escalation, no
-    capabilities, and an emptyDir at /tmp; its JSON result is pushed to XCom; exit 99 (no input rows)
-    skips the task. ``pod_args`` are more KubernetesPodOperator arguments (namespace, env_from,
-    container_resources ...); they win over these defaults, and its volumes and mounts are added to /tmp's.
+    capabilities, and an emptyDir at /tmp; its JSON result is pushed to XCom; exit 99 (no input rows) and
+    100 (train's gate refused the promotion) skip the task. ``pod_args`` are more KubernetesPodOperator
+    arguments (namespace, env_from, container_resources ...); they win over these defaults, and its volumes
+    and mounts are added to /tmp's.
     """
     from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 
@@ -107,7 +110,7 @@ def _shards(count: Any) -> list[str]:
 
 
 def _defaults() -> dict[str, Any]:
-    """The pod settings every modelfleet task gets: XCom, skip on 99, and a restricted security context."""
+    """The pod settings every modelfleet task gets: XCom, skip on 99 and 100, a restricted security context."""
     from kubernetes.client import models as k8s
 
     container = k8s.V1SecurityContext(

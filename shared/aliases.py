@@ -131,8 +131,9 @@ def move(
     done = [e for e in events if run_id is not None and e.get("run_id") == run_id and e.get("action") == action]
     if done:
         return {**done[-1], "already_recorded": True}
-    for _ in range(ATTEMPTS):
-        head = current(store, model, alias)  # after a lost race, only the new head matters
+    for attempt in range(ATTEMPTS):
+        # the head the whole log just gave; after a lost race, only the new head matters (one listing, one read)
+        head = (events[-1] if events else None) if attempt == 0 else current(store, model, alias)
         now = head["version"] if head else None
         if expect is not None and now != (None if expect == "none" else expect):
             msg = (

@@ -1,12 +1,19 @@
-"""modelfleet, daily: train churn and ltv, then score with the versions just trained.
+"""modelfleet, daily: retrain churn and ltv; score churn with its champion and ltv with the version just trained.
 
     churn_train ──► churn_score   (mapped: one task per shard, --shard=K/4)
     ltv_train   ──► ltv_score
 
 Each task runs one modelfleet command in its own pod of the modelfleet image (see dispatch/airflow.py for
 the pod's security context and XCom). Each training run commits the version ``<dag_id>__<ts_nodash>``, so
-a retried or cleared run changes nothing; each score task takes that version from its train task's XCom.
-ltv does not read churn's predictions, so its chain does not wait for churn's.
+a retried or cleared run changes nothing. ltv does not read churn's predictions, so its chain does not wait
+for churn's. The two chains show the two ways to choose what scores:
+
+- churn, champion/challenger: the retrain is promoted to ``champion`` only if it passes its gate (AUC of at
+  least 0.70 on its held-out rows, and not worse than the champion on those same rows); if it fails, train
+  exits 100 and is skipped, and ``churn_score`` (trigger rule ``none_failed``) still runs, with the old
+  champion. Every shard of a run scores with the version its first shard found (pinned in the run's output
+  folder), even if the champion moves mid-run.
+- ltv, latest retrain: its score task takes the version its train task committed, from XCom.
 
 The store (MODELFLEET_STORE, MODELFLEET_STORAGE_OPTIONS) comes from the ConfigMap ``modelfleet`` and
 credentials from the pod's service account, never from the arguments. Without ``data=`` the commands use
@@ -36,6 +43,7 @@ with DAG(
         "retries": 2,
     },
     tags=["modelfleet"],
+    params={"predictions": "s3://lake/predictions"},  # where scores go: one folder per model and day
 ):
     churn_train = pod_task(
         "churn_train",
@@ -44,6 +52,9 @@ with DAG(
         image=IMAGE,
         run_id=RUN_VERSION,
         as_of="{{ ds }}",
+        promote="champion",
+        gate="auc>=0.70",
+        against="champion",
         pod_args={"container_resources": TRAIN_RESOURCES},
     )
     churn_score = pod_task(
@@ -52,8 +63,10 @@ with DAG(
         "score",
         image=IMAGE,
         shards=SHARDS,
-        version="{{ ti.xcom_pull(task_ids='churn_train')['version'] }}",  # the version train committed
+        version="champion",  # whatever the gate left there: the new version, or the old champion
+        output="{{ params.predictions }}/churn/{{ ds }}",
         as_of="{{ ds }}",
+        pod_args={"trigger_rule": "none_failed"},  # also after a train its gate skipped (exit 100)
     )
     ltv_train = pod_task(
         "ltv_train",

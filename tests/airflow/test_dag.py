@@ -51,10 +51,16 @@ def test_training_commits_one_version_per_dag_and_logical_date(daily):
         assert "--run_id={{ dag.dag_id }}__{{ ts_nodash }}" in arguments
 
 
-def test_each_score_task_scores_with_the_version_its_train_task_committed(daily):
-    for score, train in (("churn_score", "churn_train"), ("ltv_score", "ltv_train")):
-        for arguments in _argument_lists(daily.get_task(score)):
-            assert f"--version={{{{ ti.xcom_pull(task_ids='{train}')['version'] }}}}" in arguments
+def test_ltv_scores_with_the_version_its_train_commits_and_churn_with_its_gated_champion(daily):
+    for arguments in _argument_lists(daily.get_task("ltv_score")):
+        assert "--version={{ ti.xcom_pull(task_ids='ltv_train')['version'] }}" in arguments
+    (train,) = _argument_lists(daily.get_task("churn_train"))
+    assert {"--promote=champion", "--gate=auc>=0.70", "--against=champion"} <= set(train)
+    scores = _argument_lists(daily.get_task("churn_score"))
+    assert all("--version=champion" in arguments for arguments in scores)
+    assert len({next(a for a in arguments if a.startswith("--output=")) for arguments in scores}) == 1
+    assert daily.get_task("churn_score").trigger_rule == "none_failed"  # runs after a skipped train
+    assert 100 in daily.get_task("churn_train").skip_on_exit_code  # a refused gate skips, never retries
 
 
 def test_importing_the_dispatcher_never_imports_airflow():

@@ -57,7 +57,8 @@ def base(pod) -> Any:
 
 
 def run(dag, day, store: Path, scratch: Path, environ: dict[str, str] | None = None) -> Run:
-    """Run ``dag`` for logical date ``day`` with ``dag.test()``, pods run locally against ``store``."""
+    """Run ``dag`` for logical date ``day`` with ``dag.test()``, pods run locally against ``store``; the
+    predictions go to ``<store>/../predictions`` (the DAG's ``predictions`` param, given as the run's conf)."""
     pods: dict[tuple[str, int], Any] = {}
 
     def execute(self, context):
@@ -78,7 +79,7 @@ def run(dag, day, store: Path, scratch: Path, environ: dict[str, str] | None = N
     scratch.mkdir(parents=True, exist_ok=True)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(KubernetesPodOperator, "execute", execute)
-        dag_run = dag.test(logical_date=day)
+        dag_run = dag.test(logical_date=day, run_conf={"predictions": str(store.parent / "predictions")})
     done = Run(state=dag_run.state, pods=pods)
     with create_session() as session:
         for ti in dag_run.get_task_instances(session=session):
@@ -110,15 +111,24 @@ def test_every_task_succeeds_and_churn_score_runs_once_per_shard(daily_run):
     }
 
 
-@pytest.mark.parametrize(("train", "score"), [("churn_train", "churn_score"), ("ltv_train", "ltv_score")])
-def test_the_version_train_commits_reaches_score_through_xcom(daily_run, train, score):
-    version = daily_run.results[(train, -1)]["version"]
+def test_the_version_ltv_train_commits_reaches_ltv_score_through_xcom(daily_run):
+    version = daily_run.results[("ltv_train", -1)]["version"]
     assert version == "modelfleet_daily__20241010T000000"  # <dag_id>__<ts_nodash> of the run
-    scores = [key for key in daily_run.results if key[0] == score]
-    assert scores
-    for key in scores:
-        assert f"--version={version}" in daily_run.arguments(key)  # pulled from train's XCom when rendered
-        assert daily_run.results[key]["version"] == version  # and scored with
+    assert f"--version={version}" in daily_run.arguments(("ltv_score", -1))  # pulled from train's XCom
+    assert daily_run.results[("ltv_score", -1)]["version"] == version  # and scored with
+
+
+def test_the_first_gated_churn_train_becomes_champion_and_every_shard_scores_with_it(daily_run, store):
+    trained = daily_run.results[("churn_train", -1)]
+    assert trained["gate"]["passed"] is True
+    assert trained["gate"]["against"]["version"] is None  # the first run: no champion to compare with
+    assert trained["promoted"]["generation"] == 1
+    for k in range(SHARDS):
+        assert "--version=champion" in daily_run.arguments(("churn_score", k))
+        result = daily_run.results[("churn_score", k)]
+        assert result["version"] == trained["version"]
+        assert result["alias"]["generation"] == 1
+        assert result["pin"] == str(store.parent / "predictions" / "churn" / "2024-10-10" / "_version.json")
 
 
 def test_the_shards_score_every_row_once(daily_run, store, tmp_path):
@@ -181,12 +191,44 @@ def test_a_rerun_of_the_same_day_commits_nothing_new(daily, daily_run, store, tm
         assert again.results[(train, -1)]["already_committed"] is True
 
 
-def test_an_empty_input_skips_its_chain_and_leaves_the_other_alone(daily, tmp_path):
-    empty = tmp_path / "customers.parquet"
-    Churn()._sample_frame(10, 0).iloc[:0].to_parquet(empty)  # an empty daily partition: the columns, no rows
-    day = DAY.add(days=1)
-    done = run(daily, day, tmp_path / "store", tmp_path / "pods", {"MODELFLEET_CHURN_DATA": str(empty)})
+def test_an_empty_input_skips_the_retrain_and_the_champion_scores_nothing(daily, daily_run, store, tmp_path):
+    """An empty daily partition: churn_train is skipped (99), churn_score still runs with the champion and
+    writes empty parts (a complete set, so readers of the day's folder see no rows rather than none); ltv is
+    left alone."""
+    labelled, unlabelled = tmp_path / "labelled.parquet", tmp_path / "customers.parquet"
+    Churn()._sample_frame(10, 0).iloc[:0].to_parquet(labelled)  # the columns, no rows
+    Churn()._sample_frame(10, 0).iloc[:0].drop(columns="churned").to_parquet(unlabelled)
+    shutil.copytree(store, tmp_path / "store")
+    champion = daily_run.results[("churn_train", -1)]["version"]
+    environ = {"MODELFLEET_CHURN_TRAIN_DATA": str(labelled), "MODELFLEET_CHURN_SCORE_DATA": str(unlabelled)}
+    done = run(daily, DAY.add(days=1), tmp_path / "store", tmp_path / "pods", environ)
     assert done.state == "success"
     assert done.states[("churn_train", -1)] == "skipped"  # exit 99: the input has no rows
-    assert {state for key, state in done.states.items() if key[0] == "churn_score"} == {"skipped"}  # nothing to score
+    scores = [done.results[("churn_score", k)] for k in range(SHARDS)]
+    assert [(score["version"], score["rows"]) for score in scores] == [(champion, 0)] * SHARDS
+    assert done.states[("ltv_train", -1)] == done.states[("ltv_score", -1)] == "success"
+
+
+def test_a_retrain_that_fails_its_gate_is_skipped_and_score_uses_the_old_champion(daily, daily_run, store, tmp_path):
+    """Acceptance of the gate in a DAG: a broken partition (labels shuffled) trains a version that fails
+    auc>=0.70; churn_train exits 100 and is skipped, the version stays committed but not promoted, and every
+    churn_score shard still scores with the old champion."""
+    import numpy as np
+
+    broken = Churn()._sample_frame(5000, 3)
+    broken["churned"] = np.random.default_rng(0).permutation(broken["churned"].to_numpy())
+    broken.to_parquet(tmp_path / "broken.parquet")
+    shutil.copytree(store, tmp_path / "store")
+    champion = daily_run.results[("churn_train", -1)]["version"]
+    environ = {"MODELFLEET_CHURN_TRAIN_DATA": str(tmp_path / "broken.parquet")}
+    done = run(daily, DAY.add(days=2), tmp_path / "store", tmp_path / "pods", environ)
+    assert done.state == "success"
+    assert done.states[("churn_train", -1)] == "skipped"
+    refused = json.loads((tmp_path / "pods" / "churn_train.-1.json").read_text())  # the pod's result file
+    assert (refused["exit_code"], refused["promoted"], refused["gate"]["passed"]) == (100, None, False)
+    assert refused["version"] == "modelfleet_daily__20241012T000000"
+    assert (tmp_path / "store" / "churn" / "versions" / refused["version"] / "manifest.json").exists()
+    for k in range(SHARDS):
+        assert done.states[("churn_score", k)] == "success"
+        assert done.results[("churn_score", k)]["version"] == champion
     assert done.states[("ltv_train", -1)] == done.states[("ltv_score", -1)] == "success"
