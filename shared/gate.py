@@ -15,6 +15,7 @@ event, and it is the result's ``gate``: a retried run reads it back instead of j
 
 from __future__ import annotations
 
+import math
 import operator
 import re
 from collections.abc import Callable
@@ -31,7 +32,10 @@ OPERATORS: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt,
     "<": operator.lt,
 }
-_CONDITION = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*")
+_CONDITION = re.compile(
+    r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|>|<)\s*([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*", re.ASCII
+)
+MIN_COMPARED_ROWS = 100  # fewer held-out rows give an interval so wide that "not shown worse" says nothing
 
 
 def check_conditions(text: str) -> str:
@@ -48,8 +52,16 @@ def parse(text: str) -> list[tuple[str, str, float]]:
         if found is None:
             which = f" ({part.strip()!r} is none)" if len(parts) > 1 else ""
             raise ValueError(f"must be conditions like auc>=0.75 (>=, <=, > or <), comma-separated{which}")
-        conditions.append((found.group(1), found.group(2), float(found.group(3))))
+        bound = float(found.group(3))
+        if not math.isfinite(bound):
+            raise ValueError(f"must hold finite bounds; {found.group(3)} is too large to be one")
+        conditions.append((found.group(1), found.group(2), bound))
     return conditions
+
+
+def canonical(text: str | None) -> str | None:
+    """``--gate`` as the verdict records it, one way for one meaning: ``" auc >= .75"`` -> ``"auc>=0.75"``."""
+    return None if text is None else ",".join(f"{name}{op}{bound!r}" for name, op, bound in parse(text))
 
 
 def metric_named(model: Model, name: str, flag: str) -> Callable[..., Any]:
@@ -71,9 +83,10 @@ def check(model: Model, gate: str | None, against_metric: str | None) -> Callabl
         return None
     metric = metric_named(model, against_metric, "--against_metric") if against_metric else model.metrics[0]
     if getattr(metric, "better", None) not in ("higher", "lower"):
+        comparable = [m.__name__ for m in model.metrics if getattr(m, "better", None) in ("higher", "lower")]
         msg = (
-            f"--against compares by {metric.__name__}, which does not say whether higher or lower is better: "
-            f"set {metric.__name__}.better = 'higher' (or 'lower') where it is defined, or choose --against_metric"
+            f"--against_metric={metric.__name__}: {model.name}'s {metric.__name__} does not say whether higher or "
+            f"lower is better, so two versions cannot be compared by it; choose one of {', '.join(comparable)}"
         )
         raise BadArgument(msg)
     return metric
@@ -90,14 +103,20 @@ def verdict(
     for name, op, bound in parse(config["gate"]) if config["gate"] else []:
         value = measured[name]
         passed = OPERATORS[op](value, bound)
-        conditions.append({"condition": f"{name}{op}{bound:g}", "value": value, "passed": passed})
+        conditions.append({"condition": f"{name}{op}{bound!r}", "value": value, "passed": passed})
         if not passed:
-            reasons.append(f"{name} is {value:.6g} on the held-out rows, and --gate wants {name}{op}{bound:g}")
+            reasons.append(f"{name} is {value:.6g} on the held-out rows, and --gate wants {name}{op}{bound!r}")
     against = None
     if config["against"] is not None:
         against = {"of": config["against"], **(holder or {"version": None})}
         if comparison is None:
             against |= {"passed": True, "note": "the alias was never set: there is nothing to compare against"}
+        elif comparison["rows"] < MIN_COMPARED_ROWS:
+            against |= {**comparison, "tolerance": config["tolerance"], "passed": False}
+            reasons.append(
+                f"only {comparison['rows']} held-out rows to compare with {config['against']} on: too few to tell a "
+                f"worse version from a better one (at least {MIN_COMPARED_ROWS}); hold out more rows"
+            )
         else:
             tolerance = config["tolerance"]
             low, high = comparison["interval"]

@@ -47,25 +47,29 @@ def _auc_weighted(y_true: Any, y_score: Any) -> Weighted:
     import numpy as np
 
     order = np.argsort(np.asarray(y_score), kind="stable")
-    score, positive = np.asarray(y_score)[order], np.asarray(y_true)[order] == 1
-    starts = np.flatnonzero(np.r_[True, score[1:] != score[:-1]])  # one group per distinct score: ties count half
-
-    ties = len(starts) < len(score)
-    positives = positive.astype("float64")
+    score, positives = np.asarray(y_score)[order], (np.asarray(y_true)[order] == 1).astype("float64")
+    new_group = np.r_[True, score[1:] != score[:-1]]  # tied scores form one group: ties count half
+    ties = not new_group.all()
+    starts = np.flatnonzero(new_group)
+    sizes = np.diff(np.r_[starts, len(score)])
+    first, last = np.repeat(starts, sizes), np.repeat(starts + sizes - 1, sizes)  # each row's group, in sorted order
+    # Buffers reused by every resample: a fresh array per step costs more in page faults than the arithmetic.
+    pos, neg, below, before, tied = (np.empty(len(score)) for _ in range(5))
 
     def at(counts: Any) -> float:
-        counts = np.asarray(counts, dtype="float64")[order]
-        pos = counts * positives
-        neg = counts - pos
-        if ties:
-            pos, neg = np.add.reduceat(pos, starts), np.add.reduceat(neg, starts)
+        np.take(np.asarray(counts, dtype="float64"), order, out=pos)
+        np.subtract(pos, np.multiply(pos, positives, out=neg), out=neg)  # counts of negatives
+        np.subtract(pos, neg, out=pos)  # counts of positives
         total_pos, total_neg = pos.sum(), neg.sum()
         if not total_pos or not total_neg:
             return float("nan")  # a resample of one class: no ranking to measure
-        if not ties:  # each score is one row, positive or not: the negatives below it, none tied with it
-            return float(pos @ np.cumsum(neg) / (total_pos * total_neg))
-        below = np.cumsum(neg) - neg
-        return float(pos @ (below + 0.5 * neg) / (total_pos * total_neg))
+        np.cumsum(neg, out=below)
+        if not ties:  # each score is one row, positive or not: the negatives at or below it are all below it
+            return float(pos @ below / (total_pos * total_neg))
+        np.subtract(np.take(below, first, out=before), np.take(neg, first, out=tied), out=before)  # below the group
+        np.subtract(np.take(below, last, out=tied), before, out=tied)  # the group's own negatives
+        np.add(before, np.multiply(tied, 0.5, out=tied), out=before)  # ties count half
+        return float(pos @ before / (total_pos * total_neg))
 
     return at
 
@@ -157,8 +161,11 @@ def _silhouette_weighted(space: Any, segments: Any) -> Weighted:
 @_declare("higher", _auc_weighted)
 def auc(y_true: Any, y_score: Any) -> float:
     """Area under the ROC curve: 0.5 is chance, 1.0 ranks every leaver above every stayer."""
+    import numpy as np
     from sklearn.metrics import roc_auc_score
 
+    if len(np.unique(np.asarray(y_true))) < 2:
+        return float("nan")  # one class: no ranking to measure (reported as null; refused at training)
     return float(roc_auc_score(y_true, y_score))
 
 

@@ -7,20 +7,22 @@ version it resolved and the alias event it read; every later shard of the run, g
 scores with that version whatever the alias says by then. The file starts with ``_``, so readers of the
 folder (modelfleet, pyarrow, Spark) skip it as they skip hidden files.
 
-A folder is one run: a shard asking for another version than the pin's (another version id, or an alias
-that resolves elsewhere under another name) is refused, never mixed in. A new run writes to a new folder
-(e.g. one per day: ``--output=s3://lake/scores/churn/{{ ds }}/``).
+A folder is one run: a shard of another model, shard count or ``--as_of``, or asking for another version
+under another name, is refused, never mixed in; so is an unsharded output into the folder. A new run writes
+to a new folder (e.g. one per day: ``--output=s3://lake/scores/churn/{{ ds }}/``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from shared import aliases, backends
-from shared.errors import ArtifactRejected, BadArgument
+from shared.errors import ArtifactRejected, BadArgument, ConfigError
 
 if TYPE_CHECKING:
     from shared.model import Model
@@ -41,14 +43,18 @@ def floats(store: Store, model: Model, requested: str) -> bool:
 
 
 def pinned(
-    model: Model, store: Store, folder: str, requested: str, manifest: dict[str, Any], shards: int
+    model: Model,
+    folder: str,
+    requested: str,
+    manifest: dict[str, Any],
+    shards: int,
+    as_of: dt.date | None,
 ) -> dict[str, Any]:
     """The version every shard of the run writing ``folder`` scores with: ``{"version", "pin"}`` and, when it
     was read through an alias, ``resolved`` (that event). This shard's ``manifest`` if it is the first, else
-    the pin's. BadArgument if the folder holds a run of another model, or of another version by another name."""
+    the pin's. BadArgument if the folder holds another run: of another model, another shard count, another
+    --as_of, or another version by another name."""
     path = f"{folder.rstrip('/')}/{PIN}"
-    backend = backends.open_backend(folder)
-    backends.check_create_only(backend, f"--output {folder}", "the shards of a run could not agree on a version")
     pin = {
         "schema": PIN_SCHEMA,
         "model": model.name,
@@ -56,16 +62,18 @@ def pinned(
         "version": manifest["version"],
         "alias": manifest.get("resolved"),
         "shards": shards,
+        "as_of": as_of.isoformat() if as_of else None,
         "at": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
         "by": aliases.actor(),
     }
-    if backend.put_if_absent(path, json.dumps(pin, indent=2, sort_keys=True).encode(), fault="pin"):
-        log.info("pinned %s version %s for every shard of this run in %s", model.name, manifest["version"], path)
-        return _chosen(pin, path)
-    found = read(backend, path)
-    if found.get("model") != model.name:
-        msg = f"--output {folder} holds a run of {found.get('model')!r}, not {model.name!r}: give another folder"
-        raise BadArgument(msg)
+    with _at(folder):
+        backend = backends.open_backend(folder)
+        backends.check_create_only(backend, f"--output {folder}", "the shards of a run could not agree on a version")
+        if backend.put_if_absent(path, json.dumps(pin, indent=2, sort_keys=True).encode(), fault="pin"):
+            log.info("pinned %s version %s for every shard of this run in %s", model.name, manifest["version"], path)
+            return _chosen(pin, path)
+        found = read(backend, path)
+    _check_same_run(found, pin, folder)
     if found["requested"] != requested and found["version"] != manifest["version"]:
         msg = (
             f"--output {folder} holds a run scored with {found['requested']} (version {found['version']}, "
@@ -85,8 +93,49 @@ def pinned(
     return _chosen(found, path)
 
 
+def existing(folder: str) -> dict[str, Any] | None:
+    """The pin of the run in ``folder``, if there is one (what a dry run reports, what a plain output checks)."""
+    path = f"{folder.rstrip('/')}/{PIN}"
+    with _at(folder):
+        backend = backends.open_backend(folder)
+        return read(backend, path) if backend.exists(path) else None
+
+
+def refuse_inside_run(target: str) -> None:
+    """BadArgument if an unsharded output would land in the folder of a sharded run: beside its parts, it would
+    be read as one of them."""
+    folder = target.rstrip("/").rsplit("/", 1)[0] if "/" in target.rstrip("/") else "."
+    found = existing(folder)
+    if found is not None:
+        msg = (
+            f"--output {target} is inside the folder of a sharded run of {found.get('model')} (pinned to version "
+            f"{found['version']} in {folder}/{PIN}): its readers would take it for a part; write it elsewhere"
+        )
+        raise BadArgument(msg)
+
+
+def _check_same_run(found: dict[str, Any], pin: dict[str, Any], folder: str) -> None:
+    for key, what in (("model", "model"), ("shards", "shard count"), ("as_of", "--as_of")):
+        if found.get(key) != pin[key]:
+            msg = (
+                f"--output {folder} holds a run of another {what} ({found.get(key)}, pinned {found.get('at')}; "
+                f"this shard's is {pin[key]}): the parts of one folder must come from one run; give another folder"
+            )
+            raise BadArgument(msg)
+
+
 def _chosen(pin: dict[str, Any], path: str) -> dict[str, Any]:
     return {"version": pin["version"], "pin": path, **({"resolved": pin["alias"]} if pin.get("alias") else {})}
+
+
+@contextlib.contextmanager
+def _at(folder: str) -> Iterator[None]:
+    """The pin's folder as --output: a file there, or a folder where the pin should be, is BadArgument (64)."""
+    try:
+        yield
+    except (ConfigError, IsADirectoryError, NotADirectoryError) as exc:
+        msg = f"--output {folder}: cannot keep the run's {PIN} there ({exc}); with a shard, name a folder"
+        raise BadArgument(msg) from None
 
 
 def read(backend: Any, path: str) -> dict[str, Any]:
@@ -101,7 +150,9 @@ def read(backend: Any, path: str) -> dict[str, Any]:
         not isinstance(found, dict)
         or not isinstance(found.get("version"), str)
         or not VERSION_ID.fullmatch(found["version"])
+        or found["version"] == "latest"
         or not isinstance(found.get("requested"), str)
+        or not isinstance(found.get("shards"), int)
     ):
         msg = f"{path} is not a version pin this build reads (damaged or edited): remove it to score the run anew"
         raise ArtifactRejected(msg)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Annotated, Any
 
 from shared import artifacts, bootstrap, derived, inputs, params
@@ -67,9 +68,13 @@ def compare(
     differences = []
     for k in range(1, len(loaded)):
         for metric in comparable:
+            first = {"version": measured[k]["version"], "against": measured[0]["version"], "metric": metric.__name__}
+            values = (measured[k]["metrics"][metric.__name__], measured[0]["metrics"][metric.__name__])
+            if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):  # e.g. AUC of one class
+                differences.append({**first, "value": None, "against_value": None, "difference": None})
+                continue
             paired = bootstrap.paired(metric, inputs_of[k], inputs_of[0], resamples=resamples, confidence=confidence)
             value, against = paired.pop("new"), paired.pop("holder")
-            first = {"version": measured[k]["version"], "against": measured[0]["version"], "metric": metric.__name__}
             differences.append({**first, "value": value, "against_value": against, **paired})
     return {"model": model.name, "rows": len(frame), "versions": measured, "differences": differences}
 

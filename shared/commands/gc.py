@@ -38,11 +38,15 @@ def gc(
 
     store = Store(model._store_url)
     committed, unreadable = store.listing(model.name)
-    newest = [m["version"] for m in committed[::-1][:keep]]
-    kept: dict[str, list[str]] = {version: [f"one of the {keep} newest"] for version in newest}
-    for alias, versions in _named(store, model.name, keep_events).items():
-        for version in versions:
-            kept.setdefault(version, []).append(f"named by {alias}")
+    newest = {m["version"] for m in committed[::-1][:keep]}
+    named = _named(store, model.name, keep_events)
+    kept: dict[str, list[str]] = {}
+    for manifest in committed[::-1]:  # newest first; only what is there (an alias may name a removed version)
+        version = manifest["version"]
+        why = [f"one of the {keep} newest"] if version in newest else []
+        why += [f"named by {alias}" for alias in sorted(named) if version in named[alias]]
+        if why:
+            kept[version] = why
     old = [m["version"] for m in committed if m["version"] not in kept]
     cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(hours=stale_hours)
     attempts = store.uncommitted(model.name)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from shared import artifacts, derived, dryrun, inputs, overlap, params, pins, versions
 from shared import shards as sharding
-from shared.errors import BadArgument, BadData, NothingToDo, shown
+from shared.errors import ArtifactRejected, BadArgument, BadData, MissingInput, NothingToDo, shown
 from shared.params import Bounds, Check, TablePath
 
 if TYPE_CHECKING:
@@ -70,8 +70,13 @@ def score(
         if part is not None:
             _refuse_floating_default(model, store, version, output)
         manifest = artifacts.resolve(store, model, version)
-        stored = artifacts.stored_schema(model, manifest)
         target = _target(model, output, part, store, manifest)
+        found = pins.existing(target.rsplit("/", 1)[0]) if part is not None else None
+        if found is not None and found["version"] != manifest["version"]:  # the run's pin decides, as it will
+            manifest = artifacts.resolve(store, model, found["version"]) | (
+                {"resolved": found["alias"]} if found.get("alias") else {}
+            )
+        stored = artifacts.stored_schema(model, manifest)
         source = None
         if data is not None and not inputs.is_frame(data):
             from shared.stream import Input
@@ -83,6 +88,7 @@ def score(
             **artifacts.resolved(manifest),
             "output": target,
             "shard": str(part) if part else None,
+            **({"pin": f"{target.rsplit('/', 1)[0]}/{pins.PIN}"} if found is not None else {}),
         }
         columns = derived.inputs_of(model, dict.fromkeys([*stored.columns, *kept, *_ids(model)]))
         if source is not None:
@@ -92,8 +98,8 @@ def score(
     if part is not None:
         _refuse_floating_default(model, Store(model._store_url), version, output)
     named, pin = version, None
-    while True:  # twice at most: a shard that finds another shard's pin checks its input against that version
-        store, manifest, schema, fitted = artifacts.load(model, named)
+    for _ in range(2):  # a shard that finds another shard's pin checks its input against that version
+        store, manifest, schema, fitted = _load(model, named, pin)
         if inputs.is_frame(data) and output is None and part is None:  # in Python: a frame in, a frame out
             return _score_frame(model, fitted, schema, manifest, data, as_of, max_unseen, kept)
         wanted = [*schema.columns, *_ids(model), *kept, *([model.label] if model.label else [])]
@@ -107,13 +113,18 @@ def score(
         require_columns(inputs.Columns(source.columns), needed, source.name)
         _check_kept_types(source, kept)
         if part is None:
+            if output is not None:
+                pins.refuse_inside_run(target)
             break
         if pin is None:  # the input is fine: now pin the run's version (or find the pin of its first shard)
-            pin = pins.pinned(model, store, target.rsplit("/", 1)[0], version, manifest, part.count)
+            pin = pins.pinned(model, target.rsplit("/", 1)[0], version, manifest, part.count, as_of)
         if pin["version"] == manifest["version"]:
             manifest = manifest | {key: pin[key] for key in ("resolved", "pin") if key in pin}
             break
         named = pin["version"]
+    else:
+        msg = f"{pin and pin['pin']} names {named}, but the store gives {manifest['version']} for it: remove the pin"
+        raise ArtifactRejected(msg)
     chosen = [source.units[i] for i in sharding.assign([u.weight for u in source.units], part)]
     log.info(
         "scoring %s%s with %s version %s",
@@ -145,6 +156,20 @@ def score(
         "output": target,
         **sharded,
     }
+
+
+def _load(model: Model, named: str, pin: dict[str, Any] | None) -> Any:
+    """The version to score with; a pinned one the store no longer holds is MissingInput naming the pin."""
+    try:
+        return artifacts.load(model, named)
+    except MissingInput:
+        if pin is None:
+            raise
+        msg = (
+            f"this run's pin {pin['pin']} names {model.name} version {named}, which the store no longer holds "
+            "(gc removed it?): the run cannot finish with one version; score it anew into another folder"
+        )
+        raise MissingInput(msg) from None
 
 
 def _refuse_floating_default(model: Model, store: Store, version: str, output: str | None) -> None:

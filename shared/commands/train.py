@@ -8,7 +8,7 @@ import logging
 import os
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from shared import aliases, derived, dryrun, fitting, inputs, overlap, params, versions
+from shared import aliases, bootstrap, derived, dryrun, fitting, inputs, overlap, params, versions
 from shared import gate as gating
 from shared import split as splitting
 from shared.errors import AliasMoved, BadArgument, BadData, MissingInput, NothingToDo, NotPromoted
@@ -104,9 +104,10 @@ def train(
     if run_id is not None and not committed and run_id in store.alias_names(model.name):
         msg = f"--run_id={run_id} is an alias of {model.name}; a version by that name would be mistaken for it"
         raise BadArgument(msg)
-    config = _gate_config(model, store, version, promote, gate, against, tolerance, against_metric, confidence)
-    if config is not None and against is not None:
-        config["resamples"] = resamples
+    config = _gate_config(
+        model, store, version, promote, gate, against,
+        tolerance=tolerance, against_metric=against_metric, confidence=confidence, resamples=resamples,
+    )  # fmt: skip
     holder = _holder(model, store, against, promote) if config and against is not None and not committed else None
     needed = derived.inputs_of(model, [*model.numeric, *model.categorical, *([model.label] if model.label else [])])
     kinds = {**dict.fromkeys(model.numeric, "numeric"), **dict.fromkeys(model.categorical, "categorical")}
@@ -160,13 +161,16 @@ def train(
     frame = derived.apply(model, frame, "training data")
     if holdout_output is not None:
         _check_csv_keeps_levels(model, frame, holdout_output)
-    if holder is not None:
-        _check_measurable(model, holder[0], frame, str(against))
     stops = stop_fraction if getattr(cfg, "early_stopping_rounds", 0) else 0.0
     chosen = _split(split, frame, column, valid_fraction, split_seed, stops, valid_from, valid_data, fit_rows)
+    if holder is not None:
+        _check_measurable(model, holder[0], frame, str(against))
     trained = fitting.fit_held_out(
         model, frame, cfg, valid_fraction, split_seed, stop_fraction, split=chosen, max_unseen=max_unseen
     )
+    identity = inputs.identity(data, frame)  # after fitting: the features are checked to be features by then
+    if holder is not None:
+        _check_unseen_by_holder(holder[0].manifest, identity, trained.split.to_manifest(), str(against))
     verdict = _judge(model, trained, frame, holder, config, split_seed) if config is not None else None
     if holdout_output is not None:
         kept = [c for c in inputs_only.columns if c in {*needed, model.id_column}]
@@ -195,7 +199,7 @@ def train(
         "data": {
             "source": inputs.describe_source(data),
             "rows": len(frame),
-            **inputs.identity(data, frame),
+            **identity,
         },
         "libraries": artifacts.libraries(model.format),
         **({"trained_on_sample": True} if data is None else {}),
@@ -217,16 +221,23 @@ def _gate_config(
     promote: str | None,
     gate: str | None,
     against: str | None,
+    *,
     tolerance: float,
     against_metric: str | None,
     confidence: float,
+    resamples: int,
 ) -> dict[str, Any] | None:
     """What ``--promote`` asks, checked before any work (None without it); the verdict records it, and a retry
     must ask the same."""
+    if promote is None and (gate is not None or against is not None):
+        msg = f"--{'gate' if gate is not None else 'against'} decides a promotion: give --promote=ALIAS too"
+        raise BadArgument(msg)
+    unused = {"tolerance": tolerance != 0, "against_metric": against_metric is not None}
+    unused |= {"confidence": confidence != bootstrap.CONFIDENCE, "resamples": resamples != bootstrap.RESAMPLES}
+    if against is None and any(unused.values()):
+        flag = next(name for name, given in unused.items() if given)
+        raise BadArgument(f"--{flag} says how to compare with --against, which is not given: give --against too")
     if promote is None:
-        if gate is not None or against is not None:
-            msg = f"--{'gate' if gate is not None else 'against'} decides a promotion: give --promote=ALIAS too"
-            raise BadArgument(msg)
         return None
     if promote == version or store.exists(model.name, promote):
         msg = f"--promote={promote} is the id of a version of {model.name}; an alias by that name would be mistaken"
@@ -236,11 +247,12 @@ def _gate_config(
         raise BadArgument(f"--against: {model.name} declares no metric to compare versions by")
     config: dict[str, Any] = {
         "promote": promote,
-        "gate": gate,
+        "gate": gating.canonical(gate),
         "against": against,
     }
     if against is not None and metric is not None:
         config |= {"against_metric": metric.__name__, "tolerance": tolerance, "confidence": confidence}
+        config["resamples"] = resamples
     return config
 
 
@@ -273,6 +285,26 @@ def _check_measurable(model: Model, holder: Loaded, frame: pd.DataFrame, against
         raise BadArgument(msg)
 
 
+def _check_unseen_by_holder(
+    holder: dict[str, Any], identity: dict[str, Any], split: dict[str, Any], against: str
+) -> None:
+    """BadArgument (nothing committed) if the holder was trained on these same rows with another split: some of the
+    held-out rows would be rows it was fit on, and it would look better than it is. (On the same rows with the
+    same split, both were held out the same rows: a fair comparison.)"""
+    theirs = holder.get("data") or {}
+    if theirs.get("sha256") != identity.get("sha256") or holder.get("split") == split:
+        return
+    keys = ("method", "seed", "valid_fraction", "stop_fraction", "column", "valid_from", "valid_data")
+    mine = " ".join(f"{k}={split[k]}" for k in keys if k in split)
+    was = " ".join(f"{k}={holder['split'][k]}" for k in keys if k in (holder.get("split") or {}))
+    msg = (
+        f"--against={against}: version {holder['version']} was trained on this same data with another split "
+        f"({was}; this one: {mine}), so some of these held-out rows are rows it was fit on and it would be "
+        "measured too kindly: use its split, or hold out rows neither saw (--valid_data, --split=time)"
+    )
+    raise BadArgument(msg)
+
+
 def _judge(
     model: Model,
     trained: Trained,
@@ -283,8 +315,6 @@ def _judge(
 ) -> dict[str, Any]:
     """The gate's verdict on the new version: its held-out metrics and, with --against, the paired bootstrap
     of its metric against the holder's on the same held-out rows."""
-    from shared import bootstrap
-
     comparison = None
     if holder is not None and trained.held_out is not None:
         loaded, _ = holder
@@ -325,7 +355,7 @@ def _promotion(
         raise NotPromoted(f"{refused}: {'; '.join(stored['reasons'])}", result | {"promoted": None})
     ref = aliases.reference(config["against"]) if config["against"] else None
     expect = None
-    if ref is not None and ref[0] == alias:  # measured against the alias's holder: it must still hold it
+    if ref is not None and ref == (alias, None):  # measured against the alias's holder: it must still hold it
         expect = (stored["against"] or {}).get("version") or "none"
     try:
         event = aliases.move(

@@ -132,3 +132,16 @@ def test_too_few_rows_to_compare_is_bad_data_not_a_crash(rows, seed):
 def test_unequal_rows_are_refused():
     with pytest.raises(BadData, match="the same"):
         bootstrap.paired(metrics.rmse, (np.ones(3), np.ones(3)), (np.ones(2), np.ones(2)))
+
+
+@pytest.mark.parametrize("text", ["auc>=1e999", "auc>=-1e400", "auc>=０.5", "auc>=0.5,", "auc>=٣"])
+def test_bounds_are_finite_ascii_numbers(text):
+    with pytest.raises(ValueError, match="must"):
+        gate.parse(text)
+
+
+def test_too_few_rows_to_compare_is_a_refusal_whatever_the_interval():
+    comparison = {**_comparison("higher", -0.7, 0.4), "rows": gate.MIN_COMPARED_ROWS - 1}
+    verdict = gate.verdict(CONFIG, {}, comparison, {"version": "v1"})
+    assert not verdict["passed"]
+    assert "too few to tell" in verdict["reasons"][0]

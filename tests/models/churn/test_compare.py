@@ -60,3 +60,16 @@ def test_bad_versions_are_refused_with_one_line(modelfleet, fleet, versions, cod
     assert done.returncode == code, done.stderr
     (line,) = done.stderr.strip().splitlines()
     assert message in line
+
+
+def test_a_metric_undefined_on_the_rows_has_no_difference(modelfleet, fleet):
+    model, root = fleet
+    one_class = model._sample_frame(500, 3)
+    one_class = one_class[one_class["churned"] == 0]
+    one_class.to_parquet(root / "stayers.parquet")
+    done, result = run(modelfleet, root, "--data=stayers.parquet", "--versions=big,small")
+    assert done.returncode == 0, done.stderr
+    auc = next(d for d in result["differences"] if d["metric"] == "auc")
+    assert (auc["value"], auc["difference"]) == (None, None)
+    log_loss = next(d for d in result["differences"] if d["metric"] == "log_loss")
+    assert log_loss["difference"] is not None

@@ -182,3 +182,55 @@ def test_a_champion_moved_while_the_gate_measured_is_not_overwritten(tmp_path, m
     with pytest.raises(NotPromoted, match="the gate measured it against old, but champion was moved to other since"):
         model.train(run_id="new", n_estimators=30, promote="champion", against="champion", tolerance=1.0)
     assert aliases.current(Store(str(tmp_path / "store")), "churn", "champion")["version"] == "other"
+
+
+def test_a_holder_trained_on_these_rows_with_another_split_is_refused(tmp_path):
+    """Same data, another split: some held-out rows are rows the holder was fit on, and it would look better
+    than it is. Refused (64), nothing committed; the same split (a fair comparison) is allowed."""
+    from shared.errors import BadArgument
+
+    model = Churn(store=str(tmp_path / "store"))
+    frame = _draw(model, 1)
+    model.train(frame, run_id="v1", promote="champion", n_estimators=20)
+    with pytest.raises(BadArgument, match="trained on this same data with another split"):
+        model.train(frame, run_id="v2", promote="champion", against="champion", split_seed=5, n_estimators=20)
+    assert not Store(str(tmp_path / "store")).exists("churn", "v2")
+    same_split = model.train(frame, run_id="v3", promote="champion", against="champion", n_estimators=30)
+    assert same_split["gate"]["against"]["version"] == "v1"
+
+
+def test_against_a_fixed_generation_is_no_compare_and_set(tmp_path):
+    """--against=champion@1 compares with that event's version whatever champion says now; the move is then
+    an ordinary one (a compare-and-set on generation 1's version would always fail once the alias moved on)."""
+    model = Churn(store=str(tmp_path / "store"))
+    model.train(_draw(model, 1), run_id="v1", promote="champion", n_estimators=20)
+    model.train(_draw(model, 2), run_id="v2", promote="champion", n_estimators=20)
+    result = model.train(_draw(model, 3), run_id="v3", promote="champion", against="champion@1", tolerance=1.0)
+    assert result["gate"]["against"]["version"] == "v1"
+    assert result["promoted"]["version"] == "v3"
+
+
+def test_too_few_held_out_rows_to_compare_is_not_promoted(tmp_path):
+    model = Churn(store=str(tmp_path / "store"))
+    model.train(_draw(model, 1), run_id="v1", promote="champion", n_estimators=20)
+    with pytest.raises(NotPromoted, match=r"only 60 held-out rows to compare with champion on: too few"):
+        model.train(_draw(model, 2, rows=300), run_id="v2", promote="champion", against="champion")
+    assert aliases.current(Store(str(tmp_path / "store")), "churn", "champion")["version"] == "v1"
+
+
+COMPARISON_FLAGS = ["--tolerance=0.01", "--against_metric=log_loss", "--confidence=0.9", "--resamples=500"]
+
+
+@pytest.mark.parametrize("flag", COMPARISON_FLAGS)
+def test_comparison_flags_without_against_are_refused(modelfleet, tmp_path, flag):
+    done = modelfleet(["churn", "train", "--promote=champion", flag, f"--store={tmp_path / 's'}", *FAST], cwd=tmp_path)
+    assert done.returncode == 64
+    assert "which is not given: give --against too" in done.stderr
+
+
+def test_a_retry_may_spell_the_same_gate_another_way(tmp_path):
+    model = Churn(store=str(tmp_path / "store"))
+    first = model.train(run_id="v1", promote="champion", gate="auc>=0.6, log_loss < 0.9", n_estimators=20)
+    again = model.train(run_id="v1", promote="champion", gate=" auc >= .60,log_loss<0.90", n_estimators=20)
+    assert again["gate"] == first["gate"]
+    assert again["promoted"]["already_recorded"]

@@ -138,3 +138,13 @@ def test_gc_running_against_concurrent_trains_never_leaves_a_half_removed_versio
         assert model.evaluate(version=manifest["version"])["version"] == manifest["version"]
     assert listed[-1]["version"].startswith("t")  # the newest commit is one of the trainers'
     assert not Store(store).uncommitted("churn")
+
+
+def test_kept_lists_only_what_is_there_newest_first(modelfleet, fleet):
+    model, root = fleet
+    model.promote(alias="champion", version="v3")
+    Store(str(root / "store")).retire("churn", "v1")  # removed by hand: champion's events still name it
+    Store(str(root / "store")).purge("churn", "v1")
+    plans = [run(modelfleet, root, "--keep=1") for _ in range(2)]
+    assert plans[0] == plans[1]
+    assert [k["version"] for k in plans[0]["kept"]] == ["v6", "v3", "v2"]

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from dispatch import cli
 from models.churn import Churn
 from shared.binding import command_specs
+from shared.store import Store
 
 
 def snapshot(folder):
@@ -144,15 +145,18 @@ def test_the_result_file_never_replaces_what_a_command_reads_or_writes(
     frame.to_parquet(work / "in" / "labelled.parquet", index=False)
     frame.drop(columns="churned").to_parquet(work / "in" / "unlabelled.parquet", index=False)
     (work / "out" / "scores.parquet").write_bytes(b"earlier predictions")
-    reads = command in ("train", "score", "evaluate")
+    reads = command in ("train", "score", "evaluate", "compare")
     shard = aim == "in-shard-folder" and command == "score"
-    data = work / "in" / ("labelled.parquet" if command in ("train", "evaluate") else "unlabelled.parquet")
+    data = work / "in" / ("labelled.parquet" if command in ("train", "evaluate", "compare") else "unlabelled.parquet")
     data = work / "in" if aim == "in-data-folder" and command == "score" else data
     args = ["churn", command, f"--store={work / 'store'}", *[f"--data={data}"] * reads]
     if command in ("score", "sample"):
         args.append(f"--output={work / 'out' if shard else work / 'out' / 'scores.parquet'}")
         args += ["--shard=0/2"] * shard
     args += ["--n_estimators=3"] * (command == "train") + ["--alias=champion"] * (command == "promote")
+    if command == "compare":  # the store's one version, by two names
+        args.append(f"--versions=latest,{Store(str(work / 'store')).versions('churn')[0]['version']}")
+    args += ["--keep=1"] * (command == "gc")
     args += ["--dry_run"] * (dry_run and command not in ("describe", "aliases"))
     target = {
         "data-file": data if data.is_file() else data / "unlabelled.parquet",

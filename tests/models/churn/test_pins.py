@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from models.churn import Churn
+from shared.store import Store
 
 SHARDS = 4
 
@@ -155,3 +156,97 @@ def test_a_shard_that_fails_its_checks_pins_nothing(modelfleet, fleet):
     )
     assert done.returncode == 65
     assert not (root / "scores").exists()
+
+
+def _score_args(root, output, *extra, version="champion"):
+    return ["churn", "score", f"--data={root / 'in'}", f"--version={version}", f"--output={output}", *extra]
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "message"),
+    [
+        (["--shard=0/2"], ["--shard=2/4"], "holds a run of another shard count (2"),
+        (["--shard=0/2", "--as_of=2024-10-01"], ["--shard=1/2", "--as_of=2024-10-02"], "another --as_of (2024-10-01"),
+        (["--shard=0/2", "--as_of=2024-10-01"], ["--shard=1/2"], "another --as_of"),
+    ],
+)
+def test_another_run_into_a_pinned_folder_is_refused(modelfleet, fleet, first, then, message):
+    """Another shard count would overlap the parts; another day would overwrite yesterday's and score with its
+    pinned version: both are another run, refused (64) with nothing written."""
+    _, store, root = fleet
+    output = root / "scores"
+    env = {"MODELFLEET_STORE": store}
+    assert modelfleet(_score_args(root, output, *first), cwd=root, env=env).returncode == 0
+    before = sorted(p.name for p in output.iterdir())
+    done = modelfleet(_score_args(root, output, *then), cwd=root, env=env)
+    assert done.returncode == 64, done.stderr
+    assert message in done.stderr
+    assert sorted(p.name for p in output.iterdir()) == before
+
+
+@pytest.mark.parametrize("name", ["part-00000-of-00002.parquet", "extra.parquet"])
+def test_an_unsharded_output_into_a_pinned_folder_is_refused(modelfleet, fleet, name):
+    _, store, root = fleet
+    output = root / "scores"
+    env = {"MODELFLEET_STORE": store}
+    assert modelfleet(_score_args(root, output, "--shard=0/2"), cwd=root, env=env).returncode == 0
+    part = (output / "part-00000-of-00002.parquet").read_bytes()
+    done = modelfleet(_score_args(root, output / name, version="v2"), cwd=root, env=env)
+    assert done.returncode == 64
+    assert "is inside the folder of a sharded run of churn (pinned to version v1" in done.stderr
+    assert (output / "part-00000-of-00002.parquet").read_bytes() == part
+    assert not (output / "extra.parquet").exists()
+
+
+@pytest.mark.parametrize(
+    ("pin", "code", "message"),
+    [
+        ('{"model": "churn", "requested": "champion", "version": "latest", "shards": 2}', 3, "not a version pin"),
+        ('{"model": "churn", "requested": "champion", "version": "champion", "shards": 2}', 3, "remove the pin"),
+        (None, 64, "cannot keep the run's _version.json there"),
+    ],
+)
+def test_a_pin_that_names_no_version_is_refused_at_once(modelfleet, fleet, pin, code, message):
+    _, store, root = fleet
+    output = root / "scores"
+    output.mkdir()
+    if pin is None:
+        (output / "_version.json").mkdir()  # a folder where the pin goes
+    else:
+        (output / "_version.json").write_text(pin)
+    done = modelfleet(_score_args(root, output, "--shard=1/2"), cwd=root, env={"MODELFLEET_STORE": store})
+    assert done.returncode == code, done.stderr
+    assert message in done.stderr
+
+
+def test_an_output_that_is_a_file_is_refused_for_a_shard(modelfleet, fleet):
+    _, store, root = fleet
+    (root / "afile").write_text("not a folder")
+    done = modelfleet(_score_args(root, root / "afile", "--shard=0/2"), cwd=root, env={"MODELFLEET_STORE": store})
+    assert done.returncode == 64
+    assert "--output" in done.stderr
+
+
+def test_a_dry_run_reports_the_pinned_version(modelfleet, fleet):
+    model, store, root = fleet
+    output, env = root / "scores", {"MODELFLEET_STORE": store}
+    assert modelfleet(_score_args(root, output, "--shard=0/2"), cwd=root, env=env).returncode == 0
+    model.promote(alias="champion", version="v2")
+    done = modelfleet(_score_args(root, output, "--shard=1/2", "--dry_run"), cwd=root, env=env)
+    assert done.returncode == 0, done.stderr
+    planned = json.loads(done.stdout)
+    assert (planned["version"], planned["pin"]) == ("v1", f"{output}/_version.json")
+
+
+def test_a_pinned_version_removed_since_names_the_pin(modelfleet, fleet):
+    model, store, root = fleet
+    output, env = root / "scores", {"MODELFLEET_STORE": store}
+    assert modelfleet(_score_args(root, output, "--shard=0/2"), cwd=root, env=env).returncode == 0
+    model.promote(alias="champion", version="v2")
+    Store(store).retire("churn", "v1")  # as gc removes a version
+    Store(store).purge("churn", "v1")
+    done = modelfleet(_score_args(root, output, "--shard=1/2"), cwd=root, env=env)
+    assert done.returncode == 66
+    assert f"this run's pin {output}/_version.json names churn version v1, which the store no longer holds" in (
+        done.stderr
+    )
