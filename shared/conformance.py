@@ -534,6 +534,33 @@ def check_gate_measures_what_evaluate_measures(model_cls: type[Model], workdir: 
     assert len(aliases.history(store, model.name, "champion")) == events, "a retry appended an alias event"
 
 
+def check_profile_counts_what_the_stored_version_predicts(model_cls: type[Model], workdir: Path) -> None:
+    """The reference profile train stores: one entry per feature in the stored order, each counting every fit
+    row; its prediction counts are what the stored version predicts on the held-out rows, in the same bins."""
+    import pandas as pd
+
+    from shared import profile
+    from shared.store import Store
+
+    model, held = model_cls(store=str(Path(workdir) / "store")), Path(workdir) / "held-out.parquet"
+    trained = model.train(_sample(model_cls), run_id="profiled", holdout_output=str(held))
+    manifest = Store(str(Path(workdir) / "store")).resolve(model.name, "profiled")
+    reference = manifest["profile"]
+    stored = [feature["name"] for feature in manifest["features"]]
+    assert [entry["name"] for entry in reference["features"]] == stored, "the profile's features are out of order"
+    for entry in reference["features"]:
+        assert sum(entry["counts"]) + entry["missing"] == entry["rows"] == trained["rows"]["train"], entry["name"]
+    frame = pd.read_parquet(held)
+    frame = frame.drop(columns=[model_cls.label]) if model_cls.label else frame
+    predicted = model.score(frame, version="profiled")["predictions"][model_cls.prediction].to_numpy()
+    expected = reference["prediction"]
+    if expected["kind"] == "segments":
+        got = [int((predicted == segment).sum()) for segment in expected["segments"]]
+    else:
+        got = profile.count(expected, predicted)["counts"]
+    assert got == expected["counts"], "the stored prediction profile is not what the stored version predicts"
+
+
 ALL_CHECKS = (
     check_declarations,
     check_sample_is_seeded,
@@ -554,4 +581,5 @@ ALL_CHECKS = (
     check_describe,
     check_command_line,
     check_gate_measures_what_evaluate_measures,
+    check_profile_counts_what_the_stored_version_predicts,
 )

@@ -7,7 +7,7 @@ import logging
 import math
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from shared import labels
+from shared import labels, profile
 from shared.errors import BadData
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ class Trained(NamedTuple):
     fitted: Any
     metrics: dict[str, Any]
     held_out: tuple[pd.DataFrame, Any, Any] | None = None
+    profile: dict[str, Any] | None = None  # the fit rows and held-out predictions as counts (shared.profile)
 
 
 def fit_held_out(
@@ -83,7 +84,8 @@ def fit_held_out(
     predicted = model._predict(fitted, held_out)
     metrics = measure(model, fitted, held_out, held_target, predicted)
     check_useful(model, metrics, predicted)
-    return Trained(schema, split, fitted, metrics, (held_out, held_target, predicted))
+    reference = profile.capture(schema, features.iloc[split.fit], predicted, segments=model.label is None)
+    return Trained(schema, split, fitted, metrics, (held_out, held_target, predicted), reference)
 
 
 def measure(model: Model, fitted: Any, features: pd.DataFrame, target: Any, predicted: Any = None) -> dict[str, Any]:

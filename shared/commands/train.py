@@ -204,6 +204,7 @@ def train(
         "libraries": artifacts.libraries(model.format),
         **({"trained_on_sample": True} if data is None else {}),
         **({"gate": verdict} if verdict is not None else {}),
+        "profile": trained.profile,
     }
     if data is None:
         log.warning("%s trained on its embedded sample: a demonstration version, not for real rows", model.name)
