@@ -21,7 +21,7 @@ def gc(
     *,
     keep: Annotated[int, Bounds(ge=1)],
     keep_events: Annotated[int, Bounds(ge=1)] = 10,
-    stale_hours: Annotated[float, Bounds(gt=0)] = 24.0,
+    stale_hours: Annotated[float, Bounds(gt=0, le=876_000)] = 24.0,  # at most a hundred years
     delete: bool = False,
 ) -> dict[str, Any]:
     """List (or, with --delete, remove) old versions: all but the newest KEEP that no alias points at.
