@@ -7,7 +7,7 @@ import functools
 import logging
 from typing import TYPE_CHECKING, Annotated, Any
 
-from shared import artifacts, derived, dryrun, inputs, overlap, params, pins, versions
+from shared import artifacts, derived, dryrun, inputs, overlap, params, versions
 from shared import shards as sharding
 from shared.errors import ArtifactRejected, BadArgument, BadData, MissingInput, NothingToDo, shown
 from shared.params import Bounds, Check, TablePath
@@ -53,7 +53,7 @@ def score(
         keep: Input columns to carry into each prediction row unchanged, e.g. a date or a partition key
             (comma-separated). A CSV's kept columns stay text (NA, null: missing).
     """
-    from shared import scoring
+    from shared import pins, scoring  # pins opens backends: imported when a command runs, never for --help
     from shared.data import check_output
     from shared.schema import require_columns
     from shared.store import Store
@@ -174,6 +174,8 @@ def _load(model: Model, named: str, pin: dict[str, Any] | None) -> Any:
 
 def _refuse_floating_default(model: Model, store: Store, version: str, output: str | None) -> None:
     """BadArgument for shards that would each pick their own folder by a version that can move mid-run."""
+    from shared import pins
+
     if output is None and pins.floats(store, model, version):
         msg = (
             f"--shard with --version={version}, which can name another version before the last shard starts, "
