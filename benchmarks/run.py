@@ -7,6 +7,8 @@
    and streaming at 10M rows vs streaming at 1M rows                                        target <= 1.2x
 5. Shards: two shards side by side vs one unsharded run on this machine                     speed-up reported
 6. Gate: `train --promote --against=champion` (paired bootstrap) vs the same plain `train`   target <= 2x
+7. Drift: `score` with its drift verdict (the default) vs `--on_drift=off`, 1M rows         target <= 1.05x
+   and peak RSS at 10M rows with the verdict vs without it                                  target <= 1.05x
 
 Every measurement runs the real entry point in a subprocess (peak RSS from the kernel's accounting of that
 process). Timed pairs run interleaved and report medians, because these machines are noisy. Data is
@@ -49,6 +51,7 @@ def main() -> int:
         *bench.memory(),
         bench.shards(repeats),
         bench.gate(repeats),
+        *bench.drift(repeats),
     ]
     print(machine())
     print("| # | measurement | modelfleet | baseline | ratio | target | holds |")
@@ -274,6 +277,39 @@ class Bench:
             "<= 2x",
             t / b <= 2.0,
         )
+
+    def drift(self, repeats: int) -> list[tuple]:
+        """Scoring with the drift tally in every batch and the verdict at the end, against the same run with
+        --on_drift=off: wall time on 1M rows (interleaved), and peak RSS on 10M rows (20-tree model)."""
+        data, rows = self.path(f"score-{self.small_rows}.parquet"), self.small_rows
+        on = self.score_argv(data, "bench-default", "--output=" + self.path("drift-on.parquet"))
+        off = self.score_argv(data, "bench-default", "--output=" + self.path("drift-off.parquet"), "--on_drift=off")
+        t, b = self.paired(on, off, repeats)
+        big = self.path(f"score-{self.big_rows}.parquet")
+        _, rss_on = self.measure(self.score_argv(big, "bench-small", "--output=" + self.path("d1.parquet")))
+        _, rss_off = self.measure(
+            self.score_argv(big, "bench-small", "--output=" + self.path("d2.parquet"), "--on_drift=off")
+        )
+        return [
+            (
+                "7a",
+                f"score {rows:,} rows with the drift verdict, wall time",
+                f"{t:.2f} s",
+                f"{b:.2f} s (--on_drift=off)",
+                f"{t / b:.3f}x",
+                "<= 1.05x",
+                t / b <= 1.05,
+            ),
+            (
+                "7b",
+                f"score {self.big_rows:,} rows with the drift verdict, peak RSS",
+                f"{rss_on:,.0f} MiB",
+                f"{rss_off:,.0f} MiB (--on_drift=off)",
+                f"{rss_on / rss_off:.2f}x",
+                "<= 1.05x",
+                rss_on / rss_off <= 1.05,
+            ),
+        ]
 
     def score_argv(self, data: str, version: str, *extra: str) -> list[str]:
         return [self.cli, "churn", "score", f"--data={data}", f"--version={version}", *extra]

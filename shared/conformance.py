@@ -403,12 +403,14 @@ def _expect(error: type[Exception], call: Callable[[], Any], text: str) -> None:
 
 def check_streams_and_shards_like_whole_file(model_cls: type[Model], workdir: Path) -> None:
     """Streaming a folder of files (Parquet or CSV) in small batches gives exactly the whole-frame predictions,
-    and N shards' partitions, in part order, union to the unsharded output row for row, empty shards too."""
+    and N shards' partitions, in part order, union to the unsharded output row for row, empty shards too; the
+    drift verdict is the same for the frame, either format, and the last shard of every shard count."""
     import pandas as pd
 
     model, _ = _trained(model_cls, workdir)
     frame = _unlabelled(model_cls, seed=9, rows=1200)
-    whole = model.score(frame)["predictions"]
+    scored = model.score(frame)
+    whole, verdict = scored["predictions"], scored["drift"]
     inputs = {"parquet": Path(workdir) / "in-parquet", "csv": Path(workdir) / "in-csv"}
     for folder in inputs.values():
         folder.mkdir()
@@ -427,15 +429,20 @@ def check_streams_and_shards_like_whole_file(model_cls: type[Model], workdir: Pa
             f"streaming {kind} in batches predicts differently from scoring the whole frame"
         )
         assert streamed[model_cls.id_column].astype(str).tolist() == whole[model_cls.id_column].astype(str).tolist()
+        assert result["drift"] == verdict, f"streaming {kind} in batches gives another drift verdict"
         for count in (1, 2, 3, 7):
             parts = Path(workdir) / f"parts-{kind}-{count}"
             results = [model.score(str(folder), output=str(parts), shard=f"{k}/{count}") for k in range(count)]
-            names = sorted(p.name for p in parts.iterdir() if p.name != "_version.json")  # the run's pin
+            names = sorted(p.name for p in parts.iterdir() if p.name[0] != "_")  # the run's pin and drift counts
             assert names == [f"part-{k:05d}-of-{count:05d}.parquet" for k in range(count)], names
             assert {r["version"] for r in results} == {result["version"]}, "the shards scored other versions"
             union = pd.concat([pd.read_parquet(parts / name) for name in names], ignore_index=True)
             assert union.equals(streamed), f"{kind}: {count} shards do not union to the unsharded output"
             assert sum(r["rows"] for r in results) == len(frame)
+            assert [r["drift"]["status"] for r in results[:-1]] == ["pending"] * (count - 1)
+            last = dict(results[-1]["drift"])
+            assert last.pop("path") == f"{parts}/_drift/run.json"
+            assert last == verdict, f"{kind}: the verdict of {count} shards differs from one pass's"
             if count == 7:
                 assert any(r["rows"] == 0 for r in results), "7 shards over fewer units: some must be empty"
 

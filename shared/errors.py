@@ -14,6 +14,7 @@
     │   └── ModelDefinitionError 78  a model class breaks the model contract (found when it is defined)
     ├── NothingToDo              99  the input has no rows: nothing was done and nothing was written
     ├── NotPromoted             100  train committed the version, but its gate kept it from the alias
+    ├── Drifted                 101  score wrote its predictions, but the input has drifted (--on_drift=fail)
     ├── Interrupted             130  SIGINT arrived (Ctrl-C); nothing was committed
     └── Terminated              143  SIGTERM arrived (e.g. the pod was deleted); nothing was committed
 
@@ -111,6 +112,18 @@ class NotPromoted(ModelfleetError):
     never retry it: a retry reads the same verdict). Its ``result`` is the command's result, verdict included."""
 
     exit_code = 100
+
+    def __init__(self, message: str, result: dict) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class Drifted(ModelfleetError):
+    """``score --on_drift=fail`` wrote its predictions, but its input no longer looks like the training rows
+    (Airflow: fail without retry, or branch on the result: a retry sees the same input). Its ``result`` is the
+    command's result, the drift verdict included."""
+
+    exit_code = 101
 
     def __init__(self, message: str, result: dict) -> None:
         super().__init__(message)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 BINS = 10
 PROFILE_SCHEMA = 1
+ADDED = ("rows", "missing", "unseen", "below", "above")  # the counts besides the bins that parts add up
 
 
 def capture(schema: Schema, features: pd.DataFrame, predictions: Any, segments: bool = False) -> dict[str, Any]:
@@ -63,39 +64,62 @@ def edges(values: Any, bins: int = BINS) -> list[float]:
     return [float(edge) for edge in np.unique(cuts) if edge < finite.max()]  # every bin holds training rows
 
 
-def count(entry: dict[str, Any], column: Any) -> dict[str, Any]:
-    """The counts of one feature (or the prediction) over ``entry``'s bins or levels: what a batch adds."""
+def count(entry: dict[str, Any], column: Any, unseen: Any = None, bounds: bool = False) -> dict[str, Any]:
+    """The counts of one feature (or the prediction) over ``entry``'s bins or levels: what a batch adds.
+
+    ``unseen``: a categorical column's mask of levels unseen in training (they are missing in its codes),
+    counted apart from the missing ones. ``bounds``: also count the present values below the entry's ``min``
+    and above its ``max`` (scoring a numeric feature against its reference).
+    """
     import numpy as np
     import pandas as pd
 
     if entry["kind"] == "categorical":
-        codes = np.asarray(pd.Categorical(column).codes if not hasattr(column, "cat") else column.cat.codes)
-        known = codes[codes >= 0]
-        counts = np.bincount(known, minlength=entry["levels"])
-        return {"counts": counts.tolist(), "missing": int((codes < 0).sum()), "rows": len(codes)}
+        codes = np.asarray(column.cat.codes if hasattr(column, "cat") else pd.Categorical(column).codes)
+        counts = np.bincount(codes.astype("int64") + 1, minlength=entry["levels"] + 1)  # [missing or unseen, ...]
+        strange = int(np.count_nonzero(unseen)) if unseen is not None else 0
+        found = {"counts": counts[1:].tolist(), "missing": int(counts[0]) - strange, "rows": len(codes)}
+        return found | ({"unseen": strange} if unseen is not None else {})
+    if entry["kind"] == "segments":
+        values = np.asarray(column, dtype="int64")
+        known = np.asarray(entry["segments"], dtype="int64")
+        at = np.minimum(np.searchsorted(known, values), len(known) - 1)
+        seen = known[at] == values
+        counts = np.bincount(at[seen], minlength=len(known))
+        return {"counts": counts.tolist(), "unseen": int(len(values) - np.count_nonzero(seen)), "rows": len(values)}
     values = np.asarray(column, dtype="float64")
-    present = values[np.isfinite(values)]
-    bins = np.searchsorted(np.asarray(entry["edges"], dtype="float64"), present, side="left")
-    counts = np.bincount(bins, minlength=len(entry["edges"]) + 1)
-    return {
-        "counts": counts.tolist(),
-        "missing": int(len(values) - len(present)),
+    finite = np.isfinite(values)
+    missing = len(values) - int(np.count_nonzero(finite))
+    present = values if missing == 0 else values[finite]
+    cuts = np.asarray(entry["edges"], dtype="float64")
+    outside = bounds and entry.get("min") is not None
+    if outside:  # cells [below min, bin 0, ..., bin B-1, above max]: the bins are the reference's, unchanged
+        cuts = np.concatenate([[np.nextafter(entry["min"], -np.inf)], cuts, [entry["max"]]])
+    cells = np.bincount(np.searchsorted(cuts, present, side="left"), minlength=len(cuts) + 1)
+    if outside:
+        below, above = int(cells[0]), int(cells[-1])
+        cells = cells[1:-1]
+        cells[0] += below
+        cells[-1] += above
+    found = {
+        "counts": cells.tolist(),
+        "missing": missing,
         "rows": len(values),
         "min": float(present.min()) if len(present) else None,
         "max": float(present.max()) if len(present) else None,
     }
+    return found | ({"below": below, "above": above} if outside else {"below": 0, "above": 0} if bounds else {})
 
 
 def merge(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
     """The counts of two parts of the same rows' bins, added: exactly the counts of the whole."""
-    merged = {
-        **first,
-        "counts": [a + b for a, b in zip(first["counts"], second["counts"], strict=True)],
-        "missing": first["missing"] + second["missing"],
-        "rows": first["rows"] + second["rows"],
-    }
-    if "min" in first:
-        lows = [v for v in (first["min"], second["min"]) if v is not None]
-        highs = [v for v in (first["max"], second["max"]) if v is not None]
-        merged |= {"min": min(lows) if lows else None, "max": max(highs) if highs else None}
+    merged = dict(first)
+    for key, value in second.items():
+        if key == "counts":
+            merged[key] = [a + b for a, b in zip(first[key], value, strict=True)]
+        elif key in ("min", "max"):
+            present = [v for v in (first[key], value) if v is not None]
+            merged[key] = (min if key == "min" else max)(present) if present else None
+        elif key in ADDED:
+            merged[key] = first[key] + value
     return merged

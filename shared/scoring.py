@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
+    from shared.drift import Tally
     from shared.schema import Schema
 
 log = logging.getLogger(__name__)
@@ -55,12 +56,15 @@ def stream(
     empty_ok: bool,
     derive: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
     reads: list[str] | None = None,
+    tally: Tally | None = None,
+    limits: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Score ``units`` of ``source`` into ``target`` with ``predict`` (prepared features in, predictions out);
     return rows and the unseen-levels report.
 
     With ``empty_ok`` (a shard), no rows writes an empty file; otherwise it is NothingToDo. ``derive`` adds the
-    model's derived features to each batch of ``reads`` (the input columns the features need).
+    model's derived features to each batch of ``reads`` (the input columns the features need). ``tally``
+    counts each batch for the drift verdict; ``limits`` checks its counts before the output is published.
     """
     import pyarrow as pa
 
@@ -86,6 +90,8 @@ def stream(
             unseen.update(counted["unseen_levels"])
             unseen_rows += counted["rows_with_unseen_levels"]
             predicted = predict(features)
+            if tally is not None:
+                tally.add(features, masks, predicted)
             ids = batch.column(id_column) if id_column else None
             kept = {name: batch.column(name) for name in output.keep}
             write(predictions_table(output, ids, predicted, as_of, kept))
@@ -96,6 +102,8 @@ def stream(
             raise NothingToDo(f"{source.name} has no rows; nothing to do, nothing written")
         report = {"unseen_levels": dict(unseen), "rows_with_unseen_levels": unseen_rows}
         judge_unseen(report, rows, max_unseen)
+        if tally is not None and limits is not None:
+            limits(tally.counts())
     log.info("wrote %d predictions to %s (%.0f rows/s)", rows, target, throttle.rate(rows))
     ignored = [c for c in source.columns if c not in {*inputs, output.id_column, *output.keep}]
     return {"rows": rows, "ignored_columns": ignored, **report}

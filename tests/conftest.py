@@ -132,7 +132,9 @@ def store_url(tmp_path):
 def permuted_feature_order(request, monkeypatch):
     """A mutant: the manifest stores the features in reverse order; with "order-and-no-file-check", load also
     trusts the manifest without comparing it with the model file (the release before ordered lists did both
-    wrong). The conformance checks must fail against either mutant. Returns the error they must raise."""
+    wrong, and stored no profile, whose order would give it away). The conformance checks must fail against
+    either mutant. Returns the error they must raise."""
+    from shared import profile
     from shared.errors import ArtifactRejected
     from shared.schema import Schema
 
@@ -141,4 +143,5 @@ def permuted_feature_order(request, monkeypatch):
     if request.param == "order-only":
         return ArtifactRejected
     monkeypatch.setattr(Schema, "aligned", lambda self, *recorded: self)
+    monkeypatch.setattr(profile, "capture", lambda *args, **kwargs: None)
     return AssertionError

@@ -25,6 +25,7 @@ BUILT_IN: tuple[tuple[str, str], ...] = (  # (command, module holding the functi
     ("score", "shared.commands.score"),
     ("evaluate", "shared.commands.evaluate"),
     ("compare", "shared.commands.compare"),
+    ("drift", "shared.commands.drift"),
     ("describe", "shared.commands.describe"),
     ("sample", "shared.commands.sample"),
     ("promote", "shared.commands.promote"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from shared import artifacts, derived, dryrun, inputs, overlap, params, versions
 from shared import shards as sharding
@@ -34,6 +34,9 @@ def score(
     shards: Annotated[int, Bounds(ge=1, le=1_000_000)] | None = None,
     batch_rows: Annotated[int, Bounds(ge=1, le=100_000_000)] = 100_000,
     keep: Annotated[list[str], params.Shown("columns")] | None = None,
+    on_drift: Literal["warn", "fail", "off"] = "warn",
+    max_missing_rise: Annotated[float, Bounds(ge=0, le=1)] = 0.3,
+    max_out_of_range: Annotated[float, Bounds(ge=0, le=1)] = 0.3,
 ) -> dict[str, Any]:
     """Score DATA with a stored model version and write the predictions, batch by batch.
 
@@ -52,6 +55,13 @@ def score(
         batch_rows: Rows read, scored and written at a time; memory grows with it.
         keep: Input columns to carry into each prediction row unchanged, e.g. a date or a partition key
             (comma-separated). A CSV's kept columns stay text (NA, null: missing).
+        on_drift: When the input no longer looks like the training rows (a 1% false-alarm rate at any row
+            count): warn (in the result and the log, exit 0), fail (exit 101, predictions written), or off
+            (no counts, no verdict, no limits).
+        max_missing_rise: Largest rise of a feature's missing share over its training share; above it, exit 65
+            and nothing is written.
+        max_out_of_range: Largest share of a feature's values outside its training min and max; above it,
+            exit 65 and nothing is written.
     """
     from shared import pins, scoring  # pins opens backends: imported when a command runs, never for --help
     from shared.data import check_output
@@ -101,7 +111,8 @@ def score(
     for _ in range(2):  # a shard that finds another shard's pin checks its input against that version
         store, manifest, schema, fitted = _load(model, named, pin)
         if inputs.is_frame(data) and output is None and part is None:  # in Python: a frame in, a frame out
-            return _score_frame(model, fitted, schema, manifest, data, as_of, max_unseen, kept)
+            watch = _Watch(model, manifest, schema, on_drift, (max_missing_rise, max_out_of_range))
+            return _score_frame(model, fitted, schema, manifest, data, as_of, max_unseen, kept, watch)
         wanted = [*schema.columns, *_ids(model), *kept, *([model.label] if model.label else [])]
         source = inputs.source(model, data, derived.inputs_of(model, wanted))
         target = _target(model, output, part, store, manifest)
@@ -125,6 +136,7 @@ def score(
     else:
         msg = f"{pin and pin['pin']} names {named}, but the store gives {manifest['version']} for it: remove the pin"
         raise ArtifactRejected(msg)
+    watch = _Watch(model, manifest, schema, on_drift, (max_missing_rise, max_out_of_range))
     chosen = [source.units[i] for i in sharding.assign([u.weight for u in source.units], part)]
     log.info(
         "scoring %s%s with %s version %s",
@@ -146,9 +158,11 @@ def score(
         empty_ok=part is not None,
         derive=functools.partial(derived.apply, model, what=source.name),
         reads=derived.inputs_of(model, schema.columns),
+        tally=watch.tally,
+        limits=functools.partial(watch.limits, what=source.name),
     )
     sharded = {"shard": str(part), "shard_source": part.source, "pin": manifest["pin"]} if part else {}
-    return {
+    result = {
         "model": model.name,
         "version": manifest["version"],
         **artifacts.resolved(manifest),
@@ -156,6 +170,72 @@ def score(
         "output": target,
         **sharded,
     }
+    return watch.verdict(result, target.rsplit("/", 1)[0] if part else None, part)
+
+
+class _Watch:
+    """Drift for one scoring run: the tally its batches feed, its hard limits, and its verdict."""
+
+    def __init__(self, model: Model, manifest: dict[str, Any], schema: Schema, on_drift: str, limits: Any) -> None:
+        from shared import drift
+
+        self.reference = manifest.get("profile") if on_drift != "off" else None
+        self.on_drift, self.version, self.bounds = on_drift, manifest["version"], limits
+        self.tally = drift.Tally(self.reference, schema) if self.reference is not None else None
+        if on_drift != "off" and self.reference is None:
+            msg = (
+                f"{model.name} version {manifest['version']} has no reference profile (trained by an older "
+                f"modelfleet), so its input cannot be checked for drift"
+            )
+            if on_drift == "fail":
+                raise BadArgument(f"{msg}: retrain it, or score with --on_drift=warn or off")
+            log.warning("%s", msg)
+
+    def limits(self, counts: dict[str, Any], what: str) -> None:
+        from shared import drift
+
+        rise, outside = self.bounds
+        drift.check_limits(self.reference or {}, counts, rise, outside, what)
+
+    def verdict(self, result: dict[str, Any], folder: str | None, part: Any) -> dict[str, Any]:
+        """``result`` with the run's drift verdict (``pending`` for a shard whose run has others to come);
+        Drifted (101) carrying it under --on_drift=fail."""
+        from shared import drift, tallies
+
+        if self.on_drift == "off":
+            return result
+        if self.tally is None or self.reference is None:
+            return result | {"drift": {"status": "unavailable"}}
+        counts = self.tally.counts(self.version)
+        if part is None or folder is None:
+            found = drift.judge(self.reference, counts)
+        else:
+            tallies.write_part(folder, part.index, part.count, counts)
+            parts, missing = tallies.gather(folder, part.count, self.version)
+            if missing:
+                done = part.count - len(missing)
+                return result | {"drift": {"status": "pending", "shards_counted": done, "shards": part.count}}
+            found = drift.judge(self.reference, drift.merge(parts, self.reference))
+            found["path"] = tallies.write_verdict(folder, found)
+        return judged(result | {"drift": found}, self.on_drift)
+
+
+def judged(result: dict[str, Any], on_drift: str) -> dict[str, Any]:
+    """``result`` as it is, after a warning if its verdict is drifted; Drifted (101) under --on_drift=fail."""
+    from shared.errors import Drifted
+
+    found = result["drift"]
+    if found.get("status") != "drifted":
+        return result
+    names = ", ".join(found["drifted"])
+    message = (
+        f"the input no longer looks like {result['model']} version {result['version']}'s training rows: {names} "
+        f"(family-wise p <= {found['alpha']:g} at {found['rows']} rows)"
+    )
+    if on_drift == "fail":
+        raise Drifted(f"{message}; the predictions are written: look at them before using them", result)
+    log.warning("%s", message)
+    return result
 
 
 def _load(model: Model, named: str, pin: dict[str, Any] | None) -> Any:
@@ -245,6 +325,7 @@ def _score_frame(
     as_of: Any,
     limit: float,
     kept: list[str],
+    watch: _Watch,
 ) -> dict[str, Any]:
     """Score a whole in-memory frame and return the predictions as a frame."""
     from shared import scoring
@@ -265,8 +346,12 @@ def _score_frame(
     features, unseen = schema.prepare(frame)
     reported = (*_ids(model), *kept, *([model.label] if model.label else []))
     report = scoring.check_unseen(schema, frame, reported, limit, unseen)
-    predictions = scoring.predictions_frame(_output(model, kept), frame, model._predict(fitted, features), as_of)
-    return {
+    predicted = model._predict(fitted, features)
+    if watch.tally is not None:
+        watch.tally.add(features, unseen, predicted)
+        watch.limits(watch.tally.counts(), "in-memory DataFrame")
+    predictions = scoring.predictions_frame(_output(model, kept), frame, predicted, as_of)
+    result = {
         "model": model.name,
         "version": manifest["version"],
         **artifacts.resolved(manifest),
@@ -274,3 +359,4 @@ def _score_frame(
         **report,
         "predictions": predictions,
     }
+    return watch.verdict(result, None, None)

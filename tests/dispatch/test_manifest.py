@@ -33,7 +33,7 @@ def test_manifest_carries_constraints_env_and_exit_codes():
     assert n_estimators["env_command"] == "MODELFLEET_CHURN_TRAIN_N_ESTIMATORS"
     output = manifest["models"]["churn"]["commands"]["score"]["parameters"]["output"]
     assert output["env"] == output["env_command"] == "MODELFLEET_CHURN_SCORE_OUTPUT"
-    codes = {"0", "2", "3", "64", "65", "66", "70", "74", "75", "76", "77", "78", "99", "100", "130", "143"}
+    codes = {"0", "2", "3", "64", "65", "66", "70", "74", "75", "76", "77", "78", "99", "100", "101", "130", "143"}
     assert codes == set(manifest["exit_codes"])
 
 

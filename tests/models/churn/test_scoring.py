@@ -57,7 +57,8 @@ def test_a_retried_shard_replaces_its_part_with_the_same_rows(modelfleet, workdi
         )
         assert done.returncode == 0, done.stderr
         first = pd.read_parquet(json.loads(done.stdout)["output"])
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["_version.json", "part-00001-of-00002.parquet"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["_drift", "_version.json", "part-00001-of-00002.parquet"]
+    assert [p.name for p in (tmp_path / "_drift").iterdir()] == ["part-00001-of-00002.json"]
     assert len(first) == 2000
 
 

@@ -1,0 +1,59 @@
+"""``drift``: the drift verdict of a sharded scoring run, from the counts its shards wrote."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from shared import params
+
+if TYPE_CHECKING:
+    from shared.model import Model
+
+
+def drift(
+    model: Model,
+    *,
+    output: Annotated[str, params.Shown("folder"), params.Output()],
+    on_drift: Literal["warn", "fail"] = "warn",
+) -> dict[str, Any]:
+    """Merge the drift counts of a sharded scoring run and give its verdict (the last shard does it too).
+
+    Args:
+        output: The run's output folder, as its shards were given it (with no --output:
+            <store>/<model>/predictions/<version>).
+        on_drift: When the run's input no longer looks like the training rows: warn (exit 0) or fail
+            (exit 101).
+    """
+    from shared import artifacts, drift, pins, tallies
+    from shared.commands.score import judged
+    from shared.errors import MissingInput
+    from shared.store import Store
+
+    folder = output.rstrip("/") or output
+    pin = pins.existing(folder)
+    if pin is None:
+        msg = f"--output {folder} holds no sharded scoring run (no {pins.PIN}): give the folder its shards wrote to"
+        raise MissingInput(msg)
+    if pin.get("model") != model.name:
+        msg = f"--output {folder} holds a run of {pin.get('model')}, not {model.name}: run that model's drift"
+        raise MissingInput(msg)
+    manifest = artifacts.resolve(Store(model._store_url), model, pin["version"])
+    reference = manifest.get("profile")
+    if reference is None:
+        msg = f"{model.name} version {pin['version']} has no reference profile (trained by an older modelfleet)"
+        raise MissingInput(f"{msg}: its runs cannot be checked for drift; retrain it")
+    parts, missing = tallies.gather(folder, pin["shards"], pin["version"])
+    if missing:
+        shown = ", ".join(str(k) for k in missing[:10]) + (", ..." if len(missing) > 10 else "")
+        msg = (
+            f"{len(missing)} of the {pin['shards']} shards of the run in {folder} have not written their counts "
+            f"(shards {shown}): wait for them, or score them again"
+        )
+        raise MissingInput(msg)
+    found = drift.judge(reference, drift.merge(parts, reference))
+    if not model._dry_run:
+        found["path"] = tallies.write_verdict(folder, found)
+    result = {"model": model.name, "version": pin["version"], "output": folder, "shards": pin["shards"]}
+    if model._dry_run:
+        return {"dry_run": True, "model": model.name, "command": "drift", **result, "drift": found}
+    return judged(result | {"drift": found}, on_drift)

@@ -1,0 +1,87 @@
+"""A sharded run's drift counts: each shard keeps its own beside the run's pin, and the run's verdict comes from
+all of them.
+
+Shard K of N writes ``<output folder>/_drift/part-K-of-N.json`` (its counts over the version's bins) after its
+predictions are in place. It then looks for the counts of all N shards, by their names (never by listing
+order): the shard that finds them all (the last to finish) merges them in shard order into exactly the counts
+of one pass and writes the run's verdict to ``_drift/run.json``; the others report the run as pending. The
+``drift`` command does the same merge later, from any machine. The folder starts with ``_``, so readers of the
+predictions skip it as they skip the pin.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from shared import backends
+from shared.errors import ArtifactRejected, BadArgument, ConfigError
+
+FOLDER = "_drift"
+VERDICT = "run.json"
+
+
+def part_path(folder: str, index: int, count: int) -> str:
+    """Where shard ``index`` of ``count`` keeps its counts."""
+    return f"{folder.rstrip('/')}/{FOLDER}/part-{index:05d}-of-{count:05d}.json"
+
+
+def write_part(folder: str, index: int, count: int, counts: dict[str, Any]) -> str:
+    """Keep one shard's counts (a retried shard replaces its own, the same counts again); return the path."""
+    path = part_path(folder, index, count)
+    with _at(folder):
+        backends.open_backend(folder).put(path, json.dumps(counts).encode(), fault="drift")
+    return path
+
+
+def gather(folder: str, count: int, version: str) -> tuple[list[dict[str, Any]], list[int]]:
+    """The counts of all the run's shards, in shard order, or the indexes of those still missing (one listing,
+    and reads only when all are there). ArtifactRejected for counts that are not of this version, or not
+    counts this build wrote."""
+    paths = [part_path(folder, k, count) for k in range(count)]
+    wanted = {path.rsplit("/", 1)[-1]: k for k, path in enumerate(paths)}
+    with _at(folder):
+        backend = backends.open_backend(folder)
+        listed = backend.list(f"{folder.rstrip('/')}/{FOLDER}/part-*-of-{count:05d}.json")  # one listing
+        there = {wanted[name]: path for path in listed if (name := path.rsplit("/", 1)[-1]) in wanted}
+        missing = [k for k in range(count) if k not in there]
+        found = backend.get_many([there[k] for k in range(count)]) if not missing else {}
+    if missing:
+        return [], missing
+    parts = []
+    for k in range(count):  # in shard order, by name
+        path = paths[k]
+        try:
+            part = json.loads(found[there[k]])
+        except (ValueError, RecursionError):
+            part = None
+        if not isinstance(part, dict) or not isinstance(part.get("features"), list) or "prediction" not in part:
+            msg = f"{path} is not drift counts this build reads (damaged or edited): score that shard again"
+            raise ArtifactRejected(msg)
+        if part.get("version") != version:
+            msg = (
+                f"{path} counts rows scored with version {part.get('version')}, this run's is {version}: the "
+                "folder mixes runs; score the run anew into another folder"
+            )
+            raise ArtifactRejected(msg)
+        parts.append(part)
+    return parts, missing
+
+
+def write_verdict(folder: str, verdict: dict[str, Any]) -> str:
+    """Keep the run's verdict beside its counts; return the path."""
+    path = f"{folder.rstrip('/')}/{FOLDER}/{VERDICT}"
+    with _at(folder):
+        backends.open_backend(folder).put(path, json.dumps(verdict, indent=2).encode(), fault="drift")
+    return path
+
+
+@contextlib.contextmanager
+def _at(folder: str) -> Iterator[None]:
+    try:
+        yield
+    except (ConfigError, IsADirectoryError, NotADirectoryError) as exc:
+        msg = f"--output {folder}: cannot keep the run's drift counts in {FOLDER}/ there ({exc})"
+        raise BadArgument(msg) from None
