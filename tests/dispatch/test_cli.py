@@ -55,13 +55,17 @@ def test_usage_errors_exit_2_with_one_line_and_no_work(modelfleet, tmp_path, arg
         (["churn", "train", "--n_estimators=abc"], 64),
         (["churn", "score", "--shard=4/4"], 64),
         (["churn", "score", "--max_unseen=2"], 64),
+        (["churn", "drift", "--help"], 0),
+        (["churn", "score", "--on_drift=maybe"], 64),
     ],
 )
 def test_help_and_argument_errors_import_no_model_library(tmp_path, args, code):
-    """Help, the manifest and argument errors need neither LightGBM, scikit-learn, pandas nor pyarrow."""
+    """Help, the manifest and argument errors need neither LightGBM, scikit-learn, pandas nor pyarrow, nor the
+    store's backends, the manifest's model or numpy: the commands import those when they run."""
     script = (
         "import sys; from dispatch.cli import main; code = main(sys.argv[1:]);"
-        "heavy = ['lightgbm', 'sklearn.ensemble', 'sklearn', 'pandas', 'pyarrow'];"
+        "heavy = ['lightgbm', 'sklearn.ensemble', 'sklearn', 'pandas', 'pyarrow', 'numpy', 'fsspec',"
+        " 'shared.manifest', 'shared.backends', 'shared.pins', 'shared.drift', 'shared.tallies'];"
         "print(code, [m for m in heavy if m in sys.modules], file=sys.stderr)"
     )
     done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, cwd=tmp_path)
