@@ -1,6 +1,6 @@
 """modelfleet, daily: retrain churn and ltv; score churn with its champion and ltv with the version just trained.
 
-    churn_train ──► churn_score   (mapped: one task per shard, --shard=K/4)
+    churn_train ──► churn_score (mapped: one task per shard, --shard=K/4) ──► churn_drift
     ltv_train   ──► ltv_score
 
 Each task runs one modelfleet command in its own pod of the modelfleet image (see dispatch/airflow.py for
@@ -12,7 +12,9 @@ for churn's. The two chains show the two ways to choose what scores:
   least 0.70 on its held-out rows, and not worse than the champion on those same rows); if it fails, train
   exits 100 and is skipped, and ``churn_score`` (trigger rule ``none_failed``) still runs, with the old
   champion. Every shard of a run scores with the version its first shard found (pinned in the run's output
-  folder), even if the champion moves mid-run.
+  folder), even if the champion moves mid-run. ``churn_drift`` then merges the shards' drift counts into the
+  day's verdict (its XCom) and fails (exit 101, no retry) when the day's input no longer looks like the
+  training rows: the predictions are written, and the red task says to look at them before they are used.
 - ltv, latest retrain: its score task takes the version its train task committed, from XCom.
 
 The store (MODELFLEET_STORE, MODELFLEET_STORAGE_OPTIONS) comes from the ConfigMap ``modelfleet`` and
@@ -68,6 +70,15 @@ with DAG(
         as_of="{{ ds }}",
         pod_args={"trigger_rule": "none_failed"},  # also after a train its gate skipped (exit 100)
     )
+    churn_drift = pod_task(
+        "churn_drift",
+        "churn",
+        "drift",
+        image=IMAGE,
+        output="{{ params.predictions }}/churn/{{ ds }}",
+        on_drift="fail",
+        pod_args={"retries": 0},  # the same counts give the same verdict: a retry cannot help
+    )
     ltv_train = pod_task(
         "ltv_train",
         "ltv",
@@ -86,5 +97,5 @@ with DAG(
         as_of="{{ ds }}",
     )
 
-    churn_train >> churn_score
+    churn_train >> churn_score >> churn_drift
     ltv_train >> ltv_score

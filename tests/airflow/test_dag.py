@@ -13,10 +13,11 @@ def test_the_example_dag_imports_cleanly(dagbag):
 
 def test_the_graph_is_the_one_the_readme_documents(daily):
     edges = {(up, task.task_id) for task in daily.tasks for up in task.upstream_task_ids}
-    assert edges == {("churn_train", "churn_score"), ("ltv_train", "ltv_score")}
+    assert edges == {("churn_train", "churn_score"), ("churn_score", "churn_drift"), ("ltv_train", "ltv_score")}
     assert {task.task_id: _is_mapped(task) for task in daily.tasks} == {
         "churn_train": False,
         "churn_score": True,
+        "churn_drift": False,
         "ltv_train": False,
         "ltv_score": False,
     }

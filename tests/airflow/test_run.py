@@ -103,7 +103,7 @@ def daily_run(daily, store, tmp_path_factory):
 
 def test_every_task_succeeds_and_churn_score_runs_once_per_shard(daily_run):
     assert daily_run.state == "success"
-    expected = {("churn_train", -1), ("ltv_train", -1), ("ltv_score", -1)}
+    expected = {("churn_train", -1), ("churn_drift", -1), ("ltv_train", -1), ("ltv_score", -1)}
     expected |= {("churn_score", k) for k in range(SHARDS)}
     assert daily_run.states == dict.fromkeys(expected, "success")
     assert {daily_run.labels[("churn_score", k)] for k in range(SHARDS)} == {
@@ -157,7 +157,7 @@ def test_the_shards_score_every_row_once(daily_run, store, tmp_path):
 
 
 def test_every_rendered_argument_list_fits_the_manifest(daily_run, problems):
-    assert len(daily_run.pods) == 3 + SHARDS
+    assert len(daily_run.pods) == 4 + SHARDS
     for key in daily_run.pods:
         assert problems(daily_run.arguments(key)) == [], key
 
@@ -206,6 +206,32 @@ def test_an_empty_input_skips_the_retrain_and_the_champion_scores_nothing(daily,
     assert done.states[("churn_train", -1)] == "skipped"  # exit 99: the input has no rows
     scores = [done.results[("churn_score", k)] for k in range(SHARDS)]
     assert [(score["version"], score["rows"]) for score in scores] == [(champion, 0)] * SHARDS
+    assert done.results[("churn_drift", -1)]["drift"]["status"] == "no_rows"
+    assert done.states[("ltv_train", -1)] == done.states[("ltv_score", -1)] == "success"
+
+
+def test_the_days_drift_verdict_merges_every_shard_and_a_drifted_day_fails_churn_drift(
+    daily, daily_run, store, tmp_path
+):
+    """churn_drift's verdict is the one the last shard gave, over all the day's rows; a day whose input drifted
+    (monthly spend 30% up) still writes every shard's predictions, and churn_drift fails with 101."""
+    verdict = daily_run.results[("churn_drift", -1)]["drift"]
+    rows = sum(daily_run.results[("churn_score", k)]["rows"] for k in range(SHARDS))
+    assert (verdict["status"], verdict["rows"]) == ("ok", rows)
+    last = [daily_run.results[("churn_score", k)]["drift"] for k in range(SHARDS)]
+    assert [d["status"] for d in last].count("pending") == SHARDS - 1
+    customers = Churn()._sample_frame(4000, 21).drop(columns="churned")
+    customers["monthly_spend"] *= 1.3
+    customers.to_parquet(tmp_path / "customers.parquet", row_group_size=1000)
+    shutil.copytree(store, tmp_path / "store")
+    environ = {"MODELFLEET_CHURN_SCORE_DATA": str(tmp_path / "customers.parquet")}
+    done = run(daily, DAY.add(days=3), tmp_path / "store", tmp_path / "pods", environ)
+    assert done.state == "failed"
+    assert done.states[("churn_drift", -1)] == "failed"
+    assert all(done.states[("churn_score", k)] == "success" for k in range(SHARDS))
+    failed = json.loads((tmp_path / "pods" / "churn_drift.-1.json").read_text())  # the pod's result file
+    assert (failed["exit_code"], failed["drift"]["status"]) == (101, "drifted")
+    assert "monthly_spend" in failed["drift"]["drifted"]
     assert done.states[("ltv_train", -1)] == done.states[("ltv_score", -1)] == "success"
 
 
