@@ -289,6 +289,9 @@ class BoostedTreesModel(Model):
     def _predict(self, booster: Any, features: pd.DataFrame) -> np.ndarray:
         return booster.predict(_matrix(features), num_threads=cpus.available())
 
+    def _contributions(self, booster: Any, features: pd.DataFrame) -> np.ndarray:
+        return booster.predict(_matrix(features), pred_contrib=True, num_threads=cpus.available())
+
 
 def _matrix(features: pd.DataFrame) -> np.ndarray:
     """Return the features as one float64 matrix; categoricals become their codes, unseen levels NaN.

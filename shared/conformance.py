@@ -568,6 +568,50 @@ def check_profile_counts_what_the_stored_version_predicts(model_cls: type[Model]
     assert got == expected["counts"], "the stored prediction profile is not what the stored version predicts"
 
 
+def check_report_plots_what_evaluate_measures(model_cls: type[Model], workdir: Path) -> None:
+    """``report`` on the held-out rows: its metrics are evaluate's on those rows, its curves agree with them
+    (the ROC's area is the AUC, the Lorenz curve's Gini the normalized Gini, segment sizes the sizes), every
+    count covers every row, and the page draws every chart with no script and nothing to fetch."""
+    import re
+
+    model, held = model_cls(store=str(Path(workdir) / "store")), Path(workdir) / "held-out.parquet"
+    first = model.train(_sample(model_cls), run_id="first", holdout_output=str(held), promote="champion")
+    model.train(_sample(model_cls, seed=TRAIN_SEED + 1), run_id="second")
+    done = model.report(str(held), version="second", output=str(Path(workdir) / "report"))
+    assert done["against"] == first["version"], "the champion was not overlaid"
+    document = json.loads(Path(done["output"]["json"]).read_text())
+    page = Path(done["output"]["html"]).read_text()
+    measured = model.evaluate(str(held), version="second")["metrics"]
+    assert document["metrics"] == measured, "the report's metrics differ from evaluate's on the same rows"
+    assert document["champion"]["metrics"] == model.evaluate(str(held), version="first")["metrics"]
+    curves, rows = document["curves"], document["rows"]
+    if document["kind"] == "classifier":
+        assert abs(curves["roc"]["auc"] - measured["auc"]) < 1e-5, "the ROC's area is not the AUC"
+        assert (
+            sum(curves["confusion"][k] for k in ("true_positive", "false_positive", "false_negative", "true_negative"))
+            == rows
+        )
+        assert sum(b["rows"] for b in curves["calibration"]) == rows
+        assert curves["gains"]["share_of_positives"][-1] == 1.0
+    elif document["kind"] == "regressor":
+        assert abs(curves["lorenz"]["normalized_gini"] - measured["normalized_gini"]) < 1e-5, "Lorenz is not the Gini"
+        assert sum(map(sum, curves["predicted_vs_actual"]["counts"])) == sum(curves["residuals"]["counts"]) == rows
+        lorenz = curves[
+            "lorenz"
+        ]  # highest predictions first: no ranking gathers more of the total than the perfect one
+        assert all(b >= m - 1e-9 for b, m in zip(lorenz["perfect"], lorenz["model"], strict=True)), "Lorenz upside down"
+        assert all(b >= x - 1e-9 for b, x in zip(lorenz["perfect"], lorenz["share_of_rows"], strict=True))
+    else:
+        sizes = dict(zip(map(str, curves["segments"]), curves["rows"], strict=True))
+        assert sizes == measured["segment_sizes"], "the plotted segment sizes are not the measured ones"
+    drawn = re.findall(r'<svg id="([^"]+)"', page)
+    from shared import report as pages
+
+    expected = re.findall(r'<svg id="([^"]+)"', "".join(pages.charts(document)))
+    assert drawn == expected and len(drawn) >= 3, f"charts missing from the page: {drawn}"
+    assert "<script" not in page.lower() and "http" not in page.lower().replace("http-equiv", ""), "the page fetches"
+
+
 ALL_CHECKS = (
     check_declarations,
     check_sample_is_seeded,
@@ -589,4 +633,5 @@ ALL_CHECKS = (
     check_command_line,
     check_gate_measures_what_evaluate_measures,
     check_profile_counts_what_the_stored_version_predicts,
+    check_report_plots_what_evaluate_measures,
 )

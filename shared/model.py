@@ -55,6 +55,7 @@ class Model:
         train: Callable[..., dict[str, Any]]
         score: Callable[..., dict[str, Any]]
         evaluate: Callable[..., dict[str, Any]]
+        report: Callable[..., dict[str, Any]]
         describe: Callable[..., dict[str, Any]]
         sample: Callable[..., dict[str, Any]]
 
@@ -102,6 +103,11 @@ class Model:
     def _predict(self, fitted: Any, features: pd.DataFrame) -> np.ndarray:
         """Predict prepared ``features`` (the schema's columns, in its order) with the fitted model."""
         raise NotImplementedError
+
+    def _contributions(self, fitted: Any, features: pd.DataFrame) -> np.ndarray | None:
+        """Per row, each feature's additive contribution to the raw prediction (then the bias), if the model
+        can say; None otherwise."""
+        return None
 
     def _recorded_features(self, fitted: Any) -> tuple[list[str] | None, list[str] | None, dict | None]:
         """What a loaded model file records of its features: their names in its order, those it treats as

@@ -72,7 +72,7 @@ def test_checkout_gets_folder_tests_extra_entry_point_and_tox_env(modelfleet, ch
     assert extras["all"] == ["modelfleet[churn,ltv,segment,upsell]"]
     assert list(extras).index("upsell") == list(extras).index("segment") + 1  # beside the other models
     tox = (checkout / "tox.ini").read_text()
-    assert "env_list = lint, core, churn, ltv, segment, upsell, airflow, scaffold\n" in tox
+    assert "env_list = lint, core, churn, ltv, segment, upsell, airflow, scaffold, report\n" in tox
     assert "[testenv:upsell]\n" in tox
     assert "pytest tests/models/upsell tests/models/test_common.py --model=upsell {posargs}" in tox
     for name, text in before.items():  # only the two lists that name every model changed
@@ -91,7 +91,7 @@ def test_second_model_goes_after_the_first(modelfleet, checkout):
     extras = tomllib.loads((checkout / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     assert extras["all"] == ["modelfleet[churn,ltv,segment,upsell,basket]"]
     tox = (checkout / "tox.ini").read_text()
-    assert "env_list = lint, core, churn, ltv, segment, upsell, basket, airflow, scaffold\n" in tox
+    assert "env_list = lint, core, churn, ltv, segment, upsell, basket, airflow, scaffold, report\n" in tox
 
 
 @pytest.mark.parametrize("family", ["boosted", "clustering"])
@@ -309,10 +309,10 @@ def test_an_empty_package_folder_is_kept_with_its_mode(modelfleet, tmp_path):
 MISEDITED = {
     "env_list over lines": (
         "tox.ini",
-        "env_list = lint, core, churn, ltv, segment, airflow, scaffold",
+        "env_list = lint, core, churn, ltv, segment, airflow, scaffold, report",
         "env_list = lint,\n    core",
     ),
-    "no env_list": ("tox.ini", "env_list = lint, core, churn, ltv, segment, airflow, scaffold", ""),
+    "no env_list": ("tox.ini", "env_list = lint, core, churn, ltv, segment, airflow, scaffold, report", ""),
     "all without modelfleet": ("pyproject.toml", 'all = ["modelfleet[churn,ltv,segment]"]', 'all = ["lightgbm"]'),
     "TOML syntax error": ("pyproject.toml", "[build-system]", "[build-system"),
     "tox.ini not UTF-8": ("tox.ini", "[tox]", "[tox] # caf\xe9"),

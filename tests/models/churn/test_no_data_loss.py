@@ -147,9 +147,10 @@ def test_the_result_file_never_replaces_what_a_command_reads_or_writes(
     frame.to_parquet(work / "in" / "labelled.parquet", index=False)
     frame.drop(columns="churned").to_parquet(work / "in" / "unlabelled.parquet", index=False)
     (work / "out" / "scores.parquet").write_bytes(b"earlier predictions")
-    reads = command in ("train", "score", "evaluate", "compare")
+    reads = command in ("train", "score", "evaluate", "compare", "report")
     shard = aim == "in-shard-folder" and command == "score"
-    data = work / "in" / ("labelled.parquet" if command in ("train", "evaluate", "compare") else "unlabelled.parquet")
+    labelled = command in ("train", "evaluate", "compare", "report")
+    data = work / "in" / ("labelled.parquet" if labelled else "unlabelled.parquet")
     data = work / "in" if aim == "in-data-folder" and command == "score" else data
     args = ["churn", command, f"--store={work / 'store'}", *[f"--data={data}"] * reads]
     if command in ("score", "sample"):

@@ -1,0 +1,170 @@
+"""``report``: a version's report, as one self-contained HTML page and the JSON of every number it plots."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated, Any
+
+from shared import artifacts, derived, inputs, params, versions
+from shared.params import Bounds, Check, TablePath
+
+if TYPE_CHECKING:
+    from shared.model import Model
+
+CONTRIBUTION_ROWS = 20_000  # rows whose contributions are averaged (pred_contrib costs a tree walk per feature)
+
+
+def report(
+    model: Model,
+    data: TablePath | None = None,
+    *,
+    version: Annotated[str, params.Shown("version id, alias or 'latest'"), Check(versions.check_version)] = "latest",
+    against: Annotated[str, params.Shown("version id or alias"), Check(versions.check_version)] | None = None,
+    output: Annotated[str, params.Shown("folder"), params.Output()] | None = None,
+    threshold: Annotated[float, Bounds(gt=0, lt=1)] = 0.5,
+    max_unseen: Annotated[float, Bounds(ge=0, le=1)] = 0.05,
+) -> dict[str, Any]:
+    """Write a version's report: report.html (charts as inline SVG; opens offline) and report.json.
+
+    Args:
+        data: Labelled table to measure on, e.g. the held-out rows train wrote with --holdout_output.
+            Default: a fresh draw of the embedded sample.
+        version: Model version to report on: a version id, an alias (champion), ALIAS@N or 'latest'.
+        against: A version whose curves are overlaid, measured on the same rows. Default: the champion, if
+            there is one and it is another version.
+        output: Folder for report.html and report.json. Default: <store>/<model>/reports/<version>/.
+        threshold: Probability above which a row counts as positive in the confusion table (classifiers).
+        max_unseen: Largest share of rows with a category never seen in training; above it, exit 65.
+    """
+    from shared import aliases, curves, fitting, labels, scoring
+    from shared import report as pages
+    from shared.store import Store
+
+    store = Store(model._store_url)
+    loaded = artifacts.load(model, version)
+    holder = _against(model, store, against, loaded.manifest["version"])
+    labelled = [model.label] if model.label else []
+    required = derived.inputs_of(model, [*loaded.schema.columns, *labelled])
+    kinds = {k: v for k, v in loaded.schema.kinds.items() if k in required}
+    folder = (output or f"{store.url}/{model.name}/reports/{loaded.manifest['version']}").rstrip("/")
+    if model._dry_run:
+        from shared import dryrun
+
+        facts = {"version": loaded.manifest["version"], "against": holder and holder.manifest["version"]}
+        return dryrun.plan(model, "report", store, data, required, kinds=kinds, output=folder, **facts)
+    frame = derived.apply(model, inputs.read_frame(model, data, inputs.HOLDOUT_SEED, kinds=kinds, required=required))
+    target = labels.target(model, frame, "report data") if model.label else None
+    ids = [model.id_column] if model.id_column else []
+
+    def measured(one: Any) -> dict[str, Any]:
+        features, unseen = one.schema.prepare(frame)
+        scoring.check_unseen(one.schema, frame, (*ids, *labelled), max_unseen, unseen)
+        predicted = model._predict(one.fitted, features)
+        found = {"metrics": fitting.measure(model, one.fitted, features, target, predicted)}
+        found["curves"] = _curves(model, curves, target, predicted, features, threshold)
+        return found | {"features": features}
+
+    ours = measured(loaded)
+    theirs = measured(holder) if holder is not None else None
+    manifest = loaded.manifest
+    document: dict[str, Any] = {
+        "schema": pages.REPORT_SCHEMA,
+        "model": model.name,
+        "version": manifest["version"],
+        "kind": _kind(model),
+        "data": inputs.describe_source(data) if data is not None else "embedded sample",
+        "rows": len(frame),
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "metrics": ours["metrics"],
+        "curves": ours["curves"],
+        "champion": None
+        if theirs is None or holder is None
+        else {"version": holder.manifest["version"], "metrics": theirs["metrics"], "curves": theirs["curves"]},
+        "importance": manifest.get("importance") or [],
+        "contributions": _contributions(model, loaded.fitted, ours["features"]),
+        "training": {
+            "metrics (held-out rows)": manifest.get("metrics"),
+            "data": manifest.get("data"),
+            "split": manifest.get("split"),
+            "rows": manifest.get("rows"),
+            "committed_at": manifest.get("committed_at"),
+            "libraries": manifest.get("libraries"),
+        },
+        "params": manifest.get("params") or {},
+        "aliases": _history(aliases, store, model.name, manifest["version"]),
+    }
+    written = _write(folder, pages.to_json(document), pages.page(document))
+    return {
+        "model": model.name,
+        "version": manifest["version"],
+        **artifacts.resolved(manifest),
+        "rows": len(frame),
+        "metrics": ours["metrics"],
+        "against": None if holder is None else holder.manifest["version"],
+        **written,
+    }
+
+
+def _kind(model: Model) -> str:
+    if model.label is None:
+        return "clustering"
+    return "classifier" if getattr(model, "objective", None) == "binary" else "regressor"
+
+
+def _curves(model: Model, curves: Any, target: Any, predicted: Any, features: Any, threshold: float) -> dict:
+    kind = _kind(model)
+    if kind == "classifier":
+        return curves.classifier(model._metric_inputs(None, features, target, predicted)[0], predicted, threshold)
+    if kind == "regressor":
+        return curves.regressor(target.to_numpy(dtype="float64"), predicted)
+    return curves.clustering(predicted, features)
+
+
+def _contributions(model: Model, fitted: Any, features: Any) -> dict[str, Any] | None:
+    """Each feature's mean absolute contribution (LightGBM's own pred_contrib) on up to CONTRIBUTION_ROWS rows."""
+    import numpy as np
+
+    rows = features.iloc[:: max(1, len(features) // CONTRIBUTION_ROWS)]
+    found = model._contributions(fitted, rows)
+    if found is None:
+        return None
+    found = np.asarray(found)
+    mean_abs = np.abs(found[:, :-1]).mean(axis=0)
+    entries = [
+        {"feature": name, "mean_abs": float(f"{v:.6g}")} for name, v in zip(features.columns, mean_abs, strict=True)
+    ]
+    return {"rows": len(rows), "bias": float(f"{found[0, -1]:.6g}"), "features": entries}
+
+
+def _against(model: Model, store: Any, against: str | None, version: str) -> Any:
+    """The version to overlay: ``against``, or the champion when there is one and it is another version."""
+    from shared import aliases
+
+    if against is None:
+        if aliases.current(store, model.name, "champion") is None:
+            return None
+        against = "champion"
+        chosen = artifacts.load(model, against)
+        return chosen if chosen.manifest["version"] != version else None
+    return artifacts.load(model, against)
+
+
+def _history(aliases: Any, store: Any, name: str, version: str) -> list[dict[str, Any]]:
+    """Every alias event that named this version (pointed at it or replaced it)."""
+    found = []
+    for alias in store.alias_names(name):
+        for event in aliases.history(store, name, alias):
+            if version in (event.get("version"), event.get("replaces")):
+                found.append({"alias": alias, **{k: event.get(k) for k in ("generation", "version", "at", "by")}})
+    return found
+
+
+def _write(folder: str, document: str, page: str) -> dict[str, Any]:
+    """Write report.json then report.html into ``folder``, each whole (a reader never sees half a file)."""
+    from shared import backends
+
+    backend = backends.open_backend(folder)
+    paths = {"json": f"{folder}/report.json", "html": f"{folder}/report.html"}
+    backend.put(paths["json"], document.encode(), fault="report")
+    backend.put(paths["html"], page.encode(), fault="report")
+    return {"output": paths, "html_bytes": len(page.encode())}

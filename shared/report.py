@@ -1,0 +1,158 @@
+"""A version's report: one JSON document with every plotted number, and one self-contained HTML page drawn from
+it (inline SVG and CSS; no JavaScript, no fonts, images or scripts to fetch; a Content-Security-Policy that
+forbids any request). The JSON is the truth; the page only draws it."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+from shared import svg
+
+REPORT_SCHEMA = 1
+POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+def charts(report: dict[str, Any]) -> list[str]:
+    """The SVG charts of ``report``, in page order (each with its id, which names it in report.json)."""
+    kind, found = report["kind"], []
+    ours, theirs = report["curves"], (report.get("champion") or {}).get("curves")
+    named = [report["version"]] + ([report["champion"]["version"]] if theirs else [])
+
+    def both(pick: Any) -> list[Any]:
+        return [pick(ours)] + ([pick(theirs)] if theirs else [])
+
+    if kind == "classifier":
+        roc = both(lambda c: (c["roc"]["fpr"], c["roc"]["tpr"]))
+        found.append(svg.lines("roc", "ROC", _named(named, roc), "false positive rate", "true positive rate", True))
+        pr = both(lambda c: (c["precision_recall"]["recall"], c["precision_recall"]["precision"]))
+        found.append(svg.lines("precision-recall", "Precision-recall", _named(named, pr), "recall", "precision"))
+        cal = both(lambda c: ([b["predicted"] for b in c["calibration"]], [b["observed"] for b in c["calibration"]]))
+        found.append(svg.lines("calibration", "Calibration", _named(named, cal), "predicted", "observed", True))
+        gains = both(lambda c: ([0.0, *c["gains"]["share_of_rows"]], [0.0, *c["gains"]["share_of_positives"]]))
+        found.append(
+            svg.lines("gains", "Cumulative gains", _named(named, gains), "share of rows", "share of positives", True)
+        )
+        lift = both(lambda c: c["gains"]["lift"])
+        labels = [f"{round(s * 100)}%" for s in ours["gains"]["share_of_rows"]]
+        found.append(svg.bars("lift", "Lift per top share of rows", labels, list(zip(named, lift, strict=True))))
+    elif kind == "regressor":
+        grid = ours["predicted_vs_actual"]
+        found.append(
+            svg.heatmap(
+                "predicted-vs-actual", "Predicted vs actual", grid["counts"], grid["edges"], "actual", "predicted"
+            )
+        )
+        residuals = ours["residuals"]
+        centres = [f"{(a + b) / 2:.3g}" for a, b in zip(residuals["edges"], residuals["edges"][1:], strict=False)]
+        found.append(svg.bars("residuals", "Residuals (predicted - actual)", centres, [("rows", residuals["counts"])]))
+        lorenz = both(lambda c: (c["lorenz"]["share_of_rows"], c["lorenz"]["model"]))
+        series = [*_named(named, lorenz), ("perfect", ours["lorenz"]["share_of_rows"], ours["lorenz"]["perfect"])]
+        found.append(
+            svg.lines("lorenz", "Lorenz curve", series, "share of rows, by prediction", "share of total", True)
+        )
+    else:
+        sizes = ours
+        labels = [f"segment {s}" for s in sizes["segments"]]
+        found.append(svg.bars("segment-sizes", "Segment sizes", labels, [("rows", sizes["rows"])]))
+        for name, means in sizes["means"].items():
+            found.append(svg.bars(f"segment-mean-{name}", f"Mean {name} per segment", labels, [(name, means)]))
+    importance = report.get("importance") or []
+    if importance:
+        found.append(
+            svg.bars(
+                "importance",
+                "Feature importance (gain)",
+                [e["feature"] for e in importance],
+                [("gain", [e["gain"] for e in importance])],
+            )
+        )
+    contributions = report.get("contributions")
+    if contributions:
+        found.append(
+            svg.bars(
+                "contributions",
+                "Mean |contribution| (pred_contrib)",
+                [e["feature"] for e in contributions["features"]],
+                [("mean |contribution|", [e["mean_abs"] for e in contributions["features"]])],
+            )
+        )
+    return found
+
+
+def page(report: dict[str, Any]) -> str:
+    """The HTML page of ``report``."""
+    title = f"{report['model']} version {report['version']}"
+    metrics = _table(
+        ["metric", report["version"], *([report["champion"]["version"]] if report.get("champion") else [])],
+        [
+            [name, _cell(value), *([_cell(report["champion"]["metrics"].get(name))] if report.get("champion") else [])]
+            for name, value in report["metrics"].items()
+        ],
+    )
+    sections = [
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p>{report['rows']:,} rows of {html.escape(str(report['data']))}; written {html.escape(report['at'])}.</p>",
+        "<h2>Metrics</h2>",
+        metrics,
+    ]
+    confusion = report["curves"].get("confusion")
+    if confusion:
+        sections += [
+            f"<h2>Confusion at threshold {confusion['threshold']:g}</h2>",
+            _table(
+                ["", "predicted positive", "predicted negative"],
+                [
+                    ["actual positive", confusion["true_positive"], confusion["false_negative"]],
+                    ["actual negative", confusion["false_positive"], confusion["true_negative"]],
+                ],
+            ),
+        ]
+    sections += ["<h2>Charts</h2>", '<div class="charts">', *charts(report), "</div>"]
+    sections += ["<h2>Training</h2>", _table(["", ""], [[k, _cell(v)] for k, v in report["training"].items()])]
+    sections += [
+        "<h2>Parameters</h2>",
+        _table(["parameter", "value"], [[k, _cell(v)] for k, v in report["params"].items()]),
+    ]
+    history = report.get("aliases") or []
+    if history:
+        rows = [[e["alias"], e["generation"], e["version"], e.get("at", ""), e.get("by", "")] for e in history]
+        sections += ["<h2>Alias history</h2>", _table(["alias", "event", "version", "at", "by"], rows)]
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">'
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
+        + "\n".join(sections)
+        + "</body></html>\n"
+    )
+
+
+def to_json(report: dict[str, Any]) -> str:
+    return json.dumps(report, indent=1, allow_nan=False)
+
+
+def _named(names: list[str], pairs: list[Any]) -> list[tuple[str, Any, Any]]:
+    return [(name, xs, ys) for name, (xs, ys) in zip(names, pairs, strict=True)]
+
+
+def _table(header: list[Any], rows: list[list[Any]]) -> str:
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=False)[:300]
+    return "" if value is None else str(value)
+
+
+_STYLE = (
+    "body{font-family:sans-serif;margin:2em;color:#222;max-width:1400px}"
+    "table{border-collapse:collapse;margin:0.5em 0 1.5em}td,th{border:1px solid #ccc;padding:3px 8px;"
+    "text-align:left;font-size:13px}th{background:#f2f2f2}.charts{display:flex;flex-wrap:wrap;gap:12px}"
+    ".chart{border:1px solid #ddd;background:#fff}"
+)
