@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 ALPHA = 0.01
 SIMULATIONS = 1000
+CHUNK = 100  # simulated runs drawn at a time
+LIMIT_ROWS = 100  # the hard limits judge shares of at least this many rows
+SPREAD_SHARE = 0.8  # of alpha, to the distribution tests; the rest to the range tests
 SEED = 20261201
 COUNTS_SCHEMA = 1
 
@@ -40,13 +43,7 @@ class Tally:
     """The counts of a scoring run so far, over the bins of ``reference`` (a version's profile)."""
 
     def __init__(self, reference: dict[str, Any], schema: Schema) -> None:
-        stored = [entry["name"] for entry in reference["features"]]
-        if stored != list(schema.columns):
-            msg = (
-                f"the version's profile lists features {stored}, its schema {list(schema.columns)}: the manifest "
-                f"was edited or damaged; retrain, or score with --on_drift=off"
-            )
-            raise ArtifactRejected(msg)
+        check_profile(reference, schema)
         self.reference = reference
         self.features: list[dict[str, Any]] | None = None
         self.prediction: dict[str, Any] | None = None
@@ -99,15 +96,98 @@ def merge(parts: list[dict[str, Any]], reference: dict[str, Any] | None = None) 
     return _counts(first["version"], sum(part["rows"] for part in parts), features, prediction)
 
 
+def check_profile(reference: Any, schema: Schema) -> None:
+    """ArtifactRejected unless ``reference`` is a profile of ``schema``'s features, in its order, of kinds,
+    levels and counts that add up (a hand-edited or damaged manifest would give a wrong verdict)."""
+    fine = isinstance(reference, dict) and isinstance(reference.get("features"), list) and _count(reference, "rows")
+    stored = [e.get("name") if isinstance(e, dict) else None for e in reference["features"]] if fine else []
+    if fine and stored != list(schema.columns):
+        msg = (
+            f"the version's profile lists features {stored}, its schema {list(schema.columns)}: the manifest "
+            f"was edited or damaged; retrain, or score with --on_drift=off"
+        )
+        raise ArtifactRejected(msg)
+    kinds = {f.name: (f.kind, len(f.levels)) for f in getattr(schema, "entries", [])}
+    for entry in reference["features"] if fine else []:
+        kind, levels = kinds.get(entry["name"], (entry.get("kind"), entry.get("levels")))
+        fine = fine and entry.get("kind") == kind and _entry_fits(entry, None, levels)
+        fine = fine and entry["rows"] == reference["rows"]
+    prediction = reference.get("prediction") if fine else None
+    if not (fine and isinstance(prediction, dict) and _entry_fits(prediction, None, None)):
+        msg = "the version's reference profile is damaged or was edited: retrain it, or score with --on_drift=off"
+        raise ArtifactRejected(msg)
+
+
+def _entry_fits(entry: dict[str, Any], run: dict[str, Any] | None, levels: int | None) -> bool:
+    """Whether a profile ``entry`` (or, with ``run``, a run's counts over it) is whole: counts of the right
+    length in non-negative whole numbers that add up to its rows, and a range that is a range."""
+    kind = entry.get("kind")
+    found = entry if run is None else run
+    counts = found.get("counts")
+    if not isinstance(counts, list) or not all(_whole(v) for v in counts) or not _count(found, "rows"):
+        return False
+    if kind == "numeric":
+        edges: Any = entry.get("edges")
+        fine = isinstance(edges, list) and all(_number(v) for v in edges) and edges == sorted(set(edges))
+        fine = fine and len(counts) == len(edges) + 1 and _count(found, "missing")
+        present = found["rows"] - found.get("missing", 0) if fine else 0
+        fine = fine and sum(counts) == present and _range(found, present)
+        if fine and run is not None:
+            fine = _count(run, "below") and _count(run, "above") and run["below"] + run["above"] <= present
+        return bool(fine)
+    if kind == "categorical":
+        fine = _whole(entry.get("levels")) and len(counts) == entry["levels"] and levels in (None, entry["levels"])
+        extra = ["missing"] + (["unseen"] if run is not None else [])
+        return bool(
+            fine
+            and all(_count(found, k) for k in extra)
+            and sum(counts) + sum(found[k] for k in extra) == found["rows"]
+        )
+    if kind == "segments":
+        ids = entry.get("segments")
+        fine = (
+            isinstance(ids, list)
+            and all(_whole(v) for v in ids)
+            and ids == sorted(set(ids))
+            and len(counts) == len(ids)
+        )
+        extra = ["unseen"] if run is not None else []
+        return bool(
+            fine
+            and all(_count(found, k) for k in extra)
+            and sum(counts) + sum(found[k] for k in extra) == found["rows"]
+        )
+    return False
+
+
+def _whole(value: Any) -> bool:
+    return type(value) is int and 0 <= value < 2**53
+
+
+def _count(found: dict[str, Any], key: str) -> bool:
+    return isinstance(found, dict) and _whole(found.get(key))
+
+
+def _number(value: Any) -> bool:
+    return type(value) in (int, float) and math.isfinite(value)
+
+
+def _range(found: dict[str, Any], present: int) -> bool:
+    low: Any = found.get("min")
+    high: Any = found.get("max")
+    if present == 0:
+        return low is None and high is None
+    return _number(low) and _number(high) and bool(low <= high)
+
+
 def _check_shape(reference: dict[str, Any], part: dict[str, Any]) -> None:
-    """ArtifactRejected unless ``part`` counts over exactly the reference's bins and levels, in whole numbers."""
+    """ArtifactRejected unless ``part`` counts over exactly the reference's bins and levels, in whole numbers
+    that add up."""
     entries = [*reference["features"], reference["prediction"]]
-    counted = [*part.get("features", []), part.get("prediction")]
-    fine = len(counted) == len(entries) and isinstance(part.get("rows"), int)
+    counted = [*part.get("features", []), part.get("prediction")] if isinstance(part.get("features"), list) else []
+    fine = len(counted) == len(entries) and _count(part, "rows")
     for entry, found in zip(entries, counted, strict=False) if fine else []:
-        fine = fine and isinstance(found, dict) and isinstance(found.get("counts"), list)
-        fine = fine and len(found["counts"]) == len(entry["counts"])
-        fine = fine and all(type(v) is int and v >= 0 for v in [*found["counts"], found.get("rows")])
+        fine = fine and isinstance(found, dict) and _entry_fits(entry, found, None) and found["rows"] == part["rows"]
     if not fine:
         msg = (
             f"drift counts of version {part.get('version')} do not fit its profile's bins (damaged or edited, or "
@@ -122,14 +202,20 @@ def judge(reference: dict[str, Any], counts: dict[str, Any], alpha: float = ALPH
 
     entries = [*zip(reference["features"], counts["features"], strict=True)]
     entries.append(({"name": "prediction", **reference["prediction"]}, counts["prediction"]))
-    cells = [_cells(ref, run) for ref, run in entries]
-    tested = [i for i, (a, b) in enumerate(cells) if len(a) > 1 and a.sum() > 0 and b.sum() > 0]
-    null = _null_max(cells, tested)
+    tests = [_Tests(ref, run) for ref, run in entries]
+    null = _null_max(tests)
+    ranged = sum(test.range is not None for test in tests)
     p_values = {}
-    for i in tested:
-        observed = _z(cells[i][0][None, :], cells[i][1][None, :])[0]
-        p_values[i] = float((1 + np.count_nonzero(null >= observed)) / (len(null) + 1))
-    shown = [_describe(ref, run, *cells[i], p_values.get(i), alpha) for i, (ref, run) in enumerate(entries)]
+    for i, test in enumerate(tests):
+        found = []
+        if test.spread:  # the distribution's family-wise p, from the simulated maximum
+            observed = float(_z(test.cells[0][None, :], test.cells[1][None, :])[0])
+            found.append(float((1 + np.count_nonzero(null >= observed)) / (len(null) + 1)) / SPREAD_SHARE)
+        if test.range is not None:  # the range's, exact (Bonferroni over the entries with a range)
+            found.append(ranged * test.beyond() / (1 - SPREAD_SHARE))
+        if found:
+            p_values[i] = min(1.0, min(found))
+    shown = [_describe(ref, run, *tests[i].cells, p_values.get(i), alpha) for i, (ref, run) in enumerate(entries)]
     drifted = [entry["name"] for entry in shown if entry["drifted"]]
     return {
         "status": "no_rows" if counts["rows"] == 0 else "drifted" if drifted else "ok",
@@ -140,6 +226,48 @@ def judge(reference: dict[str, Any], counts: dict[str, Any], alpha: float = ALPH
         "features": shown[:-1],
         "prediction": shown[-1],
     }
+
+
+class _Tests:
+    """The two tests of one entry; SPREAD_SHARE of ``alpha`` goes to the first kind and the rest to the second,
+    so the family's chance of any false alarm stays within ``alpha``:
+
+    - its distribution over the cells: Pearson's two-sample chi-squared, calibrated by simulation at the run's
+      row count, with a max-statistic correction across the entries;
+    - for a numeric entry, how many present values lie beyond the training max (or below the min). Runs of
+      rows like the training rows are exchangeable with them, so at least ``k`` of the run's ``n`` values lie
+      beyond the extreme of the reference's ``N`` with chance prod_{i<k} (n-i)/(N+n-i), whatever the
+      distribution (ties only make it rarer; both sides: twice the larger count's). The end bins, which hold
+      these values too, cannot tell 10 from 10,000, and a feature constant in training has one bin.
+    """
+
+    def __init__(self, ref: dict[str, Any], run: dict[str, Any]) -> None:
+        self.cells = _cells(ref, run)
+        a, b = self.cells
+        self.spread = len(a) > 1 and a.sum() > 0 and b.sum() > 0
+        present = run["rows"] - run.get("missing", 0)
+        self.range = None
+        if "below" in run and ref.get("min") is not None and present > 0:
+            self.range = (ref["rows"] - ref["missing"], present, max(run["below"], run["above"]))
+
+    def beyond(self) -> float:
+        """The exact chance of the range's larger count beyond the training extremes (both sides)."""
+        assert self.range is not None
+        big, small, k = self.range
+        lg = math.lgamma
+        log_chance = lg(small + 1) - lg(small - k + 1) - lg(big + small + 1) + lg(big + small - k + 1)
+        return min(1.0, 2 * math.exp(log_chance))
+
+    def simulated(self, rng: Any, size: int) -> Any:
+        import numpy as np
+
+        if not self.spread:
+            return np.full(size, -np.inf)
+        a, b = self.cells
+        shares = (a + b) / (a + b).sum()
+        ref = rng.multinomial(int(a.sum()), shares, size=size).astype("float64")
+        run = rng.multinomial(int(b.sum()), shares, size=size).astype("float64")
+        return _z(ref, run)
 
 
 def _cells(ref: dict[str, Any], run: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -172,20 +300,18 @@ def _z(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (np.cbrt(ratio) - (1 - 2 / (9 * df))) / math.sqrt(2 / (9 * df))
 
 
-def _null_max(cells: list[tuple[np.ndarray, np.ndarray]], tested: list[int]) -> np.ndarray:
-    """The largest statistic over the ``tested`` entries in each of SIMULATIONS runs drawn like the training
-    rows: the reference's and the run's row counts, the pooled shares (seeded: the same counts, the same
-    verdict)."""
+def _null_max(tests: list[_Tests]) -> np.ndarray:
+    """The largest statistic over the entries in each of SIMULATIONS runs drawn like the training rows: the
+    reference's and the run's row counts, the pooled shares (seeded: the same counts, the same verdict). Drawn
+    CHUNK runs at a time, so memory stays small however many levels a feature has."""
     import numpy as np
 
     rng = np.random.default_rng(SEED)
     largest = np.full(SIMULATIONS, -np.inf)
-    for i in tested:
-        a, b = cells[i]
-        shares = (a + b) / (a + b).sum()
-        ref = rng.multinomial(int(a.sum()), shares, size=SIMULATIONS).astype("float64")
-        run = rng.multinomial(int(b.sum()), shares, size=SIMULATIONS).astype("float64")
-        np.maximum(largest, _z(ref, run), out=largest)
+    for start in range(0, SIMULATIONS, CHUNK):
+        size = min(CHUNK, SIMULATIONS - start)
+        for test in tests:
+            np.maximum(largest[start : start + size], test.simulated(rng, size), out=largest[start : start + size])
     return largest
 
 
@@ -203,7 +329,8 @@ def _describe(
         shown["missing"] = {"train": _share(ref["missing"], ref["rows"]), "run": _share(run["missing"], rows)}
     if "below" in run:
         present = rows - run["missing"]
-        shown["out_of_range"] = _share(run["below"] + run["above"], present)
+        known = ref.get("min") is not None  # a feature never present in training has no range
+        shown["out_of_range"] = _share(run["below"] + run["above"], present) if known else None
         shown["min"], shown["max"] = {"train": ref["min"], "run": run["min"]}, {"train": ref["max"], "run": run["max"]}
     if "unseen" in run:
         shown["unseen"] = _share(run["unseen"], rows)
@@ -242,21 +369,23 @@ def check_limits(
 ) -> None:
     """BadData (before anything is published) for a feature far out of what training saw: its missing share
     more than ``max_missing_rise`` above training's, or more than ``max_out_of_range`` of its present values
-    outside the training min and max."""
+    outside the training min and max. Only from LIMIT_ROWS rows (present values): a share of a handful of rows
+    says little, and the verdict's tests judge them."""
     for ref, run in zip(reference["features"], counts["features"], strict=True):
         entry = _describe(ref, run, *_cells(ref, run), None, ALPHA)
         missing = entry.get("missing")
-        if missing and missing["run"] is not None and missing["run"] - missing["train"] > max_missing_rise:
+        if run["rows"] >= LIMIT_ROWS and missing and missing["run"] - missing["train"] > max_missing_rise:
             msg = (
-                f"{what}: {missing['run']:.1%} of column {entry['name']!r} is missing, against {missing['train']:.1%} "
-                f"in training, a rise above --max_missing_rise={max_missing_rise:g}: a broken upstream column? "
-                f"Fix the input, or raise the limit to score it anyway; nothing was written"
+                f"{what}: {missing['run']:.1%} of column {entry['name']!r} is missing (or infinite), against "
+                f"{missing['train']:.1%} in training, a rise above --max_missing_rise={max_missing_rise:g}: a broken "
+                f"upstream column? Fix the input, or raise the limit to score it anyway; nothing was written"
             )
             raise BadData(msg)
         outside = entry.get("out_of_range")
-        if outside is not None and outside > max_out_of_range:
+        present = run["rows"] - run.get("missing", 0)
+        if present >= LIMIT_ROWS and outside is not None and outside > max_out_of_range:
             msg = (
-                f"{what}: {outside:.1%} of column {entry['name']!r}'s values lie outside its training range "
+                f"{what}: in column {entry['name']!r}, {outside:.1%} of the values lie outside the training range "
                 f"[{entry['min']['train']:g}, {entry['max']['train']:g}] (seen: [{entry['min']['run']:g}, "
                 f"{entry['max']['run']:g}]), above --max_out_of_range={max_out_of_range:g}: another unit or "
                 f"encoding? Fix the input, or raise the limit to score it anyway; nothing was written"

@@ -5,6 +5,7 @@ forbids any request). The JSON is the truth; the page only draws it."""
 from __future__ import annotations
 
 import html
+import itertools
 import json
 from typing import Any
 
@@ -119,6 +120,98 @@ def page(report: dict[str, Any]) -> str:
     if history:
         rows = [[e["alias"], e["generation"], e["version"], e.get("at", ""), e.get("by", "")] for e in history]
         sections += ["<h2>Alias history</h2>", _table(["alias", "event", "version", "at", "by"], rows)]
+    return _html(title, sections)
+
+
+def drift_document(
+    model: str, verdict: dict[str, Any], reference: dict[str, Any], counts: dict[str, Any], levels: dict[str, Any]
+) -> dict[str, Any]:
+    """A scoring run's drift report: the verdict, and per feature (and the prediction) the share of the
+    training rows and of the run's rows in each cell (bins or levels, missing, unseen)."""
+    entries = [*zip(reference["features"], counts["features"], strict=True)]
+    entries.append(({"name": "prediction", **reference["prediction"]}, counts["prediction"]))
+    shares = []
+    for ref, run in entries:
+        cells = _cell_names(ref, levels.get(ref["name"]))
+        train = [*ref["counts"], *([ref["missing"]] if "missing" in ref else []), *([0] if "unseen" in run else [])]
+        seen = [
+            *run["counts"],
+            *([run["missing"]] if "missing" in ref else []),
+            *([run["unseen"]] if "unseen" in run else []),
+        ]
+        shares.append({"name": ref["name"], "cells": cells, "train": _shares(train), "run": _shares(seen)})
+    return {"schema": REPORT_SCHEMA, "model": model, "version": counts["version"], "drift": verdict, "shares": shares}
+
+
+def drift_page(document: dict[str, Any]) -> str:
+    """The HTML page of a drift report (:func:`drift_document`)."""
+    verdict = document["drift"]
+    title = f"{document['model']} version {document['version']}: drift of a scoring run"
+    rows = [
+        [
+            e["name"],
+            "yes" if e["drifted"] else "",
+            _cell(e["p"]),
+            _cell(e["psi"]),
+            _cell(e["js"]),
+            _cell((e.get("missing") or {}).get("train")),
+            _cell((e.get("missing") or {}).get("run")),
+            _cell(e.get("out_of_range")),
+            _cell(e.get("unseen")),
+        ]
+        for e in [*verdict["features"], verdict["prediction"]]
+    ]
+    charts_drawn = [
+        svg.bars(
+            "psi",
+            "PSI per feature",
+            [e["name"] for e in verdict["features"]],
+            [("PSI", [e["psi"] or 0.0 for e in verdict["features"]])],
+        )
+    ]
+    for k, entry in enumerate(document["shares"]):
+        charts_drawn.append(
+            svg.bars(
+                f"shares-{k}",
+                f"{entry['name']}: share of rows per cell",
+                entry["cells"],
+                [("training", entry["train"]), ("this run", entry["run"])],
+            )
+        )
+    status = verdict["status"]
+    sections = [
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p>Status: <b>{html.escape(status)}</b>; {verdict['rows']:,} rows scored against "
+        f"{verdict['reference_rows']:,} training rows; family-wise alpha {verdict['alpha']:g}.</p>",
+        _table(
+            ["feature", "drifted", "p", "PSI", "JS", "missing (train)", "missing (run)", "out of range", "unseen"], rows
+        ),
+        '<div class="charts">',
+        *charts_drawn,
+        "</div>",
+    ]
+    return _html(title, sections)
+
+
+def _cell_names(entry: dict[str, Any], levels: Any) -> list[str]:
+    if entry["kind"] == "categorical":
+        names = [str(level) for level in (levels or range(entry["levels"]))]
+    elif entry["kind"] == "segments":
+        names = [f"segment {s}" for s in entry["segments"]]
+    else:
+        edges = entry["edges"]
+        names = [f"<= {edges[0]:.3g}"] if edges else ["all"]
+        names += [f"({a:.3g}, {b:.3g}]" for a, b in itertools.pairwise(edges)]
+        names += [f"> {edges[-1]:.3g}"] if edges else []
+    return names + (["missing"] if "missing" in entry else []) + (["unseen"] if entry["kind"] != "numeric" else [])
+
+
+def _shares(counts: list[int]) -> list[float]:
+    total = sum(counts)
+    return [float(f"{c / total:.6g}") if total else 0.0 for c in counts]
+
+
+def _html(title: str, sections: list[str]) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">'

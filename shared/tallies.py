@@ -23,6 +23,16 @@ FOLDER = "_drift"
 VERDICT = "run.json"
 
 
+def check_folder(folder: str) -> None:
+    """BadArgument before any work if the run's counts could not be kept in ``folder`` (``_drift`` is a file)."""
+    path = f"{folder.rstrip('/')}/{FOLDER}"
+    with _at(folder):
+        backend = backends.open_backend(folder)
+        if backend.exists(path) and not backend.fs.isdir(path):
+            msg = f"--output {folder}: {path} is a file, where the run keeps its drift counts; remove it"
+            raise BadArgument(msg)
+
+
 def part_path(folder: str, index: int, count: int) -> str:
     """Where shard ``index`` of ``count`` keeps its counts."""
     return f"{folder.rstrip('/')}/{FOLDER}/part-{index:05d}-of-{count:05d}.json"
@@ -67,6 +77,13 @@ def gather(folder: str, count: int, version: str) -> tuple[list[dict[str, Any]],
             )
             raise ArtifactRejected(msg)
         parts.append(part)
+    inputs = {part.get("input") for part in parts}
+    if len(inputs) > 1:
+        msg = (
+            f"the drift counts in {folder}/{FOLDER}/ come from shards that read different inputs (a folder "
+            f"reused for another run?): the run's verdict would mix them; score the run anew into a new folder"
+        )
+        raise ArtifactRejected(msg)
     return parts, missing
 
 
@@ -78,10 +95,25 @@ def write_verdict(folder: str, verdict: dict[str, Any]) -> str:
     return path
 
 
+def write_report(folder: str, document: str, page: str) -> dict[str, str]:
+    """Keep the run's drift report (report.json, then report.html) beside its verdict; return the paths."""
+    paths = {name: f"{folder.rstrip('/')}/{FOLDER}/report.{name}" for name in ("json", "html")}
+    with _at(folder):
+        backend = backends.open_backend(folder)
+        backend.put(paths["json"], document.encode(), fault="drift")
+        backend.put(paths["html"], page.encode(), fault="drift")
+    return paths
+
+
 @contextlib.contextmanager
 def _at(folder: str) -> Iterator[None]:
-    try:
-        yield
-    except (ConfigError, IsADirectoryError, NotADirectoryError) as exc:
-        msg = f"--output {folder}: cannot keep the run's drift counts in {FOLDER}/ there ({exc})"
-        raise BadArgument(msg) from None
+    """The folder's failures as the run's: a file in the way 64; permission, network, a missing bucket mapped
+    as for any output (77, 75, 66)."""
+    from shared import failures
+
+    with failures.translated(failures.output_place(folder)):
+        try:
+            yield
+        except (ConfigError, IsADirectoryError, NotADirectoryError, FileExistsError) as exc:
+            msg = f"--output {folder}: cannot keep the run's drift counts in {FOLDER}/ there ({exc})"
+            raise BadArgument(msg) from None

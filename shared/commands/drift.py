@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from shared import params
+from shared.errors import BadArgument
 
 if TYPE_CHECKING:
     from shared.model import Model
+
+log = logging.getLogger(__name__)
 
 
 def drift(
     model: Model,
     *,
     output: Annotated[str, params.Shown("folder"), params.Output()],
-    on_drift: Literal["warn", "fail"] = "warn",
+    on_drift: Annotated[Literal["warn", "fail"], params.PerCommand()] = "warn",
 ) -> dict[str, Any]:
-    """Merge the drift counts of a sharded scoring run and give its verdict (the last shard does it too).
+    """Merge the drift counts of a sharded scoring run, give its verdict and draw it (_drift/report.html).
 
     Args:
         output: The run's output folder, as its shards were given it (with no --output:
@@ -25,6 +29,7 @@ def drift(
             (exit 101).
     """
     from shared import artifacts, drift, pins, tallies
+    from shared import report as pages
     from shared.commands.score import judged
     from shared.errors import MissingInput
     from shared.store import Store
@@ -39,9 +44,15 @@ def drift(
         raise MissingInput(msg)
     manifest = artifacts.resolve(Store(model._store_url), model, pin["version"])
     reference = manifest.get("profile")
+    result = {"model": model.name, "version": pin["version"], "output": folder, "shards": pin["shards"]}
     if reference is None:
         msg = f"{model.name} version {pin['version']} has no reference profile (trained by an older modelfleet)"
-        raise MissingInput(f"{msg}: its runs cannot be checked for drift; retrain it")
+        if on_drift == "fail":
+            raise BadArgument(f"{msg}: its runs cannot be checked for drift; retrain it, or use --on_drift=warn")
+        log.warning("%s: its runs cannot be checked for drift", msg)
+        return result | {"drift": {"status": "unavailable"}}
+    schema = artifacts.stored_schema(model, manifest)
+    drift.check_profile(reference, schema)
     parts, missing = tallies.gather(folder, pin["shards"], pin["version"])
     if missing:
         shown = ", ".join(str(k) for k in missing[:10]) + (", ..." if len(missing) > 10 else "")
@@ -50,10 +61,11 @@ def drift(
             f"(shards {shown}): wait for them, or score them again"
         )
         raise MissingInput(msg)
-    found = drift.judge(reference, drift.merge(parts, reference))
-    if not model._dry_run:
-        found["path"] = tallies.write_verdict(folder, found)
-    result = {"model": model.name, "version": pin["version"], "output": folder, "shards": pin["shards"]}
+    counts = drift.merge(parts, reference)
+    found = drift.judge(reference, counts)
     if model._dry_run:
         return {"dry_run": True, "model": model.name, "command": "drift", **result, "drift": found}
+    document = pages.drift_document(model.name, found, reference, counts, schema.categorical)
+    found["path"] = tallies.write_verdict(folder, found)
+    result["report"] = tallies.write_report(folder, pages.to_json(document), pages.drift_page(document))
     return judged(result | {"drift": found}, on_drift)

@@ -87,6 +87,7 @@ def score(
                 {"resolved": found["alias"]} if found.get("alias") else {}
             )
         stored = artifacts.stored_schema(model, manifest)
+        _Watch(model, manifest, stored, on_drift, (max_missing_rise, max_out_of_range))  # as the run would refuse
         source = None
         if data is not None and not inputs.is_frame(data):
             from shared.stream import Input
@@ -123,11 +124,16 @@ def score(
         scoring.refuse_label(model.label, source.columns)
         require_columns(inputs.Columns(source.columns), needed, source.name)
         _check_kept_types(source, kept)
+        watch = _Watch(model, manifest, schema, on_drift, (max_missing_rise, max_out_of_range))  # a bad profile: 3
         if part is None:
             if output is not None:
                 pins.refuse_inside_run(target)
             break
         if pin is None:  # the input is fine: now pin the run's version (or find the pin of its first shard)
+            if watch.tally is not None:
+                from shared import tallies
+
+                tallies.check_folder(target.rsplit("/", 1)[0])
             pin = pins.pinned(model, target.rsplit("/", 1)[0], version, manifest, part.count, as_of)
         if pin["version"] == manifest["version"]:
             manifest = manifest | {key: pin[key] for key in ("resolved", "pin") if key in pin}
@@ -136,7 +142,7 @@ def score(
     else:
         msg = f"{pin and pin['pin']} names {named}, but the store gives {manifest['version']} for it: remove the pin"
         raise ArtifactRejected(msg)
-    watch = _Watch(model, manifest, schema, on_drift, (max_missing_rise, max_out_of_range))
+    watch.input = _fingerprint(source)
     chosen = [source.units[i] for i in sharding.assign([u.weight for u in source.units], part)]
     log.info(
         "scoring %s%s with %s version %s",
@@ -181,6 +187,7 @@ class _Watch:
 
         self.reference = manifest.get("profile") if on_drift != "off" else None
         self.on_drift, self.version, self.bounds = on_drift, manifest["version"], limits
+        self.input = ""  # what the run reads, so that the parts of one run can be told from another's
         self.tally = drift.Tally(self.reference, schema) if self.reference is not None else None
         if on_drift != "off" and self.reference is None:
             msg = (
@@ -210,7 +217,7 @@ class _Watch:
         if part is None or folder is None:
             found = drift.judge(self.reference, counts)
         else:
-            tallies.write_part(folder, part.index, part.count, counts)
+            tallies.write_part(folder, part.index, part.count, counts | {"input": self.input})
             parts, missing = tallies.gather(folder, part.count, self.version)
             if missing:
                 done = part.count - len(missing)
@@ -233,9 +240,20 @@ def judged(result: dict[str, Any], on_drift: str) -> dict[str, Any]:
         f"(family-wise p <= {found['alpha']:g} at {found['rows']} rows)"
     )
     if on_drift == "fail":
-        raise Drifted(f"{message}; the predictions are written: look at them before using them", result)
+        after = "; the predictions are written: look at them before using them" if "output" in result else ""
+        raise Drifted(f"{message}{after}", result)
     log.warning("%s", message)
     return result
+
+
+def _fingerprint(source: Any) -> str:
+    """What a run reads, in short: its files and their units' sizes, in order (a shard of a run scored from
+    other files, or other rows, has another)."""
+    import hashlib
+    import json
+
+    seen = [[str(name) for name in source.files], [[u.file, u.group, u.weight] for u in source.units]]
+    return hashlib.sha256(json.dumps(seen).encode()).hexdigest()[:16]
 
 
 def _load(model: Model, named: str, pin: dict[str, Any] | None) -> Any:

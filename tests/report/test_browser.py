@@ -92,3 +92,30 @@ def test_a_million_held_out_rows_make_a_page_under_1_5_mb(browser, tmp_path):
     errors, requests, drawn = _open(browser, html, ARTIFACTS / "report-churn-1m.png")
     assert (errors, requests) == ([], [])
     assert len(drawn) >= 5, size
+
+
+def test_a_runs_drift_report_renders_offline_with_every_feature(browser, tmp_path, modelfleet):
+    model = Churn(store=str(tmp_path / "store"))
+    model.train(run_id="v1", n_estimators=20)
+    data = tmp_path / "in"
+    data.mkdir()
+    for k in range(2):
+        frame = model._sample_frame(1500, 30 + k).drop(columns="churned")
+        frame["monthly_spend"] *= 1.3 if k else 1.0
+        frame.to_parquet(data / f"day-{k}.parquet")
+    env = {"MODELFLEET_STORE": model._store_url}
+    for k in range(2):
+        done = modelfleet(
+            ["churn", "score", f"--data={data}", "--version=v1", f"--output={tmp_path / 'run'}", f"--shard={k}/2"],
+            env=env,
+        )
+        assert done.returncode == 0, done.stderr
+    done = modelfleet(["churn", "drift", f"--output={tmp_path / 'run'}"], env=env)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert "monthly_spend" in result["drift"]["drifted"]
+    html = Path(result["report"]["html"])
+    errors, requests, drawn = _open(browser, html, ARTIFACTS / "drift-churn.png")
+    assert (errors, requests) == ([], [])
+    features = len(result["drift"]["features"])
+    assert [name for name, _ in drawn] == ["psi", *[f"shares-{k}" for k in range(features + 1)]]

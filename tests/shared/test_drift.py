@@ -1,6 +1,7 @@
 """The drift tally and verdict: shard merges equal one pass exactly, and the verdict reads what the counts say."""
 
 import itertools
+import json
 import types
 
 import numpy as np
@@ -136,7 +137,7 @@ def test_values_in_another_unit_are_refused_by_the_range_limit():
     rng = np.random.default_rng(9)
     reference = _reference(rng)
     counts = _counts_like(reference, rng, 1000, scale=100.0)  # cents for dollars
-    with pytest.raises(BadData, match=r"column 'x'.*outside its training range.*--max_out_of_range=0.3"):
+    with pytest.raises(BadData, match=r"column 'x', 97.3% of the values lie outside .*--max_out_of_range=0.3"):
         drift.check_limits(reference, counts, 0.3, 0.3, "input")
 
 
@@ -152,3 +153,103 @@ def test_a_profile_out_of_the_schemas_order_is_refused():
     reference = _reference(np.random.default_rng(1))
     with pytest.raises(ArtifactRejected, match="profile lists features"):
         drift.Tally(reference, types.SimpleNamespace(columns=("y", "x", "plan")))
+
+
+def test_a_few_rows_are_never_refused_by_a_share_limit():
+    rng = np.random.default_rng(10)
+    reference = _reference(rng)
+    counts = _counts_like(reference, rng, 3, missing=0.9, scale=100.0)
+    drift.check_limits(reference, counts, 0.0, 0.0, "input")  # 3 rows: the verdict judges them, not a share
+
+
+def _constant_reference(rows: int = 2000) -> dict:
+    entry = {"name": "x", "kind": "numeric", "edges": profile.edges(np.zeros(rows))}
+    predicted = np.random.default_rng(0).random(500)
+    prediction = {"kind": "numeric", "edges": profile.edges(predicted)}
+    return {
+        "rows": rows,
+        "features": [entry | profile.count(entry, np.zeros(rows))],
+        "prediction": prediction | profile.count(prediction, predicted),
+    }
+
+
+@pytest.mark.parametrize("share", [0.02, 0.1, 1.0])
+def test_values_beyond_the_training_range_are_drift_even_where_the_end_bins_hide_them(share):
+    """The end bins hold everything past the training min and max, so only the count beyond the range can tell:
+    a feature constant in training (one bin), and the top values of a feature multiplied by 100."""
+    reference = _constant_reference()
+    rng = np.random.default_rng(11)
+    values = np.where(rng.random(5000) < share, 5.0, 0.0)
+    tally = drift.Tally(reference, types.SimpleNamespace(columns=("x",)))
+    tally.add(pd.DataFrame({"x": values}), {}, rng.random(5000))
+    assert drift.judge(reference, tally.counts("v1"))["drifted"] == ["x"]
+    normal = _reference(rng)
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=5000),
+            "y": np.where(rng.random(5000) < 0.1, np.nan, rng.integers(0, 4, 5000).astype("float64")),
+            "plan": pd.Categorical.from_codes(rng.integers(0, 4, 5000), categories=LEVELS),
+        }
+    )
+    top = frame["x"] >= frame["x"].quantile(1 - share)
+    frame.loc[top, "x"] *= 100  # the same bins, far out
+    tally = drift.Tally(normal, SCHEMA)
+    tally.add(frame, {"plan": np.zeros(5000, dtype=bool)}, rng.random(5000))
+    assert drift.judge(normal, tally.counts("v1"))["drifted"] == ["x"]
+
+
+DAMAGE = st.one_of(
+    st.integers(-(2**70), 2**70), st.floats(allow_nan=True), st.text(max_size=3), st.none(), st.just([1, 2])
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(where=st.data(), value=DAMAGE)
+def test_damaged_counts_are_refused_or_still_add_up(where, value):
+    """Any one field of a shard's counts set to any value: the merge refuses it (3) or the counts still add up."""
+    reference = _reference(np.random.default_rng(3))
+    good = _counts_like(reference, np.random.default_rng(4), 400)
+    part = json.loads(json.dumps(good))
+    entries = [*part["features"], part["prediction"]]
+    entry = where.draw(st.sampled_from([part, *entries]))
+    key = where.draw(st.sampled_from(sorted(entry)))
+    if key == "counts" and isinstance(entry[key], list) and where.draw(st.booleans()):
+        entry[key][where.draw(st.integers(0, len(entry[key]) - 1))] = value
+    else:
+        entry[key] = value
+    try:
+        merged = drift.merge([good, part], reference)
+    except ArtifactRejected:
+        return
+    verdict = drift.judge(reference, merged)
+    for shown in [*verdict["features"], verdict["prediction"]]:
+        for share in (shown.get("out_of_range"), shown.get("unseen"), *(shown.get("missing") or {}).values()):
+            assert share is None or 0 <= share <= 1, (key, value, shown)
+
+
+@settings(max_examples=200, deadline=None)
+@given(where=st.data(), value=DAMAGE)
+def test_a_damaged_profile_is_refused_or_still_adds_up(where, value):
+    reference = json.loads(json.dumps(_reference(np.random.default_rng(5))))
+    entry = where.draw(st.sampled_from([reference, *reference["features"], reference["prediction"]]))
+    key = where.draw(st.sampled_from(sorted(entry)))
+    entry[key] = value
+    try:
+        tally = drift.Tally(reference, SCHEMA)
+    except ArtifactRejected:
+        return
+    verdict = drift.judge(reference, _counts_with(tally))
+    assert verdict["status"] in ("ok", "drifted")
+
+
+def _counts_with(tally):
+    rng = np.random.default_rng(6)
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=300),
+            "y": rng.integers(0, 4, 300).astype("float64"),
+            "plan": pd.Categorical.from_codes(rng.integers(0, 4, 300), categories=LEVELS),
+        }
+    )
+    tally.add(frame, {"plan": np.zeros(300, dtype=bool)}, rng.random(300))
+    return tally.counts("v1")

@@ -171,3 +171,80 @@ def test_a_result_file_inside_the_run_folder_is_refused_before_the_merge(modelfl
     assert refused.returncode == 64
     assert "point MODELFLEET_RESULT_PATH elsewhere" in refused.stderr
     assert sorted(p.name for p in folder.rglob("*")) == before
+
+
+def test_a_tiny_run_with_a_missing_value_is_scored_not_refused(modelfleet, trained):
+    model, root = trained
+    data = _input(model, root, "three", lambda f: f.__setitem__("monthly_spend", [np.nan, 10.0, 20.0]), rows=3)
+    done, result = _score(modelfleet, model, root, data, f"--output={root / 'three-out.parquet'}")
+    assert done.returncode == 0, done.stderr
+    assert result["rows"] == 3
+
+
+@pytest.fixture
+def unprofiled(tmp_path):
+    """A store whose one version has no profile, as versions trained before profiles have none."""
+    model = Churn(store=str(tmp_path / "store"))
+    model.train(run_id="old", n_estimators=5)
+    path = tmp_path / "store" / "churn" / "versions" / "old" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    del manifest["profile"]
+    path.write_text(json.dumps(manifest))
+    return model, tmp_path
+
+
+def test_fail_on_a_version_without_a_profile_is_refused_before_the_run_pins_anything(modelfleet, unprofiled):
+    model, root = unprofiled
+    data = _input(model, root, "in", rows=200)
+    folder = root / "run"
+    env = {"MODELFLEET_STORE": model._store_url}
+    for dry in ([], ["--dry_run"]):
+        args = ["churn", "score", f"--data={data}", "--version=old", f"--output={folder}", "--shard=0/2"]
+        done = modelfleet([*args, "--on_drift=fail", *dry], env=env)
+        assert done.returncode == 64, done.stderr
+        assert "has no reference profile" in done.stderr
+        assert not folder.exists(), "a refused shard left the run's pin behind"
+    done = modelfleet(
+        ["churn", "score", f"--data={data}", "--version=old", f"--output={folder}", "--shard=0/1"], env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["drift"] == {"status": "unavailable"}
+    again = modelfleet(["churn", "drift", f"--output={folder}"], env=env)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["drift"] == {"status": "unavailable"}
+
+
+def test_a_file_where_the_counts_go_is_refused_before_any_work(modelfleet, trained, tmp_path):
+    model, root = trained
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "_drift").write_text("not a folder")
+    done, _ = _score(modelfleet, model, root, _input(model, root, "x"), f"--output={folder}", "--shard=0/2")
+    assert done.returncode == 64, done.stderr
+    assert "_drift is a file" in done.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["_drift"]
+
+
+def test_parts_of_another_input_in_a_reused_folder_are_never_merged(modelfleet, trained, tmp_path):
+    model, root = trained
+    folder = tmp_path / "run"
+    first, other = _input(model, root, "first", rows=600, seed=61), _input(model, root, "other", rows=900, seed=62)
+    for k in range(2):
+        done, _ = _score(modelfleet, model, root, first, f"--output={folder}", f"--shard={k}/2")
+        assert done.returncode == 0, done.stderr
+    done, _ = _score(modelfleet, model, root, other, f"--output={folder}", "--shard=0/2")
+    assert done.returncode == 3, done.stderr
+    assert "read different inputs" in done.stderr
+
+
+def test_the_model_wide_on_drift_setting_is_scores_alone(modelfleet, trained, tmp_path):
+    model, root = trained
+    folder = tmp_path / "run"
+    env = {"MODELFLEET_STORE": model._store_url, "MODELFLEET_CHURN_ON_DRIFT": "off"}
+    data = _input(model, root, "wide", rows=500)
+    done = modelfleet(
+        ["churn", "score", f"--data={data}", "--version=v1", f"--output={folder}", "--shard=0/1"], env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert "drift" not in json.loads(done.stdout)
+    assert modelfleet(["churn", "drift", f"--output={folder}"], env=env).returncode == 66  # off: nothing counted
