@@ -104,6 +104,10 @@ class ClusteringModel(Model):
         )
         return (None if names is None else list(names)), categorical, levels
 
+    def _segment_ids(self, pipeline: Any) -> list[int] | None:
+        centres = getattr(pipeline[-1], "cluster_centers_", None)  # KMeans and its kin: one id per centre
+        return None if centres is None else list(range(len(centres)))
+
     def _estimator_settings(self, pipeline: Any) -> dict[str, Any]:
         return pipeline[-1].get_params()
 

@@ -583,7 +583,8 @@ def check_report_plots_what_evaluate_measures(model_cls: type[Model], workdir: P
     page = Path(done["output"]["html"]).read_text()
     measured = model.evaluate(str(held), version="second")["metrics"]
     assert document["metrics"] == measured, "the report's metrics differ from evaluate's on the same rows"
-    assert document["champion"]["metrics"] == model.evaluate(str(held), version="first")["metrics"]
+    assert [other["version"] for other in document["against"]] == [first["version"]]
+    assert document["against"][0]["metrics"] == model.evaluate(str(held), version="first")["metrics"]
     curves, rows = document["curves"], document["rows"]
     if document["kind"] == "classifier":
         assert abs(curves["roc"]["auc"] - measured["auc"]) < 1e-5, "the ROC's area is not the AUC"

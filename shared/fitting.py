@@ -84,7 +84,8 @@ def fit_held_out(
     predicted = model._predict(fitted, held_out)
     metrics = measure(model, fitted, held_out, held_target, predicted)
     check_useful(model, metrics, predicted)
-    reference = profile.capture(schema, features.iloc[split.fit], predicted, segments=model.label is None)
+    segments = (model._segment_ids(fitted) or True) if model.label is None else False
+    reference = profile.capture(schema, features.iloc[split.fit], predicted, segments=segments)
     return Trained(schema, split, fitted, metrics, (held_out, held_target, predicted), reference)
 
 

@@ -104,6 +104,10 @@ class Model:
         """Predict prepared ``features`` (the schema's columns, in its order) with the fitted model."""
         raise NotImplementedError
 
+    def _segment_ids(self, fitted: Any) -> list[int] | None:
+        """The segment ids a fitted clustering model can give, if it can say (the profile counts each)."""
+        return None
+
     def _contributions(self, fitted: Any, features: pd.DataFrame) -> np.ndarray | None:
         """Per row, each feature's additive contribution to the raw prediction (then the bias), if the model
         can say; None otherwise."""

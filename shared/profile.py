@@ -28,9 +28,9 @@ PROFILE_SCHEMA = 1
 ADDED = ("rows", "missing", "unseen", "below", "above")  # the counts besides the bins that parts add up
 
 
-def capture(schema: Schema, features: pd.DataFrame, predictions: Any, segments: bool = False) -> dict[str, Any]:
+def capture(schema: Schema, features: pd.DataFrame, predictions: Any, segments: Any = False) -> dict[str, Any]:
     """The profile of prepared ``features`` (the fit rows, in the schema's order) and of the held-out
-    ``predictions`` (segment ids when ``segments``)."""
+    ``predictions`` (segment ids when ``segments``: the ids the model can give, or True for those seen)."""
     import numpy as np
 
     entries = []
@@ -43,7 +43,8 @@ def capture(schema: Schema, features: pd.DataFrame, predictions: Any, segments: 
         entries[-1] |= count(entries[-1], column)
     predicted = np.asarray(predictions)
     if segments:
-        levels = sorted({int(v) for v in predicted})
+        seen = {int(v) for v in predicted}
+        levels = sorted(seen | set(segments if isinstance(segments, list) else []))
         prediction: dict[str, Any] = {"kind": "segments", "segments": levels}
         prediction["counts"] = [int((predicted == level).sum()) for level in levels]
         prediction["rows"] = len(predicted)

@@ -18,11 +18,11 @@ POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 def charts(report: dict[str, Any]) -> list[str]:
     """The SVG charts of ``report``, in page order (each with its id, which names it in report.json)."""
     kind, found = report["kind"], []
-    ours, theirs = report["curves"], (report.get("champion") or {}).get("curves")
-    named = [report["version"]] + ([report["champion"]["version"]] if theirs else [])
+    ours, others = report["curves"], report.get("against") or []
+    named = [report["version"], *[other["version"] for other in others]]
 
     def both(pick: Any) -> list[Any]:
-        return [pick(ours)] + ([pick(theirs)] if theirs else [])
+        return [pick(ours), *[pick(other["curves"]) for other in others]]
 
     if kind == "classifier":
         roc = both(lambda c: (c["roc"]["fpr"], c["roc"]["tpr"]))
@@ -85,10 +85,11 @@ def charts(report: dict[str, Any]) -> list[str]:
 def page(report: dict[str, Any]) -> str:
     """The HTML page of ``report``."""
     title = f"{report['model']} version {report['version']}"
+    others = report.get("against") or []
     metrics = _table(
-        ["metric", report["version"], *([report["champion"]["version"]] if report.get("champion") else [])],
+        ["metric", report["version"], *[other["version"] for other in others]],
         [
-            [name, _cell(value), *([_cell(report["champion"]["metrics"].get(name))] if report.get("champion") else [])]
+            [name, _cell(value), *[_cell(other["metrics"].get(name)) for other in others]]
             for name, value in report["metrics"].items()
         ],
     )

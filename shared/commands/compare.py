@@ -22,6 +22,7 @@ def compare(
     max_unseen: Annotated[float, Bounds(ge=0, le=1)] = 0.05,
     confidence: Annotated[float, Bounds(ge=0.5, lt=1)] = 0.95,
     resamples: Annotated[int, Bounds(ge=100, le=100_000)] = 1000,
+    report: Annotated[str, params.Shown("folder"), params.Output()] | None = None,
 ) -> dict[str, Any]:
     """Measure several stored versions on the same labelled DATA, side by side, each against the first.
 
@@ -32,6 +33,8 @@ def compare(
         max_unseen: Largest share of rows with a category a version never saw in training; above it, exit 65.
         confidence: Coverage of each difference's interval (a paired bootstrap of the rows).
         resamples: Bootstrap resamples of the rows.
+        report: Also write a report of these rows to this folder: the first version's, the others' metrics
+            and curves beside it.
     """
     from shared import fitting, labels, scoring
     from shared.store import Store
@@ -45,14 +48,15 @@ def compare(
         from shared import dryrun
 
         ids = [one.manifest["version"] for one in loaded]
-        return dryrun.plan(model, "compare", store, data, required, kinds=kinds, versions=ids)
+        facts: dict[str, Any] = {"versions": ids, **({"report": report} if report else {})}
+        return dryrun.plan(model, "compare", store, data, required, kinds=kinds, **facts)
     frame = derived.apply(model, inputs.read_frame(model, data, inputs.HOLDOUT_SEED, kinds=kinds, required=required))
     target = labels.target(model, frame, "comparison data")
     ids = [model.id_column] if model.id_column else []
     measured, inputs_of = [], []
     for text, one in zip(named, loaded, strict=True):
         features, unseen = one.schema.prepare(frame)
-        report = scoring.check_unseen(one.schema, frame, (*ids, *labelled), max_unseen, unseen)
+        checked = scoring.check_unseen(one.schema, frame, (*ids, *labelled), max_unseen, unseen)
         predicted = model._predict(one.fitted, features)
         inputs_of.append(model._metric_inputs(one.fitted, features, target, predicted))
         measured.append(
@@ -61,7 +65,7 @@ def compare(
                 **({"as": text} if text != one.manifest["version"] else {}),
                 **artifacts.resolved(one.manifest),
                 "metrics": fitting.measure(model, one.fitted, features, target, predicted),
-                "rows_with_unseen_levels": report["rows_with_unseen_levels"],
+                "rows_with_unseen_levels": checked["rows_with_unseen_levels"],
             }
         )
     comparable = [m for m in model.metrics if getattr(m, "better", None) in ("higher", "lower")]
@@ -76,7 +80,13 @@ def compare(
             paired = bootstrap.paired(metric, inputs_of[k], inputs_of[0], resamples=resamples, confidence=confidence)
             value, against = paired.pop("new"), paired.pop("holder")
             differences.append({**first, "value": value, "against_value": against, **paired})
-    return {"model": model.name, "rows": len(frame), "versions": measured, "differences": differences}
+    result = {"model": model.name, "rows": len(frame), "versions": measured, "differences": differences}
+    if report is not None:
+        from shared.commands import report as reports
+
+        document = reports.build(model, store, loaded, frame, data, reports.THRESHOLD, max_unseen)
+        result["report"] = reports.write(report, document)["output"]
+    return result
 
 
 def _checked(texts: list[str]) -> list[str]:

@@ -17,6 +17,7 @@ def evaluate(
     *,
     version: Annotated[str, params.Shown("version id, alias or 'latest'"), Check(versions.check_version)] = "latest",
     max_unseen: Annotated[float, Bounds(ge=0, le=1)] = 0.05,
+    report: Annotated[str, params.Shown("folder"), params.Output()] | None = None,
 ) -> dict[str, Any]:
     """Measure a stored model version's metrics on labelled DATA.
 
@@ -25,6 +26,7 @@ def evaluate(
         version: Model version to evaluate: a version id, an alias (champion) or ALIAS@N (one event of it);
             'latest' is the newest committed one.
         max_unseen: Largest share of rows with a category never seen in training; above it, exit 65.
+        report: Also write the version's report of these rows (report.html, report.json) to this folder.
     """
     from shared import fitting, labels, scoring
     from shared.store import Store
@@ -36,21 +38,31 @@ def evaluate(
         stored = artifacts.stored_schema(model, manifest)
         columns = derived.inputs_of(model, [*stored.columns, *labelled])
         kinds = {k: v for k, v in stored.kinds.items() if k in columns}
-        return dryrun.plan(model, "evaluate", store, data, columns, kinds=kinds, version=manifest["version"])
-    _, manifest, schema, fitted = artifacts.load(model, version)
+        facts: dict[str, Any] = {"version": manifest["version"], **({"report": report} if report else {})}
+        return dryrun.plan(model, "evaluate", store, data, columns, kinds=kinds, **facts)
+    loaded = artifacts.load(model, version)
+    _, manifest, schema, fitted = loaded
     required = derived.inputs_of(model, [*schema.columns, *labelled])
     kinds = {k: v for k, v in schema.kinds.items() if k in required}
     frame = derived.apply(model, inputs.read_frame(model, data, inputs.HOLDOUT_SEED, kinds=kinds, required=required))
     features, unseen = schema.prepare(frame)
     ids = [model.id_column] if model.id_column else []
-    report = scoring.check_unseen(schema, frame, (*ids, *labelled), max_unseen, unseen)
+    unseen_report = scoring.check_unseen(schema, frame, (*ids, *labelled), max_unseen, unseen)
     metrics = fitting.measure(model, fitted, features, labels.target(model, frame, "evaluation data"))
     resolved = {"alias": manifest["resolved"]} if "resolved" in manifest else {}
-    return {
+    result = {
         "model": model.name,
         "version": manifest["version"],
         **resolved,
         "rows": len(frame),
         "metrics": metrics,
-        **report,
+        **unseen_report,
     }
+    if report is not None:
+        from shared.commands import report as reports
+        from shared.store import Store
+
+        store = Store(model._store_url)
+        document = reports.build(model, store, [loaded], frame, data, reports.THRESHOLD, max_unseen)
+        result["report"] = reports.write(report, document)["output"]
+    return result

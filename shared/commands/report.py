@@ -11,6 +11,7 @@ from shared.params import Bounds, Check, TablePath
 if TYPE_CHECKING:
     from shared.model import Model
 
+THRESHOLD = 0.5  # the confusion table's, where a command has no --threshold
 CONTRIBUTION_ROWS = 20_000  # rows whose contributions are averaged (pred_contrib costs a tree walk per feature)
 
 
@@ -21,7 +22,7 @@ def report(
     version: Annotated[str, params.Shown("version id, alias or 'latest'"), Check(versions.check_version)] = "latest",
     against: Annotated[str, params.Shown("version id or alias"), Check(versions.check_version)] | None = None,
     output: Annotated[str, params.Shown("folder"), params.Output()] | None = None,
-    threshold: Annotated[float, Bounds(gt=0, lt=1)] = 0.5,
+    threshold: Annotated[float, Bounds(gt=0, lt=1)] = THRESHOLD,
     max_unseen: Annotated[float, Bounds(ge=0, le=1)] = 0.05,
 ) -> dict[str, Any]:
     """Write a version's report: report.html (charts as inline SVG; opens offline) and report.json.
@@ -36,8 +37,6 @@ def report(
         threshold: Probability above which a row counts as positive in the confusion table (classifiers).
         max_unseen: Largest share of rows with a category never seen in training; above it, exit 65.
     """
-    from shared import aliases, curves, fitting, labels, scoring
-    from shared import report as pages
     from shared.store import Store
 
     store = Store(model._store_url)
@@ -53,6 +52,28 @@ def report(
         facts = {"version": loaded.manifest["version"], "against": holder and holder.manifest["version"]}
         return dryrun.plan(model, "report", store, data, required, kinds=kinds, output=folder, **facts)
     frame = derived.apply(model, inputs.read_frame(model, data, inputs.HOLDOUT_SEED, kinds=kinds, required=required))
+    document = build(model, store, [loaded, *([holder] if holder else [])], frame, data, threshold, max_unseen)
+    written = write(folder, document)
+    return {
+        "model": model.name,
+        "version": loaded.manifest["version"],
+        **artifacts.resolved(loaded.manifest),
+        "rows": len(frame),
+        "metrics": document["metrics"],
+        "against": None if holder is None else holder.manifest["version"],
+        **written,
+    }
+
+
+def build(
+    model: Model, store: Any, loaded: list[Any], frame: Any, data: Any, threshold: float, max_unseen: float
+) -> dict[str, Any]:
+    """The report document of ``loaded[0]`` on the labelled ``frame`` (derived features added), the other
+    versions' metrics and curves on the same rows beside it (``against``)."""
+    from shared import aliases, curves, fitting, labels, scoring
+    from shared import report as pages
+
+    labelled = [model.label] if model.label else []
     target = labels.target(model, frame, "report data") if model.label else None
     ids = [model.id_column] if model.id_column else []
 
@@ -60,14 +81,14 @@ def report(
         features, unseen = one.schema.prepare(frame)
         scoring.check_unseen(one.schema, frame, (*ids, *labelled), max_unseen, unseen)
         predicted = model._predict(one.fitted, features)
-        found = {"metrics": fitting.measure(model, one.fitted, features, target, predicted)}
+        found = {"version": one.manifest["version"]}
+        found["metrics"] = fitting.measure(model, one.fitted, features, target, predicted)
         found["curves"] = _curves(model, curves, target, predicted, features, threshold)
         return found | {"features": features}
 
-    ours = measured(loaded)
-    theirs = measured(holder) if holder is not None else None
-    manifest = loaded.manifest
-    document: dict[str, Any] = {
+    ours, *theirs = [measured(one) for one in loaded]
+    manifest = loaded[0].manifest
+    return {
         "schema": pages.REPORT_SCHEMA,
         "model": model.name,
         "version": manifest["version"],
@@ -77,11 +98,9 @@ def report(
         "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "metrics": ours["metrics"],
         "curves": ours["curves"],
-        "champion": None
-        if theirs is None or holder is None
-        else {"version": holder.manifest["version"], "metrics": theirs["metrics"], "curves": theirs["curves"]},
+        "against": [{k: v for k, v in one.items() if k != "features"} for one in theirs],
         "importance": manifest.get("importance") or [],
-        "contributions": _contributions(model, loaded.fitted, ours["features"]),
+        "contributions": _contributions(model, loaded[0].fitted, ours["features"]),
         "training": {
             "metrics (held-out rows)": manifest.get("metrics"),
             "data": manifest.get("data"),
@@ -93,16 +112,13 @@ def report(
         "params": manifest.get("params") or {},
         "aliases": _history(aliases, store, model.name, manifest["version"]),
     }
-    written = _write(folder, pages.to_json(document), pages.page(document))
-    return {
-        "model": model.name,
-        "version": manifest["version"],
-        **artifacts.resolved(manifest),
-        "rows": len(frame),
-        "metrics": ours["metrics"],
-        "against": None if holder is None else holder.manifest["version"],
-        **written,
-    }
+
+
+def write(folder: str, document: dict[str, Any]) -> dict[str, Any]:
+    """Write ``document``'s report.json then report.html into ``folder``, each whole."""
+    from shared import report as pages
+
+    return _write(folder.rstrip("/"), pages.to_json(document), pages.page(document))
 
 
 def _kind(model: Model) -> str:

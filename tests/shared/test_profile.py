@@ -75,3 +75,14 @@ def test_a_feature_of_few_values_gets_fewer_bins():
     entry = {"kind": "numeric", "edges": profile.edges(values)}
     assert entry["edges"] == [0.0, 1.0]
     assert profile.count(entry, values)["counts"] == [50, 30, 20]
+
+
+def test_segments_the_model_can_give_are_profiled_even_if_no_held_out_row_got_one():
+    import types
+
+    schema = types.SimpleNamespace(entries=[])
+    found = profile.capture(schema, pd.DataFrame(index=range(4)), np.array([0, 0, 2, 2]), segments=[0, 1, 2, 3])
+    assert found["prediction"]["segments"] == [0, 1, 2, 3]
+    assert found["prediction"]["counts"] == [2, 0, 2, 0]
+    counted = profile.count(found["prediction"], np.array([1, 3, 3, 7]))
+    assert (counted["counts"], counted["unseen"]) == ([0, 1, 0, 2], 1)  # only 7 is a segment it cannot give

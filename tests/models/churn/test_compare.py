@@ -73,3 +73,21 @@ def test_a_metric_undefined_on_the_rows_has_no_difference(modelfleet, fleet):
     assert (auc["value"], auc["difference"]) == (None, None)
     log_loss = next(d for d in result["differences"] if d["metric"] == "log_loss")
     assert log_loss["difference"] is not None
+
+
+def test_compare_and_evaluate_write_the_report_of_the_rows_they_measured(modelfleet, fleet, tmp_path):
+    _, root = fleet
+    done, result = run(
+        modelfleet, root, "--data=labelled.parquet", "--versions=big,small", f"--report={tmp_path / 'c'}"
+    )
+    assert done.returncode == 0, done.stderr
+    document = json.loads((tmp_path / "c" / "report.json").read_text())
+    assert [document["version"], *[a["version"] for a in document["against"]]] == ["big", "small"]
+    assert [document["metrics"], document["against"][0]["metrics"]] == [v["metrics"] for v in result["versions"]]
+    assert result["report"]["html"] == str(tmp_path / "c" / "report.html")
+    args = ["churn", "evaluate", f"--store={root / 'store'}", "--data=labelled.parquet", "--version=small"]
+    evaluated = modelfleet([*args, f"--report={tmp_path / 'e'}"], cwd=root)
+    assert evaluated.returncode == 0, evaluated.stderr
+    document = json.loads((tmp_path / "e" / "report.json").read_text())
+    assert (document["version"], document["against"]) == ("small", [])
+    assert document["metrics"] == json.loads(evaluated.stdout)["metrics"]
