@@ -211,7 +211,7 @@ def _refuse_result_collisions(model: Model, values: dict[str, Any]) -> None:
     from shared import results
     from shared.store import store_url
 
-    places = {f"--{name}": values.get(name) for name in ("data", "output", "holdout_output")}
+    places = {f"--{name}": values.get(name) for name in ("data", "output", "holdout_output", "report")}
     places["the store"] = store_url(model._store_url or None)
     places["--config"] = model._config_path
     results.refuse_collisions({what: place for what, place in places.items() if isinstance(place, (str, os.PathLike))})

@@ -132,8 +132,10 @@ def _entry_fits(entry: dict[str, Any], run: dict[str, Any] | None, levels: int |
         fine = fine and len(counts) == len(edges) + 1 and _count(found, "missing")
         present = found["rows"] - found.get("missing", 0) if fine else 0
         fine = fine and sum(counts) == present and _range(found, present)
+        if fine and run is None and present:  # as profile.edges cuts them: every bin holds training rows
+            fine = all(counts) and (not edges or (found["min"] <= edges[0] and edges[-1] < found["max"]))
         if fine and run is not None:
-            fine = _count(run, "below") and _count(run, "above") and run["below"] + run["above"] <= present
+            fine = _count(run, "below") and _count(run, "above") and _bounded(entry, run, present)
         return bool(fine)
     if kind == "categorical":
         fine = _whole(entry.get("levels")) and len(counts) == entry["levels"] and levels in (None, entry["levels"])
@@ -158,6 +160,26 @@ def _entry_fits(entry: dict[str, Any], run: dict[str, Any] | None, levels: int |
             and sum(counts) + sum(found[k] for k in extra) == found["rows"]
         )
     return False
+
+
+def _bounded(entry: dict[str, Any], run: dict[str, Any], present: int) -> bool:
+    """Whether a run's counts beyond the training range, its min and max, and its bins tell one story: the
+    values below the min sit in the first bin, those above the max in the last; the run's min lies in its
+    first non-empty bin and its max in its last."""
+    below, above, counts = run["below"], run["above"], run["counts"]
+    if below > counts[0] or above > counts[-1]:
+        return False
+    if not present:
+        return below == above == 0
+    low, high = entry.get("min"), entry.get("max")
+    if low is not None and ((below > 0) != (run["min"] < low) or (above > 0) != (run["max"] > high)):
+        return False
+    if low is None and (below or above):
+        return False
+    cuts = [-math.inf, *entry["edges"], math.inf]
+    first = next(i for i, c in enumerate(counts) if c)
+    last = max(i for i, c in enumerate(counts) if c)
+    return bool(cuts[first] < run["min"] <= cuts[first + 1] and cuts[last] < run["max"] <= cuts[last + 1])
 
 
 def _whole(value: Any) -> bool:

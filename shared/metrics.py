@@ -228,8 +228,8 @@ def silhouette(space: Any, segments: Any) -> float:
     import numpy as np
     from sklearn.metrics import silhouette_score
 
-    if len(np.unique(segments)) < 2:
-        return float("nan")  # undefined for one segment: reported as null, and refused at training
+    if not 2 <= len(np.unique(segments)) <= len(segments) - 1:
+        return float("nan")  # undefined for one segment, or one per row: reported as null, refused at training
     sample = min(len(segments), 2000)  # exact silhouette is quadratic; a fixed seeded sample is enough
     return float(silhouette_score(space, segments, sample_size=sample, random_state=0))
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import itertools
 import json
+import math
 from typing import Any
 
 from shared import svg
@@ -223,7 +224,18 @@ def _html(title: str, sections: list[str]) -> str:
 
 
 def to_json(report: dict[str, Any]) -> str:
-    return json.dumps(report, indent=1, allow_nan=False)
+    """The document as JSON; a number that is no number (the AUC of one class) is null, as in every result."""
+    return json.dumps(_finite(report), indent=1, allow_nan=False)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _named(names: list[str], pairs: list[Any]) -> list[tuple[str, Any, Any]]:

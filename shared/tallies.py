@@ -33,6 +33,29 @@ def check_folder(folder: str) -> None:
             raise BadArgument(msg)
 
 
+def check_input(folder: str, index: int, count: int, fingerprint: str) -> None:
+    """ArtifactRejected (3) before any work if the run's other shards counted another input than this shard
+    reads (a folder reused for another run): its part would mix two runs. One part is read: the parts of a
+    run that was never mixed all say the same."""
+    with _at(folder):
+        backend = backends.open_backend(folder)
+        listed = backend.list(f"{folder.rstrip('/')}/{FOLDER}/part-*-of-{count:05d}.json")
+        own = part_path(folder, index, count).rsplit("/", 1)[-1]
+        others = sorted(path for path in listed if path.rsplit("/", 1)[-1] != own)
+        if not others:
+            return
+        try:
+            found = json.loads(backend.get(others[0])).get("input")
+        except (ValueError, AttributeError, RecursionError):
+            return  # a damaged part is the merge's to refuse, naming it
+    if found is not None and found != fingerprint:
+        msg = (
+            f"the shards of the run in {folder} read another input than this shard (a folder reused for another "
+            f"run?): its part would mix two runs; score the run anew into a new folder. Nothing was written"
+        )
+        raise ArtifactRejected(msg)
+
+
 def part_path(folder: str, index: int, count: int) -> str:
     """Where shard ``index`` of ``count`` keeps its counts."""
     return f"{folder.rstrip('/')}/{FOLDER}/part-{index:05d}-of-{count:05d}.json"

@@ -44,6 +44,10 @@ def compare(
     loaded = [artifacts.load(model, text) for text in named]
     labelled = [model.label] if model.label else []
     required, kinds = _columns(model, named, loaded, labelled)
+    if report is not None:
+        from shared.commands.report import check_target
+
+        check_target(store, report, data, "--report")  # before any work
     if model._dry_run:
         from shared import dryrun
 

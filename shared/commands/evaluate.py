@@ -32,6 +32,10 @@ def evaluate(
     from shared.store import Store
 
     labelled = [*([model.label] if model.label else [])]
+    if report is not None:
+        from shared.commands.report import check_target
+
+        check_target(Store(model._store_url), report, data, "--report")  # before any work
     if model._dry_run:
         store = Store(model._store_url)
         manifest = artifacts.resolve(store, model, version)

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
+import logging
+import math
 from typing import TYPE_CHECKING, Annotated, Any
 
 from shared import artifacts, derived, inputs, params, versions
+from shared.errors import BadArgument, BadData
 from shared.params import Bounds, Check, TablePath
 
 if TYPE_CHECKING:
     from shared.model import Model
 
 THRESHOLD = 0.5  # the confusion table's, where a command has no --threshold
+log = logging.getLogger(__name__)
 CONTRIBUTION_ROWS = 20_000  # rows whose contributions are averaged (pred_contrib costs a tree walk per feature)
 
 
@@ -31,10 +37,11 @@ def report(
         data: Labelled table to measure on, e.g. the held-out rows train wrote with --holdout_output.
             Default: a fresh draw of the embedded sample.
         version: Model version to report on: a version id, an alias (champion), ALIAS@N or 'latest'.
-        against: A version whose curves are overlaid, measured on the same rows. Default: the champion, if
-            there is one and it is another version.
+        against: A version whose curves are overlaid, measured on the same rows; 'none' for no overlay.
+            Default: the champion, if there is one, it is another version and it can read these rows.
         output: Folder for report.html and report.json. Default: <store>/<model>/reports/<version>/.
-        threshold: Probability above which a row counts as positive in the confusion table (classifiers).
+        threshold: Probability at or above which a row counts as positive in the confusion table
+            (classifiers).
         max_unseen: Largest share of rows with a category never seen in training; above it, exit 65.
     """
     from shared.store import Store
@@ -46,13 +53,18 @@ def report(
     required = derived.inputs_of(model, [*loaded.schema.columns, *labelled])
     kinds = {k: v for k, v in loaded.schema.kinds.items() if k in required}
     folder = (output or f"{store.url}/{model.name}/reports/{loaded.manifest['version']}").rstrip("/")
+    if output is not None:
+        check_target(store, output, data, "--output")
     if model._dry_run:
         from shared import dryrun
 
         facts = {"version": loaded.manifest["version"], "against": holder and holder.manifest["version"]}
         return dryrun.plan(model, "report", store, data, required, kinds=kinds, output=folder, **facts)
     frame = derived.apply(model, inputs.read_frame(model, data, inputs.HOLDOUT_SEED, kinds=kinds, required=required))
-    document = build(model, store, [loaded, *([holder] if holder else [])], frame, data, threshold, max_unseen)
+    implicit = against is None  # the champion by default: left out, with a warning, if it cannot read the rows
+    document = build(
+        model, store, [loaded, *([holder] if holder else [])], frame, data, threshold, max_unseen, implicit
+    )
     written = write(folder, document)
     return {
         "model": model.name,
@@ -60,16 +72,24 @@ def report(
         **artifacts.resolved(loaded.manifest),
         "rows": len(frame),
         "metrics": document["metrics"],
-        "against": None if holder is None else holder.manifest["version"],
+        "against": document["against"][0]["version"] if document["against"] else None,
         **written,
     }
 
 
 def build(
-    model: Model, store: Any, loaded: list[Any], frame: Any, data: Any, threshold: float, max_unseen: float
+    model: Model,
+    store: Any,
+    loaded: list[Any],
+    frame: Any,
+    data: Any,
+    threshold: float,
+    max_unseen: float,
+    optional: bool = False,
 ) -> dict[str, Any]:
     """The report document of ``loaded[0]`` on the labelled ``frame`` (derived features added), the other
-    versions' metrics and curves on the same rows beside it (``against``)."""
+    versions' metrics and curves on the same rows beside it (``against``); with ``optional``, another version
+    that cannot read the rows is left out with a warning."""
     from shared import aliases, curves, fitting, labels, scoring
     from shared import report as pages
 
@@ -86,7 +106,14 @@ def build(
         found["curves"] = _curves(model, curves, target, predicted, features, threshold)
         return found | {"features": features}
 
-    ours, *theirs = [measured(one) for one in loaded]
+    ours, theirs = measured(loaded[0]), []
+    for one in loaded[1:]:
+        try:
+            theirs.append(measured(one))
+        except BadData as exc:
+            if not optional:
+                raise BadData(f"version {one.manifest['version']}, beside the report's: {exc}") from None
+            log.warning("the champion %s is left out of the report: %s", one.manifest["version"], exc)
     manifest = loaded[0].manifest
     return {
         "schema": pages.REPORT_SCHEMA,
@@ -118,7 +145,8 @@ def write(folder: str, document: dict[str, Any]) -> dict[str, Any]:
     """Write ``document``'s report.json then report.html into ``folder``, each whole."""
     from shared import report as pages
 
-    return _write(folder.rstrip("/"), pages.to_json(document), pages.page(document))
+    clean = json.loads(pages.to_json(document))  # NaN and infinities as null, on the page as in the JSON
+    return _write(folder.rstrip("/"), pages.to_json(clean), pages.page(clean))
 
 
 def _kind(model: Model) -> str:
@@ -140,7 +168,7 @@ def _contributions(model: Model, fitted: Any, features: Any) -> dict[str, Any] |
     """Each feature's mean absolute contribution (LightGBM's own pred_contrib) on up to CONTRIBUTION_ROWS rows."""
     import numpy as np
 
-    rows = features.iloc[:: max(1, len(features) // CONTRIBUTION_ROWS)]
+    rows = features.iloc[:: max(1, math.ceil(len(features) / CONTRIBUTION_ROWS))]
     found = model._contributions(fitted, rows)
     if found is None:
         return None
@@ -156,6 +184,8 @@ def _against(model: Model, store: Any, against: str | None, version: str) -> Any
     """The version to overlay: ``against``, or the champion when there is one and it is another version."""
     from shared import aliases
 
+    if against == "none":
+        return None
     if against is None:
         if aliases.current(store, model.name, "champion") is None:
             return None
@@ -175,12 +205,39 @@ def _history(aliases: Any, store: Any, name: str, version: str) -> list[dict[str
     return found
 
 
+def check_target(store: Any, folder: str, data: Any, flag: str) -> None:
+    """BadArgument (64) before any work for a report folder that is a file, lies inside the input, or inside
+    the store (where the default folder is: omit the flag)."""
+    import os
+
+    from shared import overlap
+
+    if "://" not in folder and os.path.isfile(folder):
+        raise BadArgument(f"{flag} {folder} is a file; name a folder for report.html and report.json")
+    for name in ("report.json", "report.html"):
+        overlap.refuse(f"{folder.rstrip('/')}/{name}", data, flag)
+    try:
+        overlap.refuse(f"{folder.rstrip('/')}/report.json", store.url, flag)
+    except BadArgument:
+        msg = (
+            f"{flag} {folder} lies inside the store ({store.url}), whose files modelfleet alone writes; name a "
+            "folder outside it, or leave the flag out of report for <store>/<model>/reports/<version>/"
+        )
+        raise BadArgument(msg) from None
+
+
 def _write(folder: str, document: str, page: str) -> dict[str, Any]:
     """Write report.json then report.html into ``folder``, each whole (a reader never sees half a file)."""
-    from shared import backends
+    from shared import backends, failures
 
-    backend = backends.open_backend(folder)
     paths = {"json": f"{folder}/report.json", "html": f"{folder}/report.html"}
-    backend.put(paths["json"], document.encode(), fault="report")
-    backend.put(paths["html"], page.encode(), fault="report")
+    with failures.translated(failures.output_place(folder)):
+        backend = backends.open_backend(folder)
+        backend.put(paths["json"], document.encode(), fault="report")
+        try:
+            backend.put(paths["html"], page.encode(), fault="report")
+        except BaseException:
+            with contextlib.suppress(Exception):  # never a new report.json beside an old page
+                backend.remove(paths["json"])
+            raise
     return {"output": paths, "html_bytes": len(page.encode())}

@@ -143,6 +143,10 @@ def score(
         msg = f"{pin and pin['pin']} names {named}, but the store gives {manifest['version']} for it: remove the pin"
         raise ArtifactRejected(msg)
     watch.input = _fingerprint(source)
+    if part is not None and watch.tally is not None:
+        from shared import tallies
+
+        tallies.check_input(target.rsplit("/", 1)[0], part.index, part.count, watch.input)
     chosen = [source.units[i] for i in sharding.assign([u.weight for u in source.units], part)]
     log.info(
         "scoring %s%s with %s version %s",

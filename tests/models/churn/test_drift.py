@@ -232,9 +232,11 @@ def test_parts_of_another_input_in_a_reused_folder_are_never_merged(modelfleet, 
     for k in range(2):
         done, _ = _score(modelfleet, model, root, first, f"--output={folder}", f"--shard={k}/2")
         assert done.returncode == 0, done.stderr
+    before = (folder / "part-00000-of-00002.parquet").read_bytes()
     done, _ = _score(modelfleet, model, root, other, f"--output={folder}", "--shard=0/2")
     assert done.returncode == 3, done.stderr
-    assert "read different inputs" in done.stderr
+    assert "read another input than this shard" in done.stderr
+    assert (folder / "part-00000-of-00002.parquet").read_bytes() == before, "the refused shard replaced its part"
 
 
 def test_the_model_wide_on_drift_setting_is_scores_alone(modelfleet, trained, tmp_path):

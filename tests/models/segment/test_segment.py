@@ -48,3 +48,15 @@ def test_a_clustering_version_records_no_importance(store_url):
     Segment(store=store_url).train()
     assert "importance" not in Store(store_url).resolve("segment")
     assert "importance" not in Segment(store=store_url).describe()["versions"][-1]
+
+
+def test_rows_too_few_for_a_silhouette_measure_it_as_null(tmp_path):
+    import math
+
+    from models.segment import Segment
+
+    model = Segment(store=str(tmp_path / "store"))
+    model.train()
+    for rows in (1, 2):
+        measured = model.evaluate(model._sample_frame(rows, 9))["metrics"]
+        assert math.isnan(measured["silhouette"]), rows
