@@ -130,12 +130,16 @@ def _chosen(pin: dict[str, Any], path: str) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def _at(folder: str) -> Iterator[None]:
-    """The pin's folder as --output: a file there, or a folder where the pin should be, is BadArgument (64)."""
-    try:
-        yield
-    except (ConfigError, IsADirectoryError, NotADirectoryError) as exc:
-        msg = f"--output {folder}: cannot keep the run's {PIN} there ({exc}); with a shard, name a folder"
-        raise BadArgument(msg) from None
+    """The pin's folder as --output: a file there, or a folder where the pin should be, is BadArgument (64);
+    permission, the network, missing credentials are mapped as for any output (77, 75)."""
+    from shared import failures
+
+    with failures.translated(failures.output_place(folder)):
+        try:
+            yield
+        except (ConfigError, IsADirectoryError, NotADirectoryError) as exc:
+            msg = f"--output {folder}: cannot keep the run's {PIN} there ({exc}); with a shard, name a folder"
+            raise BadArgument(msg) from None
 
 
 def read(backend: Any, path: str) -> dict[str, Any]:

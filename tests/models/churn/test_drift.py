@@ -250,3 +250,17 @@ def test_the_model_wide_on_drift_setting_is_scores_alone(modelfleet, trained, tm
     assert done.returncode == 0, done.stderr
     assert "drift" not in json.loads(done.stdout)
     assert modelfleet(["churn", "drift", f"--output={folder}"], env=env).returncode == 66  # off: nothing counted
+
+
+def test_a_run_folder_in_a_bucket_without_credentials_is_77(modelfleet, trained, monkeypatch, tmp_path):
+    model, _ = trained
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    done = modelfleet(
+        ["churn", "drift", "--output=s3://modelfleet-no-such-bucket/run"], env={"MODELFLEET_STORE": model._store_url}
+    )
+    assert done.returncode == 77, done.stderr
+    assert "no credentials found" in done.stderr
