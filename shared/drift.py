@@ -2,33 +2,36 @@
 
 A :class:`Tally` counts each batch over the reference profile's bins and levels (``shared.profile``): integers
 only, so memory stays flat in rows and the tallies of shards add up exactly to one pass. :func:`judge` compares
-the run's counts with the reference's, per feature and for the prediction:
+the run's counts with the reference's, per feature and for the prediction (see :class:`_Tests`):
 
-- the test: Pearson's chi-squared for two samples over the bins (and the missing and unseen cells). Its
-  threshold is calibrated at this run's row count: the counts of runs like the training rows are simulated
-  (multinomial draws of the reference's size and of the run's, from the pooled shares), and a feature is
-  flagged when it is further off than the most extreme feature of all but ``alpha`` of those simulated runs.
-  So the chance that a run of rows like the training rows flags anything is at most ``alpha`` (default 1%),
-  at 100 rows or at 10 million, however many features (a max-statistic correction across them);
-- for a person: PSI and Jensen-Shannon over the same cells, the missing share at train and in the run, the
-  share of present values outside the training min and max, and the share of unseen levels.
+- its distribution over the cells (bins or levels, missing, unseen): Pearson's two-sample chi-squared,
+  calibrated by simulating runs like the training rows at this run's row count, with a max-statistic
+  correction across the features;
+- for a numeric entry, its values beyond the training min and max: an exact exchangeability test, Bonferroni
+  across the features.
 
-:func:`check_limits` is the hard data-quality floor, applied before the predictions are published.
+The family's chance of flagging anything on rows like the training rows stays within ``alpha`` (1%) whatever
+the row count. PSI and Jensen-Shannon over the same cells, the missing, out-of-range and unseen shares are
+reported for a person. :func:`check_limits` is the hard data-quality floor, applied before the predictions
+are published; :func:`judged` applies ``--on_drift``.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import TYPE_CHECKING, Any
 
 from shared import profile
-from shared.errors import ArtifactRejected, BadData
+from shared.errors import ArtifactRejected, BadData, Drifted
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
     from shared.schema import Schema
+
+log = logging.getLogger(__name__)
 
 ALPHA = 0.01
 SIMULATIONS = 1000
@@ -85,9 +88,9 @@ def _zero(entry: dict[str, Any]) -> dict[str, Any]:
 def merge(parts: list[dict[str, Any]], reference: dict[str, Any] | None = None) -> dict[str, Any]:
     """The counts of a run from its parts' counts (in shard order): exactly the counts of one pass.
     With ``reference``, each part is first checked to count over its bins (ArtifactRejected if not)."""
-    for part in parts if reference is not None else []:
-        assert reference is not None
-        _check_shape(reference, part)
+    if reference is not None:
+        for part in parts:
+            _check_shape(reference, part)
     first = parts[0]
     features, prediction = first["features"], first["prediction"]
     for part in parts[1:]:
@@ -384,6 +387,23 @@ def _share(part: int, whole: int) -> float | None:
 
 def _round(value: float) -> float:
     return float(f"{value:.6g}")
+
+
+def judged(result: dict[str, Any], on_drift: str) -> dict[str, Any]:
+    """``result`` as it is, after a warning if its verdict is drifted; Drifted (101) under --on_drift=fail."""
+    found = result["drift"]
+    if found.get("status") != "drifted":
+        return result
+    names = ", ".join(found["drifted"])
+    message = (
+        f"the input no longer looks like {result['model']} version {result['version']}'s training rows: {names} "
+        f"(family-wise p <= {found['alpha']:g} at {found['rows']} rows)"
+    )
+    if on_drift == "fail":
+        after = "; the predictions are written: look at them before using them" if "output" in result else ""
+        raise Drifted(f"{message}{after}", result)
+    log.warning("%s", message)
+    return result
 
 
 def check_limits(

@@ -129,17 +129,22 @@ def _chosen(pin: dict[str, Any], path: str) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def _at(folder: str) -> Iterator[None]:
-    """The pin's folder as --output: a file there, or a folder where the pin should be, is BadArgument (64);
-    permission, the network, missing credentials are mapped as for any output (77, 75)."""
+def run_folder(folder: str, keeps: str) -> Iterator[None]:
+    """The failures of a sharded run's folder (as --output), where the run ``keeps`` a file of its own: a file
+    in the way, or a folder where the file should be, is BadArgument (64); permission, the network, missing
+    credentials are mapped as for any output (77, 75)."""
     from shared import failures
 
     with failures.translated(failures.output_place(folder)):
         try:
             yield
-        except (ConfigError, IsADirectoryError, NotADirectoryError) as exc:
-            msg = f"--output {folder}: cannot keep the run's {PIN} there ({exc}); with a shard, name a folder"
+        except (ConfigError, IsADirectoryError, NotADirectoryError, FileExistsError) as exc:
+            msg = f"--output {folder}: cannot keep the run's {keeps} there ({exc}); with a shard, name a folder"
             raise BadArgument(msg) from None
+
+
+def _at(folder: str) -> contextlib.AbstractContextManager[None]:
+    return run_folder(folder, PIN)
 
 
 def read(backend: Any, path: str) -> dict[str, Any]:

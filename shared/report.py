@@ -8,6 +8,7 @@ import html
 import itertools
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 from shared import svg
@@ -223,9 +224,27 @@ def _html(title: str, sections: list[str]) -> str:
     )
 
 
-def to_json(report: dict[str, Any]) -> str:
-    """The document as JSON; a number that is no number (the AUC of one class) is null, as in every result."""
-    return json.dumps(_finite(report), indent=1, allow_nan=False)
+def save(folder: str, document: dict[str, Any], draw: Callable[[dict[str, Any]], str]) -> dict[str, Any]:
+    """Write ``document`` as ``folder``/report.json, then its page (``draw``) as report.html, each whole; if the
+    page cannot be written the new JSON is removed again, so a folder never pairs a new JSON with an old page.
+    A number that is no number (the AUC of one class) is null in both, as in every result."""
+    import contextlib
+
+    from shared import backends, failures
+
+    clean = _finite(document)
+    text, page = json.dumps(clean, indent=1, allow_nan=False), draw(clean)
+    paths = {"json": f"{folder.rstrip('/')}/report.json", "html": f"{folder.rstrip('/')}/report.html"}
+    with failures.translated(failures.output_place(folder)):
+        backend = backends.open_backend(folder)
+        backend.put(paths["json"], text.encode(), fault="report")
+        try:
+            backend.put(paths["html"], page.encode(), fault="report")
+        except BaseException:
+            with contextlib.suppress(Exception):
+                backend.remove(paths["json"])
+            raise
+    return {"output": paths, "html_bytes": len(page.encode())}
 
 
 def _finite(value: Any) -> Any:

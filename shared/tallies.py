@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
 from typing import Any
 
 from shared import backends
-from shared.errors import ArtifactRejected, BadArgument, ConfigError
+from shared.errors import ArtifactRejected, BadArgument
 
 FOLDER = "_drift"
 VERDICT = "run.json"
@@ -118,25 +117,7 @@ def write_verdict(folder: str, verdict: dict[str, Any]) -> str:
     return path
 
 
-def write_report(folder: str, document: str, page: str) -> dict[str, str]:
-    """Keep the run's drift report (report.json, then report.html) beside its verdict; return the paths."""
-    paths = {name: f"{folder.rstrip('/')}/{FOLDER}/report.{name}" for name in ("json", "html")}
-    with _at(folder):
-        backend = backends.open_backend(folder)
-        backend.put(paths["json"], document.encode(), fault="drift")
-        backend.put(paths["html"], page.encode(), fault="drift")
-    return paths
+def _at(folder: str) -> contextlib.AbstractContextManager[None]:
+    from shared import pins
 
-
-@contextlib.contextmanager
-def _at(folder: str) -> Iterator[None]:
-    """The folder's failures as the run's: a file in the way 64; permission, network, a missing bucket mapped
-    as for any output (77, 75, 66)."""
-    from shared import failures
-
-    with failures.translated(failures.output_place(folder)):
-        try:
-            yield
-        except (ConfigError, IsADirectoryError, NotADirectoryError, FileExistsError) as exc:
-            msg = f"--output {folder}: cannot keep the run's drift counts in {FOLDER}/ there ({exc})"
-            raise BadArgument(msg) from None
+    return pins.run_folder(folder, f"drift counts in {FOLDER}/")

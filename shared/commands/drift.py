@@ -30,7 +30,6 @@ def drift(
     """
     from shared import artifacts, drift, pins, tallies
     from shared import report as pages
-    from shared.commands.score import judged
     from shared.errors import MissingInput
     from shared.store import Store
 
@@ -67,5 +66,5 @@ def drift(
         return {"dry_run": True, "model": model.name, "command": "drift", **result, "drift": found}
     document = pages.drift_document(model.name, found, reference, counts, schema.categorical)
     found["path"] = tallies.write_verdict(folder, found)
-    result["report"] = tallies.write_report(folder, pages.to_json(document), pages.drift_page(document))
-    return judged(result | {"drift": found}, on_drift)
+    result["report"] = pages.save(f"{folder}/{tallies.FOLDER}", document, pages.drift_page)["output"]
+    return drift.judged(result | {"drift": found}, on_drift)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import json
 import logging
 import math
 from typing import TYPE_CHECKING, Annotated, Any
@@ -90,7 +88,7 @@ def build(
     """The report document of ``loaded[0]`` on the labelled ``frame`` (derived features added), the other
     versions' metrics and curves on the same rows beside it (``against``); with ``optional``, another version
     that cannot read the rows is left out with a warning."""
-    from shared import aliases, curves, fitting, labels, scoring
+    from shared import fitting, labels, scoring
     from shared import report as pages
 
     labelled = [model.label] if model.label else []
@@ -103,7 +101,7 @@ def build(
         predicted = model._predict(one.fitted, features)
         found = {"version": one.manifest["version"]}
         found["metrics"] = fitting.measure(model, one.fitted, features, target, predicted)
-        found["curves"] = _curves(model, curves, target, predicted, features, threshold)
+        found["curves"] = _curves(model, target, predicted, features, threshold)
         return found | {"features": features}
 
     ours, theirs = measured(loaded[0]), []
@@ -137,7 +135,7 @@ def build(
             "libraries": manifest.get("libraries"),
         },
         "params": manifest.get("params") or {},
-        "aliases": _history(aliases, store, model.name, manifest["version"]),
+        "aliases": _history(store, model.name, manifest["version"]),
     }
 
 
@@ -145,8 +143,7 @@ def write(folder: str, document: dict[str, Any]) -> dict[str, Any]:
     """Write ``document``'s report.json then report.html into ``folder``, each whole."""
     from shared import report as pages
 
-    clean = json.loads(pages.to_json(document))  # NaN and infinities as null, on the page as in the JSON
-    return _write(folder.rstrip("/"), pages.to_json(clean), pages.page(clean))
+    return pages.save(folder, document, pages.page)
 
 
 def _kind(model: Model) -> str:
@@ -155,7 +152,9 @@ def _kind(model: Model) -> str:
     return "classifier" if getattr(model, "objective", None) == "binary" else "regressor"
 
 
-def _curves(model: Model, curves: Any, target: Any, predicted: Any, features: Any, threshold: float) -> dict:
+def _curves(model: Model, target: Any, predicted: Any, features: Any, threshold: float) -> dict:
+    from shared import curves
+
     kind = _kind(model)
     if kind == "classifier":
         return curves.classifier(model._metric_inputs(None, features, target, predicted)[0], predicted, threshold)
@@ -195,8 +194,10 @@ def _against(model: Model, store: Any, against: str | None, version: str) -> Any
     return artifacts.load(model, against)
 
 
-def _history(aliases: Any, store: Any, name: str, version: str) -> list[dict[str, Any]]:
+def _history(store: Any, name: str, version: str) -> list[dict[str, Any]]:
     """Every alias event that named this version (pointed at it or replaced it)."""
+    from shared import aliases
+
     found = []
     for alias in store.alias_names(name):
         for event in aliases.history(store, name, alias):
@@ -224,20 +225,3 @@ def check_target(store: Any, folder: str, data: Any, flag: str) -> None:
             "folder outside it, or leave the flag out of report for <store>/<model>/reports/<version>/"
         )
         raise BadArgument(msg) from None
-
-
-def _write(folder: str, document: str, page: str) -> dict[str, Any]:
-    """Write report.json then report.html into ``folder``, each whole (a reader never sees half a file)."""
-    from shared import backends, failures
-
-    paths = {"json": f"{folder}/report.json", "html": f"{folder}/report.html"}
-    with failures.translated(failures.output_place(folder)):
-        backend = backends.open_backend(folder)
-        backend.put(paths["json"], document.encode(), fault="report")
-        try:
-            backend.put(paths["html"], page.encode(), fault="report")
-        except BaseException:
-            with contextlib.suppress(Exception):  # never a new report.json beside an old page
-                backend.remove(paths["json"])
-            raise
-    return {"output": paths, "html_bytes": len(page.encode())}

@@ -228,26 +228,7 @@ class _Watch:
                 return result | {"drift": {"status": "pending", "shards_counted": done, "shards": part.count}}
             found = drift.judge(self.reference, drift.merge(parts, self.reference))
             found["path"] = tallies.write_verdict(folder, found)
-        return judged(result | {"drift": found}, self.on_drift)
-
-
-def judged(result: dict[str, Any], on_drift: str) -> dict[str, Any]:
-    """``result`` as it is, after a warning if its verdict is drifted; Drifted (101) under --on_drift=fail."""
-    from shared.errors import Drifted
-
-    found = result["drift"]
-    if found.get("status") != "drifted":
-        return result
-    names = ", ".join(found["drifted"])
-    message = (
-        f"the input no longer looks like {result['model']} version {result['version']}'s training rows: {names} "
-        f"(family-wise p <= {found['alpha']:g} at {found['rows']} rows)"
-    )
-    if on_drift == "fail":
-        after = "; the predictions are written: look at them before using them" if "output" in result else ""
-        raise Drifted(f"{message}{after}", result)
-    log.warning("%s", message)
-    return result
+        return drift.judged(result | {"drift": found}, self.on_drift)
 
 
 def _fingerprint(source: Any) -> str:
