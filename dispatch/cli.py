@@ -50,6 +50,10 @@ log = logging.getLogger("dispatch")
 def main(argv: list[str] | None = None) -> int:
     """Run one modelfleet command line and return its exit code."""
     handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    if argv is None:  # the process is this command line's own (not a test or a notebook calling it)
+        from shared import formats
+
+        formats.LEAN_IMPORTS = True
     try:
         return _main(argv)
     finally:

@@ -26,6 +26,7 @@ class Loaded(NamedTuple):
     manifest: dict[str, Any]
     schema: Schema
     fitted: Any
+    engine: str = "lightgbm"
 
 
 def model_file(fmt: str) -> str:
@@ -63,12 +64,14 @@ def stored_schema(model: Model, manifest: dict[str, Any]) -> Schema:
     return Schema.from_manifest(manifest.get("features"), where, legacy=manifest["schema_version"] == 1)
 
 
-def load(model: Model, version: str) -> Loaded:
+def load(model: Model, version: str, engine: str = "lightgbm") -> Loaded:
     """Resolve ``version`` in the model's store and load its model file after integrity and compatibility checks.
 
     The schema comes back checked against the model file: the features the file itself records, in its
-    order, must be the manifest's (ArtifactRejected otherwise).
+    order, must be the manifest's (ArtifactRejected otherwise). ``engine`` (auto, lightgbm, compiled) says what
+    predicts: LightGBM, or the version's compiled library (see :mod:`shared.engines`).
     """
+    from shared import engines
     from shared.store import Store
 
     store = Store(model._store_url)
@@ -80,9 +83,11 @@ def load(model: Model, version: str) -> Loaded:
     if fmt != model.format:
         msg = f"{where} is stored as {fmt!r}; {model.name} reads only {model.format!r}"
         raise formats.ArtifactRejected(msg)
-    fitted = formats.load(data, fmt, trusted=model.trusted)
+    served = engines.serve(model, store, manifest, data, engine)
+    fitted = served if served is not None else formats.load(data, fmt, trusted=model.trusted)
     recorded, categorical, levels = model._recorded_features(fitted)
-    return Loaded(store, manifest, schema.aligned(recorded, categorical, where, levels), fitted)
+    used = "compiled" if served is not None else "lightgbm" if fmt == formats.LIGHTGBM else fmt
+    return Loaded(store, manifest, schema.aligned(recorded, categorical, where, levels), fitted, used)
 
 
 def libraries(fmt: str) -> dict[str, str]:

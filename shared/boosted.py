@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from shared import cpus, formats, labels, stopping
 from shared.errors import BadArgument, BadData, ModelDefinitionError
+from shared.matrix import matrix as _matrix
 from shared.model import Model
 from shared.params import param
 from shared.progress import Throttle
@@ -291,22 +292,3 @@ class BoostedTreesModel(Model):
 
     def _contributions(self, booster: Any, features: pd.DataFrame) -> np.ndarray:
         return booster.predict(_matrix(features), pred_contrib=True, num_threads=cpus.available())
-
-
-def _matrix(features: pd.DataFrame) -> np.ndarray:
-    """Return the features as one float64 matrix; categoricals become their codes, unseen levels NaN.
-
-    Building the matrix ourselves, in schema order, means LightGBM never matches columns by position
-    against a caller's frame and never depends on pandas' own category mapping.
-    """
-    import numpy as np
-
-    matrix = np.empty((len(features), features.shape[1]), dtype="float64")
-    for i, name in enumerate(features.columns):
-        column = features[name]
-        if column.dtype == "category":
-            codes = column.cat.codes.to_numpy()
-            matrix[:, i] = np.where(codes < 0, np.nan, codes)
-        else:
-            matrix[:, i] = column.to_numpy(dtype="float64", na_value=np.nan)
-    return matrix

@@ -203,7 +203,7 @@ def check_hyperparameters_reach_estimator(model_cls: type[Model], workdir: Path)
             # values the estimator cannot train with (64), or that give a model that learned nothing (65), are
             # refused, which is right; draw others
             reject()
-        _, _, _, loaded = artifacts.load(model, "latest")
+        loaded = artifacts.load(model, "latest").fitted
         recorded = model._estimator_settings(loaded)
         for name, expected in model._estimator_kwargs(model.Params(**values)).items():
             assert name in recorded, f"the stored model records no {name!r}; hyperparameters {values}"
@@ -404,12 +404,18 @@ def _expect(error: type[Exception], call: Callable[[], Any], text: str) -> None:
 def check_streams_and_shards_like_whole_file(model_cls: type[Model], workdir: Path) -> None:
     """Streaming a folder of files (Parquet or CSV) in small batches gives exactly the whole-frame predictions,
     and N shards' partitions, in part order, union to the unsharded output row for row, empty shards too; the
-    drift verdict is the same for the frame, either format, and the last shard of every shard count."""
+    drift verdict is the same for the frame, either format, and the last shard of every shard count. A
+    boosted-trees model does all of it with each engine (LightGBM, and its compiled library built at train),
+    every one giving LightGBM's whole-frame predictions bit for bit."""
     import pandas as pd
 
-    model, _ = _trained(model_cls, workdir)
+    from shared import formats
+
+    boosted = model_cls.format == formats.LIGHTGBM
+    model = model_cls(store=str(Path(workdir) / "store"))
+    model.train(_sample(model_cls), **({"compile": "on"} if boosted else {}))
     frame = _unlabelled(model_cls, seed=9, rows=1200)
-    scored = model.score(frame)
+    scored = model.score(frame, **({"engine": "lightgbm"} if boosted else {}))
     whole, verdict = scored["predictions"], scored["drift"]
     inputs = {"parquet": Path(workdir) / "in-parquet", "csv": Path(workdir) / "in-csv"}
     for folder in inputs.values():
@@ -420,31 +426,41 @@ def check_streams_and_shards_like_whole_file(model_cls: type[Model], workdir: Pa
     frame.iloc[:500].to_csv(inputs["csv"] / "a.csv", index=False)
     frame.iloc[500:].to_csv(inputs["csv"] / "b.csv", index=False)
     (inputs["parquet"] / "_SUCCESS").write_text("")  # markers and hidden files are not input
-    for kind, folder in inputs.items():
-        out = Path(workdir) / f"streamed-{kind}.parquet"
-        result = model.score(str(folder), output=str(out), batch_rows=64)
-        streamed = pd.read_parquet(out)
-        assert result["rows"] == len(frame), f"{kind}: {len(frame)} rows in, {result['rows']} scored"
-        assert streamed[model_cls.prediction].tolist() == whole[model_cls.prediction].tolist(), (
-            f"streaming {kind} in batches predicts differently from scoring the whole frame"
-        )
-        assert streamed[model_cls.id_column].astype(str).tolist() == whole[model_cls.id_column].astype(str).tolist()
-        assert result["drift"] == verdict, f"streaming {kind} in batches gives another drift verdict"
-        for count in (1, 2, 3, 7):
-            parts = Path(workdir) / f"parts-{kind}-{count}"
-            results = [model.score(str(folder), output=str(parts), shard=f"{k}/{count}") for k in range(count)]
-            names = sorted(p.name for p in parts.iterdir() if p.name[0] != "_")  # the run's pin and drift counts
-            assert names == [f"part-{k:05d}-of-{count:05d}.parquet" for k in range(count)], names
-            assert {r["version"] for r in results} == {result["version"]}, "the shards scored other versions"
-            union = pd.concat([pd.read_parquet(parts / name) for name in names], ignore_index=True)
-            assert union.equals(streamed), f"{kind}: {count} shards do not union to the unsharded output"
-            assert sum(r["rows"] for r in results) == len(frame)
-            assert [r["drift"]["status"] for r in results[:-1]] == ["pending"] * (count - 1)
-            last = dict(results[-1]["drift"])
-            assert last.pop("path") == f"{parts}/_drift/run.json"
-            assert last == verdict, f"{kind}: the verdict of {count} shards differs from one pass's"
-            if count == 7:
-                assert any(r["rows"] == 0 for r in results), "7 shards over fewer units: some must be empty"
+    for engine in ("lightgbm", "compiled") if boosted else (None,):
+        chosen = {"engine": engine} if engine else {}
+        framed = model.score(frame, **chosen)
+        assert framed.get("engine") == engine, f"asked for the {engine} engine, {framed.get('engine')} predicted"
+        assert framed["predictions"].equals(whole), f"the {engine} engine predicts the frame differently"
+        for kind, folder in inputs.items():
+            what = f"{kind}{f' with the {engine} engine' if engine else ''}"
+            out = Path(workdir) / f"streamed-{kind}-{engine}.parquet"
+            result = model.score(str(folder), output=str(out), batch_rows=64, **chosen)
+            streamed = pd.read_parquet(out)
+            assert result.get("engine") == engine, f"{what}: {result.get('engine')} predicted"
+            assert result["rows"] == len(frame), f"{what}: {len(frame)} rows in, {result['rows']} scored"
+            assert streamed[model_cls.prediction].tolist() == whole[model_cls.prediction].tolist(), (
+                f"streaming {what} in batches predicts differently from scoring the whole frame"
+            )
+            assert streamed[model_cls.id_column].astype(str).tolist() == whole[model_cls.id_column].astype(str).tolist()
+            assert result["drift"] == verdict, f"streaming {what} in batches gives another drift verdict"
+            for count in (1, 2, 3, 7):
+                parts = Path(workdir) / f"parts-{kind}-{engine}-{count}"
+                results = [
+                    model.score(str(folder), output=str(parts), shard=f"{k}/{count}", **chosen) for k in range(count)
+                ]
+                names = sorted(p.name for p in parts.iterdir() if p.name[0] != "_")  # the run's pin and drift counts
+                assert names == [f"part-{k:05d}-of-{count:05d}.parquet" for k in range(count)], names
+                assert {r["version"] for r in results} == {result["version"]}, "the shards scored other versions"
+                assert {r.get("engine") for r in results} == {engine}, f"{what}: shards used other engines"
+                union = pd.concat([pd.read_parquet(parts / name) for name in names], ignore_index=True)
+                assert union.equals(streamed), f"{what}: {count} shards do not union to the unsharded output"
+                assert sum(r["rows"] for r in results) == len(frame)
+                assert [r["drift"]["status"] for r in results[:-1]] == ["pending"] * (count - 1)
+                last = dict(results[-1]["drift"])
+                assert last.pop("path") == f"{parts}/_drift/run.json"
+                assert last == verdict, f"{what}: the verdict of {count} shards differs from one pass's"
+                if count == 7:
+                    assert any(r["rows"] == 0 for r in results), "7 shards over fewer units: some must be empty"
 
 
 def check_describe(model_cls: type[Model], workdir: Path) -> None:

@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,8 @@ MANIFEST = "manifest.json"
 # with sorted keys lost; such versions are still read, in the order their model file records.
 SCHEMA_VERSION = 2
 READABLE_SCHEMAS = (1, 2)
+COMPILED = "compiled"  # a version's compiled libraries: <version>/compiled/<platform>.json and its .so
+NATIVE_FORMAT = "native-library"  # never parsed: loaded only by shared.compiled after its checks
 GENERATION_DIGITS = 8  # an alias event's file name: its generation, zero-padded (00000001.json)
 
 
@@ -149,9 +152,72 @@ class Store:
         if entry is None:
             msg = f"{where} has no file named {name!r}; the manifest lists {[f['name'] for f in manifest['files']]}"
             raise ArtifactRejected(msg)
-        relative = _safe_relative(entry["path"], where)
-        if entry.get("format") not in ALLOWED_FORMATS:
-            msg = f"{where}: {relative} has format {entry.get('format')!r}; allowed: {', '.join(ALLOWED_FORMATS)}"
+        return self._verified(manifest, entry, ALLOWED_FORMATS), entry["format"]
+
+    def compiled(self, manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """The compiled libraries recorded for a committed version, by platform key (see :mod:`shared.compiled`);
+        a record that cannot be read is ``{"error": ...}`` under its key."""
+        folder = f"{self._version_dir(manifest['model'], manifest['version'])}/{COMPILED}"
+        with _translated(self.url):
+            paths = self.backend.list(f"{folder}/*.json")
+        found: dict[str, dict[str, Any]] = {}
+        for path in sorted(paths):
+            key = path.rstrip("/").rsplit("/", 1)[-1].removesuffix(".json")
+            try:
+                with _translated(self.url):
+                    record = json.loads(self.backend.get(path))
+                if not isinstance(record, dict) or not isinstance(record.get("file"), dict):
+                    raise ValueError("no file entry")
+            except (ValueError, RecursionError, LocalIOError, MissingInput) as exc:
+                found[key] = {"error": f"its record {COMPILED}/{key}.json cannot be read ({exc})"}
+                continue
+            found[key] = record
+        return found
+
+    def read_compiled(self, manifest: dict[str, Any], record: dict[str, Any]) -> bytes:
+        """The verified bytes of a compiled library a record of :meth:`compiled` names (size and sha256)."""
+        entry = {**record["file"], "path": f"{COMPILED}/{record['file'].get('path')}"}
+        return self._verified(manifest, entry, (NATIVE_FORMAT,), "its record")
+
+    def add_compiled(self, manifest: dict[str, Any], key: str, data: bytes, record: dict[str, Any]) -> dict:
+        """Store a compiled library of a committed version for platform ``key``, and its record, created once:
+        if another process recorded one for that key first, that one stays and is returned."""
+        version_dir = self._version_dir(manifest["model"], manifest["version"])
+        relative = f"{uuid.uuid4().hex[:12]}/{key}.so"
+        entry = {"path": relative, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        body = {**record, "key": key, "file": entry | {"format": NATIVE_FORMAT}}
+        with _translated(self.url):
+            self.backend.put(f"{version_dir}/{COMPILED}/{relative}", data, fault="model")
+            self.backend.durable(f"{version_dir}/{COMPILED}/{relative.split('/')[0]}")
+            raw = json.dumps(body, indent=2, sort_keys=True).encode()
+            if self.backend.put_if_absent(f"{version_dir}/{COMPILED}/{key}.json", raw):
+                return body
+            with contextlib.suppress(OSError):
+                self.backend.remove(f"{version_dir}/{COMPILED}/{relative.split('/')[0]}")
+        return {**self.compiled(manifest).get(key, {}), "already_compiled": True}
+
+    def remove_compiled(self, manifest: dict[str, Any], key: str, judged: dict[str, Any]) -> None:
+        """Remove a version's compiled library for ``key`` that failed its checks: its record and its own attempt
+        folder, only while the record is still ``judged`` (the one found bad, not one another process just
+        stored in its place); a record already gone is no error."""
+        folder = f"{self._version_dir(manifest['model'], manifest['version'])}/{COMPILED}"
+        if self.compiled(manifest).get(key) != judged:
+            return
+        with _translated(self.url), contextlib.suppress(MissingInput):
+            self.backend.remove(f"{folder}/{key}.json")
+        path = (judged.get("file") or {}).get("path") if isinstance(judged.get("file"), dict) else None
+        if isinstance(path, str) and re.fullmatch(r"[0-9a-f]{12}/[^/]+\.so", path):  # <attempt>/<key>.so only
+            with _translated(self.url), contextlib.suppress(OSError, MissingInput, LocalIOError):
+                self.backend.remove(f"{folder}/{path.split('/')[0]}")
+
+    def _verified(
+        self, manifest: dict[str, Any], entry: dict[str, Any], allowed: tuple[str, ...], says: str = "the manifest"
+    ) -> bytes:
+        """The bytes of a file ``entry`` of a version names, after its path, format, size and sha256 checks."""
+        where = f"{manifest['model']} version {manifest['version']}"
+        relative = _safe_relative(entry.get("path"), where)
+        if entry.get("format") not in allowed:
+            msg = f"{where}: {relative} has format {entry.get('format')!r}; allowed: {', '.join(allowed)}"
             raise ArtifactRejected(msg)
         version_dir = self._version_dir(manifest["model"], manifest["version"])
         path = f"{version_dir}/{relative}"
@@ -161,16 +227,18 @@ class Store:
         except ArtifactRejected as exc:  # a link, or a path that resolves outside its version folder
             raise ArtifactRejected(f"{where}: {exc}") from exc
         except MissingInput as exc:
-            msg = f"{where}: file {relative} listed in the manifest is missing"
+            msg = f"{where}: file {relative} listed in {says} is missing"
             raise ArtifactRejected(msg) from exc
-        if len(data) != entry["size"]:
-            msg = f"{where}: {relative} is {len(data)} bytes, the manifest says {entry['size']}: file damaged"
+        size, digest = entry.get("size"), hashlib.sha256(data).hexdigest()
+        if type(size) is not int:
+            raise ArtifactRejected(f"{where}: {says} gives {relative} no size in bytes ({size!r:.40})")
+        if len(data) != size:
+            msg = f"{where}: {relative} is {len(data)} bytes, {says} says {size}: file damaged"
             raise ArtifactRejected(msg)
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != entry["sha256"]:
-            msg = f"{where}: {relative} has sha256 {digest[:12]}…, the manifest says {entry['sha256'][:12]}…"
+        if digest != entry.get("sha256"):
+            msg = f"{where}: {relative} has sha256 {digest[:12]}…, {says} says {str(entry.get('sha256'))[:12]}…"
             raise ArtifactRejected(msg)
-        return data, entry["format"]
+        return data
 
     # -- writing ---------------------------------------------------------------------------------
 

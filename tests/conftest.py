@@ -21,12 +21,26 @@ def pytest_addoption(parser):
 S3_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "modelfleet-test", "AWS_SECRET_ACCESS_KEY": "modelfleet-test-secret"}
 
 
+QUICK_TRAIN = {f"MODELFLEET_{m}_TRAIN_COMPILE": "off" for m in ("CHURN", "LTV")}  # a compiled library takes seconds
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quick_train():
+    """Training builds no compiled library unless a test asks for one (``compile="on"``), module fixtures too."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in QUICK_TRAIN.items():
+            patch.setenv(name, value)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def clean_environ(monkeypatch, tmp_path):
     """Keep tests independent of the developer's shell: no MODELFLEET_* settings leak in."""
     for name in list(os.environ):
         if name.startswith("MODELFLEET_"):
             monkeypatch.delenv(name)
+    for name, value in QUICK_TRAIN.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)
 
 

@@ -26,6 +26,7 @@ BUILT_IN: tuple[tuple[str, str], ...] = (  # (command, module holding the functi
     ("evaluate", "shared.commands.evaluate"),
     ("compare", "shared.commands.compare"),
     ("drift", "shared.commands.drift"),
+    ("compile", "shared.commands.compile"),
     ("report", "shared.commands.report"),
     ("describe", "shared.commands.describe"),
     ("sample", "shared.commands.sample"),

@@ -45,7 +45,7 @@ def evaluate(
         facts: dict[str, Any] = {"version": manifest["version"], **({"report": report} if report else {})}
         return dryrun.plan(model, "evaluate", store, data, columns, kinds=kinds, **facts)
     loaded = artifacts.load(model, version)
-    _, manifest, schema, fitted = loaded
+    _, manifest, schema, fitted = loaded[:4]
     required = derived.inputs_of(model, [*schema.columns, *labelled])
     kinds = {k: v for k, v in schema.kinds.items() if k in required}
     frame = derived.apply(model, inputs.read_frame(model, data, inputs.HOLDOUT_SEED, kinds=kinds, required=required))

@@ -37,6 +37,7 @@ def score(
     on_drift: Literal["warn", "fail", "off"] = "warn",
     max_missing_rise: Annotated[float, Bounds(ge=0, le=1)] = 0.3,
     max_out_of_range: Annotated[float, Bounds(ge=0, le=1)] = 0.3,
+    engine: Literal["auto", "lightgbm", "compiled"] = "auto",
 ) -> dict[str, Any]:
     """Score DATA with a stored model version and write the predictions, batch by batch.
 
@@ -62,6 +63,9 @@ def score(
             and nothing is written.
         max_out_of_range: Largest share of a feature's values outside its training min and max; above it,
             exit 65 and nothing is written.
+        engine: What predicts a boosted-trees model: compiled (the version's C library for this platform,
+            bit-identical to LightGBM, several times faster; exit 66 if it has none, 3 if it fails a check),
+            lightgbm, or auto: the library when it passes every check, else LightGBM (the log says why).
     """
     from shared import pins, scoring  # pins opens backends: imported when a command runs, never for --help
     from shared.data import check_output
@@ -69,6 +73,9 @@ def score(
     from shared.store import Store
 
     kept = _check_keep(model, keep or [])
+    from shared import engines
+
+    engines.check(model, engine)
     part = sharding.resolve(shard, shards)
     if output is not None and part is None:
         check_output(output)
@@ -88,6 +95,7 @@ def score(
             )
         stored = artifacts.stored_schema(model, manifest)
         _Watch(model, manifest, stored, on_drift, (max_missing_rise, max_out_of_range))  # as the run would refuse
+        engines.present(model, store, manifest, engine)
         source = None
         if data is not None and not inputs.is_frame(data):
             from shared.stream import Input
@@ -110,10 +118,11 @@ def score(
         _refuse_floating_default(model, Store(model._store_url), version, output)
     named, pin = version, None
     for _ in range(2):  # a shard that finds another shard's pin checks its input against that version
-        store, manifest, schema, fitted = _load(model, named, pin)
+        store, manifest, schema, fitted, used = _load(model, named, pin, engine)
         if inputs.is_frame(data) and output is None and part is None:  # in Python: a frame in, a frame out
             watch = _Watch(model, manifest, schema, on_drift, (max_missing_rise, max_out_of_range))
-            return _score_frame(model, fitted, schema, manifest, data, as_of, max_unseen, kept, watch)
+            found = _score_frame(model, fitted, schema, manifest, data, as_of, max_unseen, kept, watch)
+            return _with_engine(found, model, used)
         wanted = [*schema.columns, *_ids(model), *kept, *([model.label] if model.label else [])]
         source = inputs.source(model, data, derived.inputs_of(model, wanted))
         target = _target(model, output, part, store, manifest)
@@ -180,7 +189,15 @@ def score(
         "output": target,
         **sharded,
     }
+    result = _with_engine(result, model, used)
     return watch.verdict(result, target.rsplit("/", 1)[0] if part else None, part)
+
+
+def _with_engine(result: dict[str, Any], model: Model, used: str) -> dict[str, Any]:
+    """``result`` saying which engine predicted, for a boosted-trees model (which has more than one)."""
+    from shared import formats
+
+    return result | {"engine": used} if model.format == formats.LIGHTGBM else result
 
 
 class _Watch:
@@ -241,10 +258,10 @@ def _fingerprint(source: Any) -> str:
     return hashlib.sha256(json.dumps(seen).encode()).hexdigest()[:16]
 
 
-def _load(model: Model, named: str, pin: dict[str, Any] | None) -> Any:
+def _load(model: Model, named: str, pin: dict[str, Any] | None, engine: str) -> Any:
     """The version to score with; a pinned one the store no longer holds is MissingInput naming the pin."""
     try:
-        return artifacts.load(model, named)
+        return artifacts.load(model, named, engine)
     except MissingInput:
         if pin is None:
             raise

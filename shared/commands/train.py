@@ -11,7 +11,16 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from shared import aliases, bootstrap, derived, dryrun, fitting, inputs, overlap, params, versions
 from shared import gate as gating
 from shared import split as splitting
-from shared.errors import AliasMoved, BadArgument, BadData, MissingInput, NothingToDo, NotPromoted
+from shared.errors import (
+    AliasMoved,
+    ArtifactRejected,
+    BadArgument,
+    BadData,
+    ConfigError,
+    MissingInput,
+    NothingToDo,
+    NotPromoted,
+)
 from shared.params import Bounds, Check, TablePath
 
 if TYPE_CHECKING:
@@ -47,6 +56,7 @@ def train(
     against_metric: Annotated[str, params.Shown("metric")] | None = None,
     confidence: Annotated[float, Bounds(ge=0.5, lt=1)] = 0.95,
     resamples: Annotated[int, Bounds(ge=100, le=100_000)] = 1000,
+    compile: Literal["auto", "on", "off"] = "auto",
     **hyperparameters: Any,
 ) -> dict[str, Any]:
     """Train on DATA and commit a new model version to the store.
@@ -76,12 +86,16 @@ def train(
         against_metric: The metric --against compares by. Default: the model's first.
         confidence: Coverage of the difference's interval.
         resamples: Bootstrap resamples of the held-out rows.
+        compile: Build a boosted-trees version into a C library for this platform, for score's compiled engine
+            (needs a C compiler): auto builds it where one is installed and keeps the version without it if the
+            build or its bit-for-bit check against LightGBM fails; on fails (nothing committed); off skips it.
     """
     from shared import artifacts, formats
     from shared.data import check_output, write_table
     from shared.store import Artifact, Store, check_version_id, new_version_id
 
     cfg = model.Params(**hyperparameters)
+    _check_compile(model, compile)
     splitting.check_choice(split, split_column, valid_from, valid_data)
     column = split_column if split_column is not None else (model.id_column if split == "group" else None)
     if split == "group" and column is None:
@@ -209,10 +223,55 @@ def train(
     if data is None:
         log.warning("%s trained on its embedded sample: a demonstration version, not for real rows", model.name)
     artifact = Artifact(artifacts.model_file(model.format), formats.dump(trained.fitted, model.format), model.format)
+    built, failed = _build(model, compile, artifact.data, trained)
     manifest = store.commit(model.name, version, [artifact], record)
     result = _result(model, store, manifest, already_committed=manifest.get("already_committed", False))
+    result |= _attach(model, store, manifest, built, failed)
     result |= {"holdout_output": holdout_output} if holdout_output is not None else {}
     return _promotion(model, store, manifest, config, result)
+
+
+def _check_compile(model: Model, mode: str) -> None:
+    """Under --compile=on, before any work: BadArgument for a model with nothing to compile, ConfigError (78)
+    where there is no C compiler."""
+    from shared import compiled, engines
+
+    if mode != "on":
+        return
+    engines.check(model, "compiled", "--compile=on")
+    if compiled.compiler() is None:
+        raise ConfigError("--compile=on: no C compiler (cc, gcc or $CC) or no tl2cgen here; nothing was trained")
+
+
+def _build(model: Model, mode: str, data: bytes, trained: Trained) -> tuple[Any, str | None]:
+    """The compiled library of the model file ``data``, checked on the held-out rows, or None (and why not);
+    under ``on`` a failure is raised before anything is committed."""
+    from shared import compiled, engines, formats
+
+    if mode == "off" or model.format != formats.LIGHTGBM:
+        return None, None
+    if compiled.compiler() is None:
+        log.info("no C compiler (or no tl2cgen) here: the version is stored without a compiled library")
+        return None, "no C compiler or tl2cgen in this image"
+    try:
+        return engines.build(model, data, trained.schema, trained.held_out[0] if trained.held_out else None), None
+    except (ArtifactRejected, ConfigError) as exc:
+        if mode == "on":
+            raise type(exc)(f"--compile=on: {exc}; nothing committed") from None
+        log.warning("the version is stored without a compiled library: %s", exc)
+        return None, str(exc)
+
+
+def _attach(model: Model, store: Store, manifest: dict[str, Any], built: Any, failed: str | None) -> dict:
+    """The ``compiled`` entry of a result: the library stored with the new version, or why there is none."""
+    from shared import artifacts, engines
+
+    if built is None:
+        return {"compiled": {"status": "not built", "reason": failed}} if failed else {}
+    entry = next(f for f in manifest["files"] if f["name"] == artifacts.model_file(model.format))
+    if entry["sha256"] != built.record["model_sha256"]:
+        return {"compiled": {"status": "not built", "reason": "another attempt committed this version first"}}
+    return {"compiled": engines.attach(model, store, manifest, built)}
 
 
 def _gate_config(

@@ -18,7 +18,7 @@ NEEDS_LIGHTGBM = pytest.mark.skipif(importlib.util.find_spec("lightgbm") is None
     [
         (["nosuch", "train"], "unknown model 'nosuch'; choose from: churn, ltv, segment"),
         (["chrun", "train"], "unknown model 'chrun' (did you mean 'churn'?)"),
-        (["churn", "nosuch"], "choose from: train, score, evaluate, compare, drift, report, describe, sample"),
+        (["churn", "nosuch"], "choose from: train, score, evaluate, compare, drift, compile, report, describe, sample"),
         (
             ["churn", "train", "--nosuch=1"],
             "unknown flag for 'churn train': '--nosuch'; choose from: --store",

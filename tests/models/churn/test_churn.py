@@ -23,6 +23,6 @@ def test_hyperparameters_reach_lightgbm(store_url):
     """--n_estimators sets the number of trees in the stored model."""
     model = Churn(store=store_url)
     model.train(n_estimators=7, num_leaves=4)
-    _, manifest, _, booster = artifacts.load(model, "latest")
+    _, manifest, _, booster = artifacts.load(model, "latest")[:4]
     assert booster.num_trees() == 7
     assert manifest["params"]["n_estimators"] == 7
