@@ -4,6 +4,11 @@
 #   docker build --build-arg MODELS=churn -t churn .      # only what the churn model needs
 #   docker build --build-arg STORAGE=s3,gcs -t modelfleet .  # object storage: s3 (the default), gcs, azure
 #   docker run --rm -v "$PWD/store:/data/store" modelfleet churn train --n_estimators=300
+#   docker build --target score -t modelfleet-score .       # scoring only: no C compiler
+#
+# Two images: the default (train and score) has a C compiler, so that `train` builds each boosted-trees
+# version into a C library for score's compiled engine; `--target score` has none and scores with the
+# libraries the default image built (the same base image: the same platform), or with LightGBM.
 #
 # The base image is pinned by tag here so it can be overridden with --build-arg PYTHON_IMAGE=...;
 # production builds should pin it by digest, e.g. python:3.11-slim@sha256:<digest>, so that rebuilds
@@ -28,9 +33,9 @@ COPY . /src
 RUN hatch build -t wheel /tmp/wheels
 
 # ---------------------------------------------------------------------------------------------------
-# Runtime stage: the wheel plus the extras for the chosen models, run as a non-root user.
+# Scoring image: the wheel plus the extras for the chosen models, run as a non-root user; no compiler.
 # ---------------------------------------------------------------------------------------------------
-FROM ${PYTHON_IMAGE} AS runtime
+FROM ${PYTHON_IMAGE} AS score
 
 # Which extras of the modelfleet distribution to install: all, or a comma list such as churn,ltv.
 ARG MODELS=all
@@ -78,3 +83,19 @@ USER ${APP_UID}:${APP_GID}
 
 ENTRYPOINT ["modelfleet"]
 CMD ["--help"]
+
+# ---------------------------------------------------------------------------------------------------
+# Train-and-score image (the default): the scoring image plus a C compiler for the compiled engine.
+# ---------------------------------------------------------------------------------------------------
+FROM score AS runtime
+
+ARG APP_UID=10001
+ARG APP_GID=10001
+
+USER root
+# gcc and the C library's headers: `train` (and `compile`) build a boosted-trees version into a C library.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/*
+USER ${APP_UID}:${APP_GID}

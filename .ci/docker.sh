@@ -8,7 +8,9 @@
 #     stand-in of that name from Debian packages (Debian's Python 3.11) with mmdebstrap;
 #   * builds the image from the repository root, then checks that it runs as a numeric non-root user,
 #     that `churn train` and `churn score` print one JSON object each with the store mounted as a volume,
-#     that `--help` works, and that training also works on a read-only root filesystem.
+#     that train built the compiled library and score's compiled engine uses it, that `--help` works, and
+#     that training also works on a read-only root filesystem;
+#   * builds the scoring-only image (`--target score`): no C compiler, and it scores with that library.
 #
 # Usage: .ci/docker.sh            (root, or a user with sudo)
 # Environment (all optional):
@@ -334,8 +336,9 @@ step_checks() {
     as_root chown "${uid}" "${store}" "${store_ro}"
     chmod 0755 "${WORK}"
 
-    run_check "churn train" "version" -- -v "${store}:/data/store" "${IMAGE}" churn train
+    run_check "churn train" "version compiled" -- -v "${store}:/data/store" "${IMAGE}" churn train
     run_check "churn score" "" -- -v "${store}:/data/store" "${IMAGE}" churn score
+    engine_check "churn score --engine=compiled" compiled "${IMAGE}" "${store}"
 
     local rc=0
     docker run --rm --network=none "${IMAGE}" --help > "${WORK}/help.out" 2>&1 || rc=$?
@@ -358,6 +361,39 @@ step_checks() {
     else
         fail "store: ${files} entries written, ${foreign} not owned by uid ${uid}"
     fi
+}
+
+# engine_check NAME ENGINE IMAGE STORE: `churn score --engine=ENGINE` in IMAGE reports that ENGINE predicted.
+engine_check() {
+    local name=$1 engine=$2 image=$3 store=$4 out="${WORK}/engine-${2}.out" rc=0
+    docker run --rm --network=none -v "${store}:/data/store" "${image}" churn score --engine="${engine}" \
+        --output=/data/store/engine-check.parquet > "${out}" 2> "${WORK}/engine.err" || rc=$?
+    if [[ ${rc} -eq 0 ]] && python3 -c 'import json, sys; sys.exit(json.load(sys.stdin)["engine"] != sys.argv[1])' "${engine}" < "${out}"; then
+        pass "${name} in ${image}: the ${engine} engine predicted"
+    else
+        tail -n 5 "${WORK}/engine.err" >&2
+        fail "${name} in ${image}: exit ${rc}, $(head -c 200 "${out}")"
+    fi
+}
+
+# The scoring-only image (`--target score`): no C compiler, and it scores with the library the default image
+# built at train (the same base image, so the same platform).
+step_score_image() {
+    local t0=${SECONDS} image="${IMAGE}-score" store="${WORK}/store"
+    if ! DOCKER_BUILDKIT=1 docker build --progress=plain --network=host --target score \
+        --build-arg "PYTHON_IMAGE=${BASE_IMAGE}" --build-arg "MODELS=${MODELS}" \
+        -t "${image}" -f "${REPO_ROOT}/Dockerfile" "${REPO_ROOT}" > "${WORK}/build-score.log" 2>&1; then
+        tail -n 30 "${WORK}/build-score.log" >&2
+        fail "docker build --target score"
+        return 0
+    fi
+    pass "docker build --target score ${image} in $((SECONDS - t0)) s"
+    if docker run --rm --network=none --entrypoint /bin/sh "${image}" -c 'command -v cc || command -v gcc'; then
+        fail "${image} has a C compiler; the scoring image must not"
+    else
+        pass "${image} has no C compiler"
+    fi
+    engine_check "churn score --engine=compiled" compiled "${image}" "${store}"
 }
 
 # The image talks to object storage out of the box: `churn train` and `churn describe` against an
@@ -418,6 +454,7 @@ main() {
     step_base_image
     if step_build; then
         step_checks
+        step_score_image
         step_s3_check
     fi
     echo

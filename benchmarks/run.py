@@ -9,6 +9,15 @@
 6. Gate: `train --promote --against=champion` (paired bootstrap) vs the same plain `train`   target <= 2x
 7. Drift: `score` with its drift verdict (the default) vs `--on_drift=off`, 1M rows         target <= 1.05x
    and peak RSS at 10M rows with the verdict vs without it                                  target <= 1.05x
+8. Engines: the compiled library vs LightGBM, each scoring the same 200-tree version
+   a. predict on one prepared 1M-row matrix, same threads, bit-identical                    target >= 2.5x
+   b. `score` 1M rows end to end, --engine=compiled vs lightgbm, files byte-identical       target >= 1.8x
+   c. `score` 10M rows end to end, the same                                                 reported
+   d. a scoring process's start to its first batch (`score` of one 1,000-row file), against
+      --engine=lightgbm and against LightGBM imported with scikit-learn as before            reported
+   e. what building the library adds to `train` on 1M rows (--compile=on vs off)           reported
+
+Row 2 trains with --compile=off, as the hand-written LightGBM job has nothing to compile; row 8e is that cost.
 
 Every measurement runs the real entry point in a subprocess (peak RSS from the kernel's accounting of that
 process). Timed pairs run interleaved and report medians, because these machines are noisy. Data is
@@ -39,19 +48,24 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "modelfleet-bench")
     parser.add_argument("--quick", action="store_true", help="10x fewer rows and fewer repeats: a smoke run")
     parser.add_argument("--repeats", type=int, default=5, help="runs of each timed pair (median)")
+    parser.add_argument("--only", type=int, nargs="*", help="run only these measurements (by number), e.g. 8")
     args = parser.parse_args()
     scale = 10 if args.quick else 1
     repeats = 1 if args.quick else args.repeats
     bench = Bench(args.workdir, train_rows=1_000_000 // scale, big_rows=10_000_000 // scale)
     bench.prepare()
+    measurements = {
+        1: lambda: bench.startup(runs=5 if args.quick else 20),
+        2: lambda: [bench.train(repeats)],
+        3: lambda: [bench.throughput(repeats)],
+        4: bench.memory,
+        5: lambda: [bench.shards(repeats)],
+        6: lambda: [bench.gate(repeats)],
+        7: lambda: bench.drift(repeats),
+        8: lambda: bench.engines(repeats),
+    }
     rows = [
-        *bench.startup(runs=5 if args.quick else 20),
-        bench.train(repeats),
-        bench.throughput(repeats),
-        *bench.memory(),
-        bench.shards(repeats),
-        bench.gate(repeats),
-        *bench.drift(repeats),
+        row for number, measure in measurements.items() if not args.only or number in args.only for row in measure()
     ]
     print(machine())
     print("| # | measurement | modelfleet | baseline | ratio | target | holds |")
@@ -92,9 +106,13 @@ class Bench:
                 for _ in range(rows // block.num_rows):
                     writer.write_table(block, row_group_size=GROUP_ROWS * self.small_rows // 1_000_000)
             os.replace(target + ".tmp", target)
-        # the model that scoring runs use: 200 trees (the default), and a 20-tree one for the memory runs
-        self.run_ok("churn", "train", f"--data={train}", "--run_id=bench-default")
-        self.run_ok("churn", "train", f"--data={train}", "--run_id=bench-small", "--n_estimators=20")
+        first = self.path("score-first-batch.parquet")
+        if not os.path.exists(first):
+            pq.write_table(pq.read_table(train).drop_columns(["churned"]).slice(0, 1000), first)
+        # the model that scoring runs use: 200 trees (the default), and a 20-tree one for the memory runs; each
+        # with its compiled library (the engines rows compare both engines on the same version)
+        self.run_ok("churn", "train", f"--data={train}", "--run_id=bench-default", "--compile=on")
+        self.run_ok("churn", "train", f"--data={train}", "--run_id=bench-small", "--n_estimators=20", "--compile=on")
 
     def run_ok(self, *args: str) -> None:
         done = subprocess.run([self.cli, *args], env=self.env, capture_output=True, text=True)
@@ -142,7 +160,7 @@ class Bench:
     def train(self, repeats: int) -> tuple:
         data = self.path(f"train-{self.train_rows}.parquet")
         run_id = f"bench-{time.time_ns()}"
-        ours = [self.cli, "churn", "train", f"--data={data}", f"--run_id={run_id}"]
+        ours = [self.cli, "churn", "train", f"--data={data}", "--compile=off", f"--run_id={run_id}"]
         baseline = [
             sys.executable,
             str(HERE / "baselines" / "train_lightgbm.py"),
@@ -311,8 +329,95 @@ class Bench:
             ),
         ]
 
+    def engines(self, repeats: int) -> list[tuple]:
+        """The compiled engine against LightGBM's on the same version: predict alone, `score` end to end on 1M
+        and 10M rows (the prediction files must be byte-identical), a process's start, and the build's cost."""
+        import filecmp
+        import json
+
+        small, big = self.path(f"score-{self.small_rows}.parquet"), self.path(f"score-{self.big_rows}.parquet")
+        script = [sys.executable, str(HERE / "predict_engines.py"), small, "bench-default", str(repeats)]
+        done = subprocess.run(script, env=self.env, capture_output=True, text=True, check=True)
+        predicted = json.loads(done.stdout)
+        lgb, ours = predicted["seconds"]["lightgbm"], predicted["seconds"]["compiled"]
+        rows = [
+            (
+                "8a",
+                f"predict {predicted['rows']:,} prepared rows, {predicted['threads']} threads each",
+                f"{ours:.2f} s",
+                f"{lgb:.2f} s (Booster.predict)",
+                f"{lgb / ours:.2f}x faster",
+                ">= 2.5x, bit-identical",
+                lgb / ours >= 2.5 and predicted["identical"],
+            )
+        ]
+        for label, data, target in (("8b", small, 1.8), ("8c", big, None)):
+            outs = {engine: self.path(f"engine-{engine}.parquet") for engine in ("compiled", "lightgbm")}
+            argv = {
+                e: self.score_argv(data, "bench-default", f"--output={o}", f"--engine={e}") for e, o in outs.items()
+            }
+            t, b = self.paired(argv["compiled"], argv["lightgbm"], repeats if target else 1)
+            same = filecmp.cmp(outs["compiled"], outs["lightgbm"], shallow=False)
+            rows.append(
+                (
+                    label,
+                    f"score {self.small_rows if target else self.big_rows:,} rows end to end",
+                    f"{t:.1f} s",
+                    f"{b:.1f} s (--engine=lightgbm)",
+                    f"{b / t:.2f}x faster",
+                    f">= {target}x, files identical" if target else "reported, files identical",
+                    (b / t >= target if target else True) and same,
+                )
+            )
+        rows += self.first_batch(repeats)
+        data = self.path(f"train-{self.train_rows}.parquet")
+        run_id = f"bench-compile-{time.time_ns()}"
+        on = [self.cli, "churn", "train", f"--data={data}", "--compile=on", f"--run_id={run_id}-on"]
+        off = [self.cli, "churn", "train", f"--data={data}", "--compile=off", f"--run_id={run_id}-off"]
+        t, b = self.measure(on)[0], self.measure(off)[0]
+        rows.append(
+            (
+                "8e",
+                f"train {self.train_rows:,} rows with the library built and checked",
+                f"{t:.1f} s",
+                f"{b:.1f} s (--compile=off)",
+                f"+{t - b:.1f} s ({t / b:.2f}x)",
+                "reported",
+                True,
+            )
+        )
+        return rows
+
+    def first_batch(self, repeats: int) -> list[tuple]:
+        """A scoring process from its start to its first (and only) batch of 1,000 rows: with the compiled engine,
+        with LightGBM's, and as before this release (LightGBM imported with scikit-learn)."""
+        first = self.path("score-first-batch.parquet")
+        out = f"--output={self.path('f.parquet')}"
+        compiled = self.score_argv(first, "bench-default", out, "--engine=compiled")
+        lgb = self.score_argv(first, "bench-default", out, "--engine=lightgbm")
+        before = [sys.executable, "-c", BEFORE, *lgb[1:]]
+        rows = []
+        for name, baseline in (("--engine=lightgbm", lgb), ("LightGBM with scikit-learn, as before", before)):
+            t, b = self.paired(compiled, baseline, repeats * 2)
+            rows.append(
+                (
+                    "8d",
+                    "a scoring process's start to its first batch (1,000 rows)",
+                    f"{t:.2f} s",
+                    f"{b:.2f} s ({name})",
+                    f"{b / t:.2f}x faster",
+                    "reported",
+                    True,
+                )
+            )
+        return rows
+
     def score_argv(self, data: str, version: str, *extra: str) -> list[str]:
         return [self.cli, "churn", "score", f"--data={data}", f"--version={version}", *extra]
+
+
+# `modelfleet` as it started before this release: LightGBM imported with scikit-learn (which is imported first).
+BEFORE = "import sys, sklearn; from dispatch.cli import main; sys.argv[0] = 'modelfleet'; raise SystemExit(main())"
 
 
 def pinned(core: int):
