@@ -9,6 +9,7 @@
 Values from the file rank below command-line flags and environment variables, above the defaults.
 """
 
+import gc
 import json
 import os
 from pathlib import Path
@@ -38,6 +39,10 @@ def load(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
     except UnicodeDecodeError:
         msg = f"config file {path} is not UTF-8 text"
         raise ConfigError(msg) from None
+    # A collection at the depth a deep file drives a parser to can fail in an object's finalizer ("Exception
+    # ignored in ...": a second line on stderr): none runs while it parses.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         data = _parse(text, suffix)
     except ValueError as exc:  # JSON and TOML parse errors are ValueErrors; YAML's are wrapped in one
@@ -47,6 +52,9 @@ def load(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
     except RecursionError:  # the parsers recurse per level: a file nested hundreds deep exhausts the stack
         msg = f"config file {path} nests deeper than {MAX_DEPTH} levels; it holds parameter tables"
         raise ConfigError(msg) from None
+    finally:
+        if collecting:
+            gc.enable()
     data = {} if data is None else data
     _check_bounded(data, path)
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):

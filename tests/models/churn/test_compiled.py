@@ -291,17 +291,6 @@ def test_train_without_a_compiler(tmp_path, modelfleet):
     assert json.loads(auto.stdout)["compiled"]["status"] == "not built"
 
 
-def test_the_other_models_have_no_compiled_engine(tmp_path, modelfleet):
-    for args in (
-        ["segment", "score", "--engine=compiled"],
-        ["segment", "compile"],
-        ["segment", "train", "--compile=on"],
-    ):
-        done = modelfleet([*args, f"--store={tmp_path / 'store'}"])
-        assert done.returncode == 64, done.stderr
-        assert "not a boosted-trees model" in done.stderr
-
-
 def test_prediction_files_are_identical_byte_for_byte(built, tmp_path, modelfleet):
     files = {}
     for engine in ("lightgbm", "compiled"):
