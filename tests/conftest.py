@@ -21,7 +21,15 @@ def pytest_addoption(parser):
 S3_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "modelfleet-test", "AWS_SECRET_ACCESS_KEY": "modelfleet-test-secret"}
 
 
-QUICK_TRAIN = {f"MODELFLEET_{m}_TRAIN_COMPILE": "off" for m in ("CHURN", "LTV")}  # a compiled library takes seconds
+def _quick_train() -> dict[str, str]:
+    """For every registered model (one `modelfleet new` added too): train builds no compiled library (seconds)."""
+    from importlib.metadata import entry_points
+
+    names = {entry.name for entry in entry_points(group="modelfleet.models")} | {"churn", "ltv"}
+    return {f"MODELFLEET_{name}_TRAIN_COMPILE".upper(): "off" for name in names}
+
+
+QUICK_TRAIN = _quick_train()
 
 
 @pytest.fixture(scope="session", autouse=True)
