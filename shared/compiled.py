@@ -18,22 +18,17 @@ and before any row is scored it must predict the recorded sample exactly as Ligh
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import fcntl
 import hashlib
-import io
 import logging
 import os
 import platform as host
 import re
-import shutil
 import struct
-import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -116,6 +111,7 @@ def platform_key(where: dict[str, Any] | None = None) -> str:
 def compiler() -> str | None:
     """The C compiler to build with ($CC, else cc or gcc), or None when there is none or no tl2cgen/treelite."""
     import importlib.util
+    import shutil
 
     if importlib.util.find_spec("tl2cgen") is None or importlib.util.find_spec("treelite") is None:
         return None
@@ -361,6 +357,10 @@ def _check_equal(expected: np.ndarray, got: np.ndarray, rows: np.ndarray, what: 
 def _compile(booster: Any, folder: Path, cc: str) -> Path:
     """Generate C for ``booster`` in ``folder``, make its missing-value tests NaN tests, add the batch entry
     point and build ``folder/engine.so``."""
+    import contextlib
+    import io
+    from concurrent.futures import ThreadPoolExecutor
+
     import tl2cgen
     import treelite
 
@@ -426,6 +426,8 @@ def _batch_body(main: str) -> tuple[str, str]:
 
 
 def _run(command: list[str]) -> None:
+    import subprocess
+
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         first = (done.stderr.strip().splitlines() or ["no message"])[-1]
@@ -433,5 +435,7 @@ def _run(command: list[str]) -> None:
 
 
 def _compiler_version(cc: str) -> str:
+    import subprocess
+
     done = subprocess.run([cc, "--version"], capture_output=True, text=True, check=False)
     return (done.stdout.strip().splitlines() or ["unknown"])[0]

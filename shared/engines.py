@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from shared import compiled, formats
 from shared.errors import ArtifactRejected, BadArgument, MissingInput
@@ -27,16 +27,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Engine = Literal["auto", "lightgbm", "compiled"]
-ENGINES = ("auto", "lightgbm", "compiled")
 CHECK_ROWS = 50_000  # held-out rows a new library is checked on, besides the rows built on its thresholds
 
 
 class Compiled:
     """A version served by its compiled library: it predicts as a Booster does and records the model file's
     features as a Booster does, and it is neither."""
-
-    engine = "compiled"
 
     def __init__(self, library: compiled.Library, header: formats.LightGBMHeader, key: str) -> None:
         self.library, self.header, self.key = library, header, key
@@ -80,6 +76,24 @@ def serve(model: Model, store: Store, manifest: dict[str, Any], data: bytes, eng
 def load(model: Model, store: Store, manifest: dict[str, Any], data: bytes) -> Compiled:
     """The version's compiled library for this platform, after every check; MissingInput if it has none."""
     where = f"{model.name} version {manifest['version']}"
+    key, record, rebuild = _record(model, store, manifest)
+    if record.get("model_sha256") != hashlib.sha256(data).hexdigest():
+        msg = f"{where}: the compiled library for {key} was built from another model file than its own: {rebuild}"
+        raise ArtifactRejected(msg)
+    header = formats.LightGBMHeader(data)
+    try:
+        library = compiled.Library(store.read_compiled(manifest, record), header.num_feature())
+        compiled.verify(library, record)
+    except ArtifactRejected as exc:
+        text = str(exc) if str(exc).startswith(where) else f"{where}: {exc}"
+        raise ArtifactRejected(f"{text}: {rebuild}") from None
+    return Compiled(library, header, key)
+
+
+def _record(model: Model, store: Store, manifest: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
+    """This platform's key, the version's record of a library for it, and how to get one: MissingInput if there
+    is none, ArtifactRejected if one is there but unreadable, or says another engine or platform."""
+    where = f"{model.name} version {manifest['version']}"
     key = compiled.platform_key()
     records = store.compiled(manifest)
     record = records.get(key)
@@ -101,17 +115,7 @@ def load(model: Model, store: Store, manifest: dict[str, Any], data: bytes) -> C
             f"{record.get('platform')!r}, not {compiled.ENGINE!r} for {compiled.platform()}: {rebuild}"
         )
         raise ArtifactRejected(msg)
-    if record.get("model_sha256") != hashlib.sha256(data).hexdigest():
-        msg = f"{where}: the compiled library for {key} was built from another model file than its own: {rebuild}"
-        raise ArtifactRejected(msg)
-    header = formats.LightGBMHeader(data)
-    try:
-        library = compiled.Library(store.read_compiled(manifest, record), header.num_feature())
-        compiled.verify(library, record)
-    except ArtifactRejected as exc:
-        text = str(exc) if str(exc).startswith(where) else f"{where}: {exc}"
-        raise ArtifactRejected(f"{text}: {rebuild}") from None
-    return Compiled(library, header, key)
+    return key, record, rebuild
 
 
 def build(model: Model, data: bytes, schema: Schema, rows: pd.DataFrame | None) -> compiled.Built:
@@ -147,15 +151,8 @@ def attach(model: Model, store: Store, manifest: dict[str, Any], built: compiled
 def present(model: Model, store: Store, manifest: dict[str, Any], engine: str) -> None:
     """For a dry run of ``--engine=compiled``: MissingInput (66) or ArtifactRejected (3) as the real run would give
     for a library that is not there or whose record does not fit (the library itself is not loaded)."""
-    if engine != "compiled":
-        return
-    key = compiled.platform_key()
-    where = f"{model.name} version {manifest['version']}"
-    record = store.compiled(manifest).get(key)
-    if record is None:
-        raise MissingInput(f"{where} has no compiled library for this platform ({key}): run '{model.name} compile'")
-    if "error" in record or record.get("platform") != compiled.platform() or record.get("engine") != compiled.ENGINE:
-        raise ArtifactRejected(f"{where}: its compiled library for {key} does not fit: run '{model.name} compile'")
+    if engine == "compiled":
+        _record(model, store, manifest)
 
 
 def summary(record: dict[str, Any]) -> dict[str, Any]:

@@ -182,18 +182,18 @@ class Store:
     def add_compiled(self, manifest: dict[str, Any], key: str, data: bytes, record: dict[str, Any]) -> dict:
         """Store a compiled library of a committed version for platform ``key``, and its record, created once:
         if another process recorded one for that key first, that one stays and is returned."""
-        version_dir = self._version_dir(manifest["model"], manifest["version"])
-        relative = f"{uuid.uuid4().hex[:12]}/{key}.so"
-        entry = {"path": relative, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        folder = f"{self._version_dir(manifest['model'], manifest['version'])}/{COMPILED}"
+        attempt = uuid.uuid4().hex[:12]
+        entry = {"path": f"{attempt}/{key}.so", "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
         body = {**record, "key": key, "file": entry | {"format": NATIVE_FORMAT}}
         with _translated(self.url):
-            self.backend.put(f"{version_dir}/{COMPILED}/{relative}", data, fault="model")
-            self.backend.durable(f"{version_dir}/{COMPILED}/{relative.split('/')[0]}")
+            self.backend.put(f"{folder}/{entry['path']}", data, fault="model")
+            self.backend.durable(f"{folder}/{attempt}")
             raw = json.dumps(body, indent=2, sort_keys=True).encode()
-            if self.backend.put_if_absent(f"{version_dir}/{COMPILED}/{key}.json", raw):
+            if self.backend.put_if_absent(f"{folder}/{key}.json", raw):
                 return body
             with contextlib.suppress(OSError):
-                self.backend.remove(f"{version_dir}/{COMPILED}/{relative.split('/')[0]}")
+                self.backend.remove(f"{folder}/{attempt}")
         return {**self.compiled(manifest).get(key, {}), "already_compiled": True}
 
     def remove_compiled(self, manifest: dict[str, Any], key: str, judged: dict[str, Any]) -> None:
@@ -229,12 +229,13 @@ class Store:
         except MissingInput as exc:
             msg = f"{where}: file {relative} listed in {says} is missing"
             raise ArtifactRejected(msg) from exc
-        size, digest = entry.get("size"), hashlib.sha256(data).hexdigest()
+        size = entry.get("size")
         if type(size) is not int:
             raise ArtifactRejected(f"{where}: {says} gives {relative} no size in bytes ({size!r:.40})")
         if len(data) != size:
             msg = f"{where}: {relative} is {len(data)} bytes, {says} says {size}: file damaged"
             raise ArtifactRejected(msg)
+        digest = hashlib.sha256(data).hexdigest()
         if digest != entry.get("sha256"):
             msg = f"{where}: {relative} has sha256 {digest[:12]}…, {says} says {str(entry.get('sha256'))[:12]}…"
             raise ArtifactRejected(msg)
