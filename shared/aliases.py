@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import hashlib
 import json
 import logging
 import os
 import socket
 from typing import TYPE_CHECKING, Any
 
-from shared import stopping
-from shared.errors import AliasMoved, ArtifactRejected, BadArgument, MissingInput, StoreUnavailable
-from shared.versions import ALIAS, AT_GENERATION, VERSION_ID
+from shared import stopping, versions
+from shared.errors import AliasMoved, ArtifactRejected, BadArgument, MissingInput, StoreUnavailable, shown
+from shared.versions import ALIAS, AT_GENERATION, RESERVED, VERSION_ID, reserved
 
 if TYPE_CHECKING:
     from shared.store import Store
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EXPECTED = "lowercase letters, digits, '-' and '_', starting with a letter (e.g. champion)"
-EVENT_SCHEMA = 1
+EVENT_SCHEMA = 2  # 2: each event carries its own sha256 and the one of the event before it (1 had neither)
 ATTEMPTS = 64  # moves lost to concurrent movers before giving up (each loss means another mover won)
 ORCHESTRATOR_ENV = {  # what each event records of the run that moved it, when the orchestrator says
     "dag_id": "AIRFLOW_CTX_DAG_ID",
@@ -42,25 +43,33 @@ ORCHESTRATOR_ENV = {  # what each event records of the run that moved it, when t
 }
 
 
+def alias_problem(name: object) -> str | None:
+    """What is wrong with ``name`` as an alias, or None."""
+    if not isinstance(name, str) or not ALIAS.fullmatch(name):
+        return f"must be an alias: {EXPECTED}"
+    if name in RESERVED:
+        return f"must not be {name!r}: {reserved(name)}; choose another alias"
+    return None
+
+
 def check_alias(name: str) -> str:
     """Return ``name`` if it can be an alias, else BadArgument saying what an alias may be called."""
-    if not isinstance(name, str) or not ALIAS.fullmatch(name) or name == "latest":
-        got = "'latest', which always means the newest commit" if name == "latest" else repr(name)
-        msg = f"an alias is {EXPECTED}, and not 'latest'; got {got}"
+    if problem := alias_problem(name):
+        msg = f"bad alias {shown(name)}: {problem}"
         raise BadArgument(msg)
     return name
 
 
 def check_alias_text(text: str) -> str:
     """A parameter check for ``--alias``: ValueError saying what an alias may be called."""
-    if not ALIAS.fullmatch(text) or text == "latest":
-        raise ValueError(f"must be an alias: {EXPECTED}, and not 'latest' (which always means the newest commit)")
+    if problem := alias_problem(text):
+        raise ValueError(problem)
     return text
 
 
 def check_expected(text: str) -> str:
     """A parameter check for ``--expect``: a version id, or 'none' (the alias must never have been set)."""
-    if text != "none" and not VERSION_ID.fullmatch(text):
+    if text != "none" and versions.problem(text):
         raise ValueError("must be the version id the alias points at now, or 'none' if it was never set")
     return text
 
@@ -74,7 +83,7 @@ def reference(text: str) -> tuple[str, int | None] | None:
             msg = f"{text!r}: an alias at a generation is ALIAS@N with N from 1 (e.g. champion@3)"
             raise BadArgument(msg)
         return found.group(1), int(found.group(2))
-    return (text, None) if ALIAS.fullmatch(text) and text != "latest" else None
+    return (text, None) if ALIAS.fullmatch(text) and text not in RESERVED else None
 
 
 def history(store: Store, model: str, alias: str) -> list[dict[str, Any]]:
@@ -86,15 +95,34 @@ def history(store: Store, model: str, alias: str) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     for generation in generations:
         event = _event(raw[generation], model, alias, generation)
-        replaced = events[-1]["version"] if events else None
+        before = events[-1] if events else None
+        replaced = before["version"] if before else None
         if event.get("replaces") != replaced:
             msg = (
                 f"alias {alias!r} of {model!r}, event {generation} says it replaces {event.get('replaces')!r}, but "
                 f"the event before it named {replaced!r}; the log was edited: restore it"
             )
             raise ArtifactRejected(msg)
+        if before is not None and "sha256" in before and event.get("previous") != before["sha256"]:
+            msg = (
+                f"alias {alias!r} of {model!r}, event {generation} does not name the sha256 of event "
+                f"{generation - 1} as the one before it; the log was edited: restore it"
+            )
+            raise ArtifactRejected(msg)
+        if before is not None and "sha256" in before and "sha256" not in event:
+            msg = (
+                f"alias {alias!r} of {model!r}, event {generation} has no sha256 although the event before it has "
+                "one (an event of the first schema after a newer one); the log was edited: restore it"
+            )
+            raise ArtifactRejected(msg)
         events.append(event)
     return events
+
+
+def digest(event: dict[str, Any]) -> str:
+    """The sha256 of an event's content (every key but its own sha256), in one canonical JSON spelling."""
+    content = {key: value for key, value in event.items() if key != "sha256"}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def current(store: Store, model: str, alias: str) -> dict[str, Any] | None:
@@ -104,7 +132,10 @@ def current(store: Store, model: str, alias: str) -> dict[str, Any] | None:
     if not generations:
         return None
     newest = generations[-1]
-    return _event(store.alias_events(model, alias, [newest])[newest], model, alias, newest)
+    event = _event(store.alias_events(model, alias, [newest])[newest], model, alias, newest)
+    if "sha256" not in event and newest > 1:  # a log of the first schema: only the whole chain says it is one
+        return history(store, model, alias)[-1]
+    return event
 
 
 def move(
@@ -157,7 +188,9 @@ def move(
             "gate": gate,
             "at": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
             "by": actor(),
+            "previous": head.get("sha256") if head else None,
         }
+        event["sha256"] = digest(event)
         body = json.dumps(event, indent=2, sort_keys=True).encode()
         stopping.check()
         if store.create_alias_event(model, alias, generation, body):
@@ -224,6 +257,9 @@ def actor() -> dict[str, Any]:
 def _generations(store: Store, model: str, alias: str) -> list[int]:
     """The alias's generations, checked to be 1..n with none missing."""
     generations = store.alias_generations(model, check_alias(alias))
+    if generations and generations[0] < 1:
+        msg = f"alias {alias!r} of {model!r} holds an event of generation 0 (they count from 1); the log was edited"
+        raise ArtifactRejected(msg)
     if generations != list(range(1, len(generations) + 1)):
         missing = sorted(set(range(1, generations[-1] + 1)) - set(generations))
         msg = (
@@ -240,6 +276,13 @@ def _event(raw: bytes, model: str, alias: str, generation: int) -> dict[str, Any
     event = _parsed(raw, where)
     if (event.get("model"), event.get("alias"), event.get("generation")) != (model, alias, generation):
         msg = f"{where} claims to be {event.get('model')!r} {event.get('alias')!r} event {event.get('generation')!r}"
+        raise ArtifactRejected(msg)
+    sealed = event.get("schema") != 1  # events of the first schema carry no sha256 (a log's oldest may be so)
+    if sealed and event.get("sha256") != digest(event):
+        msg = f"{where} does not match its own sha256: it was edited after it was written; restore the log"
+        raise ArtifactRejected(msg)
+    if not sealed and ("sha256" in event or "previous" in event):
+        msg = f"{where} claims the first event schema, which had no sha256; the log was edited: restore it"
         raise ArtifactRejected(msg)
     return event
 

@@ -51,6 +51,10 @@ class Backend(Protocol):
         """The paths matching a glob ``pattern``, as they are now (no cached listing)."""
         ...
 
+    def entries(self, folder: str) -> list[tuple[str, bool]]:
+        """What ``folder`` holds, as it is now: each entry's name and whether it is a folder (none if missing)."""
+        ...
+
     def remove(self, path: str) -> None:
         """Remove a file or a folder and everything under it."""
         ...
@@ -133,6 +137,14 @@ class FsspecBackend:
     def list(self, pattern: str) -> list[str]:
         self.fs.invalidate_cache()  # object stores cache listings; a commit elsewhere must show
         return self.fs.glob(pattern)
+
+    def entries(self, folder: str) -> list[tuple[str, bool]]:
+        self.fs.invalidate_cache()
+        try:
+            found = self.fs.ls(folder, detail=True)
+        except FileNotFoundError:
+            return []
+        return [(item["name"].rstrip("/").rsplit("/", 1)[-1], item["type"] == "directory") for item in found]
 
     def remove(self, path: str) -> None:
         self.fs.rm(path, recursive=True)

@@ -48,6 +48,8 @@ READABLE_SCHEMAS = (1, 2)
 COMPILED = "compiled"  # a version's compiled libraries: <version>/compiled/<platform>.json and its .so
 NATIVE_FORMAT = "native-library"  # never parsed: loaded only by shared.compiled after its checks
 GENERATION_DIGITS = 8  # an alias event's file name: its generation, zero-padded (00000001.json)
+EVENT_NAME = re.compile(rf"([0-9]{{{GENERATION_DIGITS}}})\.json")
+IN_FLIGHT = re.compile(rf"[0-9]{{{GENERATION_DIGITS}}}\.json\.[0-9a-f]{{32}}\.tmp")  # LocalBackend.put_if_absent's
 
 
 @dataclass(frozen=True)
@@ -342,14 +344,20 @@ class Store:
         """The generations of one alias's events, as their file names number them, sorted; ArtifactRejected for a
         file there that is no event."""
         with _translated(self.url):
-            paths = self.backend.list(f"{self._alias_dir(model, alias)}/*.json")
+            entries = self.backend.entries(self._alias_dir(model, alias))
         generations = []
-        for path in paths:
-            stem = path.rstrip("/").split("/")[-1].removesuffix(".json")
-            if len(stem) != GENERATION_DIGITS or not stem.isdigit():
-                msg = f"alias {alias!r} of {model!r} holds {path}, which is no event; remove it from the store"
+        for name, folder in entries:
+            if not folder and IN_FLIGHT.fullmatch(name):
+                continue  # a local create's own partial (killed or still writing): never an event
+            found = EVENT_NAME.fullmatch(name)
+            if found is None or folder:
+                what = "a folder" if folder else "a file"
+                msg = (
+                    f"alias {alias!r} of {model!r} holds {name!r}, {what} that is no event "
+                    f"({'0' * (GENERATION_DIGITS - 1)}1.json, ...); the log was damaged: remove it from the store"
+                )
                 raise ArtifactRejected(msg)
-            generations.append(int(stem))
+            generations.append(int(found.group(1)))
         return sorted(generations)
 
     def alias_events(self, model: str, alias: str, generations: list[int]) -> dict[int, bytes]:

@@ -24,7 +24,7 @@ def report(
     data: TablePath | None = None,
     *,
     version: Annotated[str, params.Shown("version id, alias or 'latest'"), Check(versions.check_version)] = "latest",
-    against: Annotated[str, params.Shown("version id or alias"), Check(versions.check_version)] | None = None,
+    against: Annotated[str, params.Shown("version id or alias"), Check(versions.check_against)] | None = None,
     output: Annotated[str, params.Shown("folder"), params.Output()] | None = None,
     threshold: Annotated[float, Bounds(gt=0, lt=1)] = THRESHOLD,
     max_unseen: Annotated[float, Bounds(ge=0, le=1)] = 0.05,

@@ -149,10 +149,10 @@ def test_an_alias_and_a_generation_resolve_to_the_version_each_event_named(tmp_p
     ("damage", "says"),
     [
         ("remove generation 2", "is missing"),
-        ("replaces another version", "replaces"),
+        ("replaces another version", "was edited"),
         ("not JSON", "not an alias event"),
         ("claims another generation", "claims to be"),
-        ("a stray file", "which is no event"),
+        ("a stray file", "that is no event"),
     ],
 )
 def test_a_damaged_log_is_refused_not_guessed(tmp_path, damage, says):
@@ -224,3 +224,121 @@ def test_each_event_records_who_moved_it_from_the_orchestrator_environment(tmp_p
         "user": None,
     }
     assert event["reason"] == "why not"
+
+
+EVENT_KEYS = ("version", "replaces", "action", "reason", "run_id", "at", "by", "gate", "previous", "schema", "sha256")
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12) | st.floats(allow_nan=False),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=6,
+)
+STRAY = st.text(st.characters(codec="utf-8", exclude_characters="/\\\x00"), min_size=1, max_size=20).filter(
+    lambda name: name not in (".", "..")
+)
+
+
+@st.composite
+def edits(draw, events):
+    """One edit of one event's content, as a person or a tool might make it: a changed, added or removed key."""
+    target = draw(st.integers(0, events - 1))
+    key = draw(st.sampled_from(EVENT_KEYS) | st.text(min_size=1, max_size=8))
+    how = draw(st.sampled_from(["change", "remove"]))
+    value = draw(st.sampled_from(["a", "b", "c", "z", "v9"]) | JSONISH)
+    return target, key, how, value
+
+
+@settings(max_examples=60, deadline=None)
+@given(events=st.integers(1, 4), data=st.data())
+def test_generated_edits_of_any_event_are_refused_and_nothing_is_appended(tmp_path_factory, events, data):
+    """Any change of any event's content (the newest included, whatever key: the version it names, who moved it) is
+    ArtifactRejected (3) wherever the log is read, and no move is appended to it: each event carries its own sha256
+    and the one of the event before it."""
+    store_dir = tmp_path_factory.mktemp("edits")
+    store = Store(str(store_dir))
+    for version in ("a", "b", "c", "a")[:events]:
+        aliases.move(store, "m", "champion", version)
+    target, key, how, value = data.draw(edits(events))
+    path = store_dir / "m" / "aliases" / "champion" / f"{target + 1:0{GENERATION_DIGITS}d}.json"
+    event = json.loads(path.read_text())
+    edited = {k: v for k, v in event.items() if k != key}
+    if how == "change":
+        edited[key] = value
+    if edited == event:
+        return  # no edit at all
+    path.write_text(json.dumps(edited, indent=data.draw(st.sampled_from([None, 2]))))
+    with pytest.raises(ArtifactRejected):
+        aliases.history(store, "m", "champion")
+    if target == events - 1:  # the newest event is what scoring reads
+        with pytest.raises(ArtifactRejected):
+            aliases.resolve(store, "m", "champion")
+    with pytest.raises(ArtifactRejected):
+        aliases.move(store, "m", "champion", "d")
+    assert len(list(path.parent.iterdir())) == events
+
+
+def test_a_reformatted_event_is_the_same_event(tmp_path):
+    """Only content counts: an event written back with other whitespace or key order is still that event."""
+    store = Store(str(tmp_path))
+    for version in ("a", "b"):
+        aliases.move(store, "m", "champion", version)
+    for path in (tmp_path / "m" / "aliases" / "champion").iterdir():
+        event = json.loads(path.read_text())
+        path.write_text(json.dumps(dict(reversed(list(event.items())))))
+    assert [e["version"] for e in aliases.history(store, "m", "champion")] == ["a", "b"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    name=STRAY | st.integers(0, 10**GENERATION_DIGITS - 1).map(lambda g: f"{g:0{GENERATION_DIGITS}d}.json"),
+    folder=st.booleans(),
+)
+def test_generated_stray_entries_in_a_log_are_refused(tmp_path_factory, name, folder):
+    """Anything in an alias's folder that is not one of its events (a file or a folder, whatever its name, one
+    named like an event included) is ArtifactRejected (3), and nothing is appended to the log."""
+    store_dir = tmp_path_factory.mktemp("stray")
+    store = Store(str(store_dir))
+    for version in ("a", "b"):
+        aliases.move(store, "m", "champion", version)
+    log_dir = store_dir / "m" / "aliases" / "champion"
+    before = sorted(p.name for p in log_dir.iterdir())
+    if name in before and not folder:
+        return  # that is an event of the log
+    stray = log_dir / name
+    if stray.exists():
+        return
+    try:
+        stray.mkdir() if folder else stray.write_bytes(b"{}")
+    except OSError:
+        return  # a name this filesystem refuses
+    for call in (
+        lambda: aliases.history(store, "m", "champion"),
+        lambda: aliases.resolve(store, "m", "champion"),
+        lambda: aliases.move(store, "m", "champion", "d"),
+    ):
+        with pytest.raises(ArtifactRejected):
+            call()
+    assert sorted(p.name for p in log_dir.iterdir()) == sorted([*before, name])
+
+
+def test_a_log_of_the_first_schema_still_reads_and_the_next_move_seals_it(tmp_path):
+    """Events written before they carried a sha256 are read as they are; a move appends a sealed event, after
+    which an event of the first schema is refused."""
+    store = Store(str(tmp_path))
+    for version in ("a", "b"):
+        aliases.move(store, "m", "champion", version)
+    folder = tmp_path / "m" / "aliases" / "champion"
+    for path in sorted(folder.iterdir()):
+        event = json.loads(path.read_text())
+        legacy = {k: v for k, v in event.items() if k not in ("sha256", "previous")} | {"schema": 1}
+        path.write_text(json.dumps(legacy))
+    assert aliases.resolve(store, "m", "champion")[0] == "b"
+    aliases.move(store, "m", "champion", "c")
+    aliases.move(store, "m", "champion", "d")
+    assert [e["version"] for e in aliases.history(store, "m", "champion")] == ["a", "b", "c", "d"]
+    newest = folder / f"{4:0{GENERATION_DIGITS}d}.json"
+    event = json.loads(newest.read_text())
+    newest.write_text(json.dumps({k: v for k, v in event.items() if k not in ("sha256", "previous")} | {"schema": 1}))
+    with pytest.raises(ArtifactRejected, match="edited"):
+        aliases.history(store, "m", "champion")
+    with pytest.raises(ArtifactRejected, match="edited"):
+        aliases.resolve(store, "m", "champion")

@@ -172,3 +172,48 @@ def test_what_score_uses_is_not_what_promote_promotes(modelfleet, store, monkeyp
     monkeypatch.setenv("MODELFLEET_CHURN_PROMOTE_VERSION", "v1")
     _, moved = run(modelfleet, store, "promote", "--alias=champion")
     assert moved["version"] == "v1"
+
+
+RESERVED = ("latest", "none")  # shared.versions.RESERVED, spelt out: the test states the promise itself
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        *(["train", f"--run_id={word}", *FAST] for word in RESERVED),
+        *(["train", f"--promote={word}", *FAST] for word in RESERVED),
+        *(["promote", f"--alias={word}", "--version=v1"] for word in RESERVED),
+        *(["rollback", f"--alias={word}"] for word in RESERVED),
+        ["promote", "--alias=champion", "--version=v1", "--expect=latest"],
+        ["promote", "--alias=v1", "--version=v2"],  # a version's id as an alias
+        ["train", "--run_id=champion", *FAST],  # an alias's name as a version id (champion is set below)
+        ["train", "--run_id=v3", "--promote=v1", *FAST],
+    ],
+    ids=lambda args: " ".join(args[:3]),
+)
+def test_no_name_means_two_things(modelfleet, store, args):
+    """Version ids, alias names and the words the command line reserves never collide: a name that would mean two
+    things is refused (64) where it would be made, and nothing is written."""
+    run(modelfleet, store, "promote", "--alias=champion", "--version=v2")
+    before = sorted(str(p.relative_to(store)) for p in (store / "store").rglob("*"))
+    done, _ = run(modelfleet, store, *args)
+    assert done.returncode == 64, done.stderr
+    assert done.stderr.count("\n") == 1
+    assert "error:" in done.stderr
+    assert sorted(str(p.relative_to(store)) for p in (store / "store").rglob("*")) == before
+
+
+@pytest.mark.parametrize(
+    "command", [["score", "--version=champion", "--output=o.parquet"], ["promote", "--alias=champion"]]
+)
+def test_an_edited_newest_event_is_refused_not_followed(modelfleet, store, command):
+    """The newest event is what scoring follows: one whose version was edited (here to another real version) is
+    refused (3) by score, and nothing is appended to its log by a promotion."""
+    run(modelfleet, store, "promote", "--alias=champion", "--version=v2")
+    (event_file,) = (store / "store" / "churn" / "aliases" / "champion").iterdir()
+    event_file.write_text(event_file.read_text().replace('"version": "v2"', '"version": "v1"'))
+    done, _ = run(modelfleet, store, *command)
+    assert done.returncode == 3, done.stderr
+    assert "edited" in done.stderr
+    assert not (store / "o.parquet").exists()
+    assert len(list(event_file.parent.iterdir())) == 1
