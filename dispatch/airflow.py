@@ -103,8 +103,10 @@ def _tokens(model: str, command: str, params: dict[str, Any]) -> tuple[list[str]
 
 
 def _shards(count: Any) -> list[str]:
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        msg = f"shards must be a whole number >= 1 (the number of mapped tasks); got {count!r}"
+    from shared.shards import MAX_SHARDS
+
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_SHARDS:
+        msg = f"shards must be a whole number >= 1 and <= {MAX_SHARDS} (the number of mapped tasks); got {count!r}"
         raise BadArgument(msg)
     return [f"{index}/{count}" for index in range(count)]
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import logging
 from collections.abc import Iterator
@@ -125,7 +126,15 @@ def _check_same_run(found: dict[str, Any], pin: dict[str, Any], folder: str) -> 
 
 
 def _chosen(pin: dict[str, Any], path: str) -> dict[str, Any]:
-    return {"version": pin["version"], "pin": path, **({"resolved": pin["alias"]} if pin.get("alias") else {})}
+    chosen = {"version": pin["version"], "pin": path, "run": run_id(pin)}
+    return chosen | ({"resolved": pin["alias"]} if pin.get("alias") else {})
+
+
+def run_id(pin: dict[str, Any]) -> str:
+    """The identity of the run a pin started: what each of its shards' drift parts records, so that a part of
+    another run (another folder, or before the pin was removed) is never merged into this one's."""
+    text = json.dumps(pin, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 @contextlib.contextmanager
@@ -149,6 +158,7 @@ def _at(folder: str) -> contextlib.AbstractContextManager[None]:
 
 def read(backend: Any, path: str) -> dict[str, Any]:
     """The pin at ``path``, checked for shape; ArtifactRejected if it is not one this build wrote."""
+    from shared.shards import MAX_SHARDS
     from shared.versions import VERSION_ID
 
     try:
@@ -161,7 +171,8 @@ def read(backend: Any, path: str) -> dict[str, Any]:
         or not VERSION_ID.fullmatch(found["version"])
         or found["version"] == "latest"
         or not isinstance(found.get("requested"), str)
-        or not isinstance(found.get("shards"), int)
+        or type(found.get("shards")) is not int
+        or not 1 <= found["shards"] <= MAX_SHARDS
     ):
         msg = f"{path} is not a version pin this build reads (damaged or edited): remove it to score the run anew"
         raise ArtifactRejected(msg)

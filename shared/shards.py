@@ -19,8 +19,9 @@ from shared.errors import BadArgument, ConfigError, shown
 
 K8S_INDEX = "JOB_COMPLETION_INDEX"
 BATCH_INDEX, BATCH_SIZE = "AWS_BATCH_JOB_ARRAY_INDEX", "AWS_BATCH_JOB_ARRAY_SIZE"
-_TEXT = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
-EXPECTED = "K/N with 0 <= K < N, e.g. 0/4 for the first of four shards"
+MAX_SHARDS = 1_000_000  # the largest shard count, of --shard=K/N, --shards and the orchestrators' alike
+_TEXT = re.compile(r"^\s*([0-9]+)\s*/\s*([0-9]+)\s*$")  # ASCII digits only
+EXPECTED = f"K/N with 0 <= K < N <= {MAX_SHARDS}, e.g. 0/4 for the first of four shards"
 
 
 @dataclass(frozen=True)
@@ -50,19 +51,36 @@ def check(text: str) -> str:
 
 def parse(text: str, source: str = "--shard") -> Shard:
     """Parse ``K/N``; BadArgument if it is not a shard of a count."""
-    problem, matched = _problem(text), _TEXT.match(text)
-    if problem or matched is None:
+    problem, numbers = _problem(text), _numbers(text)
+    if problem or numbers is None:
         msg = f"{source} {problem}; got {shown(text)}"
         raise BadArgument(msg)
-    index, count = map(int, matched.groups())
-    return Shard(index, count, source)
+    return Shard(*numbers, source)
+
+
+def _numbers(text: str) -> tuple[int, int] | None:
+    """K and N of ``K/N`` text, or None if it is no such text or a number has more digits than MAX_SHARDS
+    (never an int() of however many digits were typed)."""
+    match = _TEXT.match(str(text))
+    if match is None:
+        return None
+    digits = [group.lstrip("0") or "0" for group in match.groups()]
+    if any(len(group) > len(str(MAX_SHARDS)) for group in digits):
+        return None
+    index, count = map(int, digits)
+    return index, count
 
 
 def _problem(text: str) -> str | None:
     match = _TEXT.match(str(text))
     if not match:
         return f"must be {EXPECTED}"
-    index, count = int(match.group(1)), int(match.group(2))
+    numbers = _numbers(text)
+    if numbers is None or numbers[1] > MAX_SHARDS:
+        if numbers is None and len(match.group(2).lstrip("0")) <= len(str(MAX_SHARDS)):  # K alone is huge
+            return f"must be {EXPECTED} (shard {match.group(1)[:10]}... of {int(match.group(2))} does not exist)"
+        return f"must be {EXPECTED} (more than {MAX_SHARDS} shards: score fewer, larger slices)"
+    index, count = numbers
     if count < 1 or index >= count:
         return f"must be {EXPECTED} (shard {index} of {count} does not exist)"
     return None

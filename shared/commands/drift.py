@@ -52,15 +52,15 @@ def drift(
         return result | {"drift": {"status": "unavailable"}}
     schema = artifacts.stored_schema(model, manifest)
     drift.check_profile(reference, schema)
-    parts, missing = tallies.gather(folder, pin["shards"], pin["version"])
-    if missing:
-        shown = ", ".join(str(k) for k in missing[:10]) + (", ..." if len(missing) > 10 else "")
+    run = tallies.gather(folder, pin["shards"], pin["version"], pins.run_id(pin))
+    if run.missing:
+        shown = ", ".join(map(str, run.first_missing)) + (", ..." if run.missing > len(run.first_missing) else "")
         msg = (
-            f"{len(missing)} of the {pin['shards']} shards of the run in {folder} have not written their counts "
+            f"{run.missing} of the {pin['shards']} shards of the run in {folder} have not written their counts "
             f"(shards {shown}): wait for them, or score them again"
         )
         raise MissingInput(msg)
-    counts = drift.merge(parts, reference)
+    counts = drift.merge(run.parts, reference)
     found = drift.judge(reference, counts)
     if model._dry_run:
         return {"dry_run": True, "model": model.name, "command": "drift", **result, "drift": found}

@@ -31,7 +31,7 @@ def score(
     output: params.TableOutput | None = None,
     max_unseen: Annotated[float, Bounds(ge=0, le=1)] = 0.05,
     shard: Annotated[str, params.Shown("K/N"), Check(sharding.check)] | None = None,
-    shards: Annotated[int, Bounds(ge=1, le=1_000_000)] | None = None,
+    shards: Annotated[int, Bounds(ge=1, le=sharding.MAX_SHARDS)] | None = None,
     batch_rows: Annotated[int, Bounds(ge=1, le=100_000_000)] = 100_000,
     keep: Annotated[list[str], params.Shown("columns")] | None = None,
     on_drift: Literal["warn", "fail", "off"] = "warn",
@@ -151,12 +151,14 @@ def score(
     else:
         msg = f"{pin and pin['pin']} names {named}, but the store gives {manifest['version']} for it: remove the pin"
         raise ArtifactRejected(msg)
-    watch.input = _fingerprint(source)
+    span = sharding.assign([u.weight for u in source.units], part)
+    chosen = [source.units[i] for i in span]
     if part is not None and watch.tally is not None:
         from shared import tallies
 
-        tallies.check_input(target.rsplit("/", 1)[0], part.index, part.count, watch.input)
-    chosen = [source.units[i] for i in sharding.assign([u.weight for u in source.units], part)]
+        assert pin is not None  # a shard's run is pinned above
+        watch.proof, watch.source = tallies.provenance(source, part, span, pin["run"]), source  # rows it counts
+        tallies.check_input(target.rsplit("/", 1)[0], watch.proof)
     log.info(
         "scoring %s%s with %s version %s",
         source.name,
@@ -208,7 +210,8 @@ class _Watch:
 
         self.reference = manifest.get("profile") if on_drift != "off" else None
         self.on_drift, self.version, self.bounds = on_drift, manifest["version"], limits
-        self.input = ""  # what the run reads, so that the parts of one run can be told from another's
+        self.proof: dict[str, Any] = {}  # a shard's: which run, shard and rows its drift part counts
+        self.source: Any = None  # a shard's input, which the parts it merges must cover once
         self.tally = drift.Tally(self.reference, schema) if self.reference is not None else None
         if on_drift != "off" and self.reference is None:
             msg = (
@@ -238,24 +241,14 @@ class _Watch:
         if part is None or folder is None:
             found = drift.judge(self.reference, counts)
         else:
-            tallies.write_part(folder, part.index, part.count, counts | {"input": self.input})
-            parts, missing = tallies.gather(folder, part.count, self.version)
-            if missing:
-                done = part.count - len(missing)
+            tallies.write_part(folder, counts, self.proof)
+            run = tallies.gather(folder, part.count, self.version, self.proof["run"], self.source)
+            if run.missing:
+                done = part.count - run.missing
                 return result | {"drift": {"status": "pending", "shards_counted": done, "shards": part.count}}
-            found = drift.judge(self.reference, drift.merge(parts, self.reference))
+            found = drift.judge(self.reference, drift.merge(run.parts, self.reference))
             found["path"] = tallies.write_verdict(folder, found)
         return drift.judged(result | {"drift": found}, self.on_drift)
-
-
-def _fingerprint(source: Any) -> str:
-    """What a run reads, in short: its files and their units' sizes, in order (a shard of a run scored from
-    other files, or other rows, has another)."""
-    import hashlib
-    import json
-
-    seen = [[str(name) for name in source.files], [[u.file, u.group, u.weight] for u in source.units]]
-    return hashlib.sha256(json.dumps(seen).encode()).hexdigest()[:16]
 
 
 def _load(model: Model, named: str, pin: dict[str, Any] | None, engine: str) -> Any:

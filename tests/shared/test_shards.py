@@ -1,7 +1,9 @@
 """Shards: K/N parsing, the orchestrators' environment, and contiguous balanced assignment."""
 
+import re
+
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared import shards
@@ -72,3 +74,45 @@ def test_shards_balance_by_weight():
     assert [len(shards.assign([100] * 10, Shard(k, 2))) for k in range(2)] == [5, 5]
     assert [len(shards.assign([1, 1000, 1], Shard(k, 3))) for k in range(3)] == [1, 1, 1]
     assert [len(shards.assign([5], Shard(k, 3))) for k in range(3)] == [0, 1, 0]
+
+
+COUNTS = st.one_of(
+    st.integers(shards.MAX_SHARDS + 1, 10**30).map(str),
+    st.integers(4301, 6000).map(lambda digits: "9" * digits),  # more than int() reads by default
+)
+SHARD_TEXTS = st.one_of(
+    st.tuples(st.integers(0, 10**30).map(str), COUNTS).map("/".join),
+    st.integers(4301, 6000).map(lambda digits: f"{'9' * digits}/3"),
+    st.text("0123456789/ eE+-.x_٣", max_size=30),
+)
+
+
+@settings(max_examples=200)
+@given(text=SHARD_TEXTS)
+def test_a_shard_count_above_the_bound_or_no_count_is_refused_without_reading_the_number(text):
+    """However many digits: refused with the form and the bound (no int() of 6,000 digits, no N-sized work)."""
+    matched = re.fullmatch(r"\s*([0-9]+)\s*/\s*([0-9]+)\s*", text)
+    small = matched and all(len(number.lstrip("0")) <= 7 for number in matched.groups())
+    fine = small and 0 <= int(matched[1]) < int(matched[2]) <= shards.MAX_SHARDS
+    if fine:
+        assert shards.parse(text) == Shard(int(matched[1]), int(matched[2]))
+        return
+    with pytest.raises(BadArgument, match=rf"^--shard must be K/N with 0 <= K < N <= {shards.MAX_SHARDS}\b"):
+        shards.parse(text)
+    with pytest.raises(ValueError, match="must be K/N"):
+        shards.check(text)
+
+
+@given(count=st.integers(1, shards.MAX_SHARDS), data=st.data())
+def test_every_shard_up_to_the_bound_parses_as_written(count, data):
+    index = data.draw(st.integers(0, count - 1))
+    zeros, space = data.draw(st.text("0", max_size=3)), data.draw(st.sampled_from(["", " "]))
+    assert shards.parse(f"{space}{zeros}{index}{space}/{zeros}{count}") == Shard(index, count)
+
+
+@settings(max_examples=20)
+@given(size=COUNTS)
+def test_an_orchestrators_count_has_the_same_bound(size):
+    environ = {"AWS_BATCH_JOB_ARRAY_INDEX": "0", "AWS_BATCH_JOB_ARRAY_SIZE": size}
+    with pytest.raises(ConfigError, match=f"N <= {shards.MAX_SHARDS}"):
+        shards.resolve(None, None, environ)
