@@ -29,7 +29,10 @@ USAGE = "modelfleet new NAME [--family=boosted|clustering] [--package=DIR] [--dr
 OWN_PACKAGES = frozenset({"models", "shared", "dispatch"})  # this project's top-level packages
 TOP_LEVEL = frozenset({NEW, MANIFEST})  # words of the command line that are not models
 _NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
-_TOX_PYTHON = re.compile(r"(?:c?py|pypy|jython|graalpy|ironpython|rustpython)\d*")  # tox reads it as a Python
+# An environment name tox reads as the Python to run it with: tox's PY_FACTORS_RE (tox.tox_env.python.api) for a
+# name of one factor and no dot, as a model's name is; "py" too, tox's default environment (the Python tox runs
+# on). tests/scaffold/test_tox_names.py checks it against tox's own extract_base_python.
+_TOX_PYTHON = re.compile(r"(?:py|pypy|cpython|jython|graalpy|rustpython|ironpython)(?:[2-9][0-9]{0,2}t?d?)?")
 _DISTRIBUTION = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")  # a valid project name (PEP 508)
 _ALL = re.compile(r"\s*(modelfleet)\s*\[([^\]]*)\](.*)", re.IGNORECASE | re.DOTALL)
 _ENV_LIST = re.compile(r"^(env_?list[ \t]*=[ \t]*)([^\n]*?)[ \t]*(#[^\n]*)?$", re.MULTILINE)
@@ -155,7 +158,10 @@ def check_name(name: str) -> None:
         msg = f"model name {name!r} is reserved (a Python keyword, or a word of modelfleet's own); choose another"
         raise BadArgument(msg)
     if _TOX_PYTHON.fullmatch(name):
-        msg = f"model name {name!r} is what tox reads as a Python version, not as an environment; choose another"
+        msg = (
+            f"model name {name!r} is what tox reads as a Python version (tox -e {name} would run its tests with "
+            f"that interpreter, not the model's environment); choose another, e.g. {name}_model"
+        )
         raise BadArgument(msg)
     for model in registry.names():
         if name == model:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from shared.inputs import Columns, describe_source, is_frame, is_table_name
+from shared.inputs import Columns, describe_source, is_frame
 
 if TYPE_CHECKING:
     from shared.model import Model
@@ -31,7 +31,7 @@ def plan(
     types (``kinds``: a date where a feature is expected) are checked; values are not read, so a bad value
     deep in a file (text in a numeric CSV column, too many unseen levels) is found by the real run only.
     """
-    from shared.data import GLOB_CHARS, read_columns
+    from shared.data import read_columns
     from shared.schema import require_columns
     from shared.stream import Input
 
@@ -39,9 +39,8 @@ def plan(
         model._sample_frame(1, 0)  # a model without an embedded sample needs --data: say so now, as the run would
     if data is not None and not is_frame(data):
         if source is None:  # train and evaluate: the same header checks as the real run's, in its order
-            one_file = is_table_name(os.fspath(data)) and not GLOB_CHARS & set(os.fspath(data))
-            header = read_columns(data) if one_file else None
-            source = Input.open(data)
+            source = Input.open(os.fspath(data))
+            header = read_columns(data) if source.single else None
             require_columns(Columns(header or source.columns), columns, describe_source(data))
         source.check(columns, kinds or {}, forbidden=forbidden)
     shown = describe_source(data) if command == "train" else "embedded sample" if data is None else str(data)

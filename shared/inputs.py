@@ -71,9 +71,9 @@ def describe_source(data: Any) -> str:
 
 def is_table_name(path: str) -> bool:
     """Whether ``path`` names one table file (``.parquet``, ``.csv``) rather than a folder."""
-    from shared.data import FORMATS
+    from shared.data import FORMATS, without_query
 
-    return os.path.splitext(path.split("?")[0])[1].lower() in FORMATS
+    return os.path.splitext(without_query(path))[1].lower() in FORMATS
 
 
 def read_frame(
@@ -112,19 +112,20 @@ def _read_path(
 ) -> pd.DataFrame:
     """Read a file, a folder or a glob of Parquet or CSV files as one frame (the files in name order), after
     the checks of every file's header and declared types."""
-    from shared.data import GLOB_CHARS, read_columns, read_table
+    from shared.data import read_columns, read_table
     from shared.schema import require_columns
     from shared.stream import Input
 
     needed = [*(columns or []), *(c for c in required if c not in (columns or []))]
     text = [*model.categorical, *([model.id_column] if model.id_column else [])]
-    if is_table_name(data) and not GLOB_CHARS & set(data):  # one file: named against its whole header first
+    opened = Input.open(data)  # a file, folder or glob (a path that exists is that path, whatever it holds)
+    if opened.single:  # one file: named against its whole header first
         header = read_columns(data)
         require_columns(Columns(header), needed, describe_source(data))
-        Input.open(data).check(needed, kinds or {})
+        opened.check(needed, kinds or {})
         wanted = None if columns is None else [*columns, *[c for c in optional if c in header and c not in columns]]
         return read_table(data, wanted, text=text)
-    opened = Input.open(data)  # a folder or a glob: every file's header is checked before any is read
+    # a folder or a glob: every file's header is checked before any is read
     require_columns(Columns(opened.columns), needed, describe_source(data))
     opened.check(needed, kinds or {})
     wanted = None if columns is None else [*columns, *[c for c in optional if c in opened.columns and c not in columns]]

@@ -1,7 +1,8 @@
 """Where a command writes is never where it reads: an output that is an input, or lies inside one, is refused.
 
 Paths are compared as the filesystem will see them: local paths with links, ``.`` and ``..`` resolved, URLs
-by their protocol and path. An output overlaps an input when it is the input file, lies inside the input
+by their protocol and path. An input that exists is that path, whatever characters it holds; only one that
+does not is a glob, as its reader decides. An output overlaps an input when it is the input file, lies inside the input
 folder, matches the input glob (or lies inside something that matches it), or is one of the files the input
 lists (which may be links to files elsewhere). The check runs before any work, in the dry run too, so that
 nothing an input holds is ever replaced by what a command writes.
@@ -32,7 +33,7 @@ def refuse(target: str, data: Any, flag: str, listed: Iterable[str] = ()) -> Non
         return
     files = {os.path.realpath(f) if in_fs == "local" else f.rstrip("/") for f in listed}
     hit = out == source or _inside(out, source) or out in files
-    if not hit and GLOB_CHARS & set(source) and not os.path.exists(source):
+    if not hit and GLOB_CHARS & set(source) and _read_as_pattern(in_fs, source, files):
         hit = any(_matches(path, source) for path in (out, *_parents(out)))
     if hit:
         msg = f"{flag}={target!r} is, or lies inside, the input {data!r}; write the output outside the input"
@@ -50,6 +51,13 @@ def _where(path: str) -> tuple[str, str]:
     if protocol in ("file", "local"):
         return "local", os.path.realpath(resolved)
     return protocol, resolved.rstrip("/")
+
+
+def _read_as_pattern(protocol: str, source: str, listed: set[str]) -> bool:
+    """Whether the input's reader reads it as a glob: a path that exists is that path, whatever it holds. Locally,
+    whether it exists; on an object store (no network here), whether the reader listed it as itself (unknown:
+    a pattern, which refuses more outputs, never fewer)."""
+    return not os.path.exists(source) if protocol == "local" else source not in listed
 
 
 def _matches(path: str, pattern: str) -> bool:

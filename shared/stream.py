@@ -6,7 +6,8 @@ in-memory table. Its units, in a fixed order, are the row groups of each Parquet
 or slices of an in-memory table; shards (:mod:`shared.shards`) are contiguous runs of units.
 
 Memory stays flat: one batch (at most one Parquet row group's columns, or one CSV block) is in memory at a
-time, and only the columns asked for are read.
+time, and only the columns asked for are read; the writer holds at most one row group of output
+(``ROW_GROUP_ROWS`` rows or ``ROW_GROUP_BYTES`` bytes) before it writes it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
 
 IN_MEMORY_UNIT_ROWS = 1000  # an in-memory table (the embedded sample) is cut into units of this many rows
 CSV_BLOCK_BYTES = 8 << 20
+# An output's row group: what the writer holds before it writes, whatever the size of the batches it is given.
+ROW_GROUP_ROWS = 100_000
+ROW_GROUP_BYTES = 64 << 20
 # The texts pandas reads as missing in a CSV (its default na_values), so streamed and whole reads agree.
 NULL_TEXT = [
     "",
@@ -211,13 +215,24 @@ def table_writer(path: str, empty: Callable[[], pa.Schema]) -> Iterator[Callable
     """Yield ``write(table)`` that appends to a Parquet or CSV file at ``path``, committed atomically at the end.
 
     Every table is cast to the first one's schema; with no table written, the file holds no rows and the
-    columns ``empty()`` gives. If anything fails, nothing appears at ``path``.
+    columns ``empty()`` gives. Tables are held until they add up to ``ROW_GROUP_ROWS`` rows or
+    ``ROW_GROUP_BYTES`` bytes and then written as one row group, so the file's layout does not depend on how
+    small the batches were, and memory stays bounded. If anything fails, nothing appears at ``path``.
     """
     import pyarrow as pa
 
     with atomic_output(path) as (handle, kind):
         writer: Any = None
         schema: pa.Schema | None = None
+        held: list[pa.Table] = []
+        size = [0, 0]  # rows and bytes held
+
+        def flush() -> None:
+            if held:
+                writer.write_table(pa.concat_tables(held) if len(held) > 1 else held[0])
+                held.clear()
+                size[:] = [0, 0]
+                faults.point("output-write")
 
         def write(table: pa.Table) -> None:
             nonlocal writer, schema
@@ -226,13 +241,17 @@ def table_writer(path: str, empty: Callable[[], pa.Schema]) -> Iterator[Callable
                 writer = _writer(handle, kind, schema)
             elif table.schema != schema:
                 table = _cast(table, schema, path)
-            writer.write_table(table)
-            faults.point("output-write")
+            held.append(table)
+            size[0] += table.num_rows
+            size[1] += table.nbytes
+            if size[0] >= ROW_GROUP_ROWS or size[1] >= ROW_GROUP_BYTES:
+                flush()
 
         try:
             yield write
             if writer is None:
                 write(pa.Table.from_batches([], schema=empty()))
+            flush()
         finally:
             if writer is not None:
                 writer.close()
@@ -275,13 +294,13 @@ def _list_files(fs: Any, path: str, data: str) -> list[str]:
     if what == "file":
         table_format(data)
         return [path]
-    if GLOB_CHARS & set(path) and not data.startswith(("http://", "https://")):  # a URL's query is not a pattern
-        found = fs.glob(path)
-    elif what == "directory":
+    if what == "directory":  # a folder that exists is that folder, whatever its name holds
         found = fs.find(path)
         if not found:
             msg = f"input folder {data} holds no files; expected Parquet or CSV files ({', '.join(FORMATS)})"
             raise MissingInput(msg)
+    elif GLOB_CHARS & set(path) and not data.startswith(("http://", "https://")):  # a URL's query is not a pattern
+        found = fs.glob(path)
     else:
         msg = f"input not found: {data}"
         raise MissingInput(msg)

@@ -147,6 +147,7 @@ BAD = [
     (["new", "p_l_a_n_s"], 64, "uses already"),
     (["new", "c_h_a_n_n_e_l_s", "--family=clustering"], 64, "uses already"),
     (["new", "py310"], 64, "Python version"),
+    (["new", "cpython"], 64, "Python version"),
     (["new", "churn_train"], 64, "would set both"),
     (["new", "Upsell"], 64, "lowercase"),
     (["new", "up-sell"], 64, "lowercase"),

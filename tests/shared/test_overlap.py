@@ -104,3 +104,31 @@ def test_urls_naming_a_local_input_are_refused(tmp_path, spelled):
         overlap.refuse(spelled.format(data), str(data), "--output")
     with pytest.raises(BadArgument):
         overlap.refuse(str(data), spelled.format(data), "--output")
+
+
+# A glob token and a text it matches: a name holding the token, and the same name with that text instead.
+TOKENS = [("?", "x"), ("*", "zz"), ("[ab]", "a"), ("[!c]", "d"), ("??", "xy")]
+globbed = st.tuples(names, st.sampled_from(TOKENS), st.text(alphabet="ab1{} é", max_size=4))
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parts=globbed, where=st.sampled_from(["local", "s3"]))
+def test_an_input_that_exists_is_that_path_not_a_pattern(tmp_path_factory, parts, where):
+    """An input named with glob characters that exists (locally, or as the reader listed it) is that file: an
+    output its name would match as a pattern is elsewhere, and is written; the input itself is still refused."""
+    head, (token, text), tail = parts
+    stem, decoy = f"{head}{token}{tail}", f"{head}{text}{tail}"
+    assert overlap._matches(decoy, stem)
+    if where == "local":
+        root = tmp_path_factory.mktemp("in")
+        data, target, listed = str(root / f"{stem}.parquet"), str(root / f"{decoy}.parquet"), None
+        open(data, "wb").close()
+    else:
+        data, target = f"s3://bucket/{stem}.parquet", f"s3://bucket/{decoy}.parquet"
+        listed = [f"bucket/{stem}.parquet"]  # the reader found the object itself
+    overlap.refuse(target, data, "--output", listed or ())
+    with pytest.raises(BadArgument):
+        overlap.refuse(data, data, "--output", listed or ())
+    if where == "s3":  # not listed as itself: read as a pattern, so what it matches is refused
+        with pytest.raises(BadArgument):
+            overlap.refuse(target, data, "--output")

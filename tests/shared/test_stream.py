@@ -3,6 +3,8 @@
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from shared.errors import BadData, MissingInput
 from shared.stream import Input, table_writer
@@ -102,3 +104,48 @@ def test_writer_with_no_rows_writes_the_columns(tmp_path):
     empty = pd.read_parquet(target)
     assert list(empty.columns) == ["id", "p"]
     assert len(empty) == 0
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    sizes=st.lists(st.integers(0, 40), min_size=1, max_size=60),
+    group_rows=st.integers(1, 50),
+    group_bytes=st.sampled_from([1, 300, 64 << 20]),
+    fmt=st.sampled_from(["parquet", "csv"]),
+)
+@example(sizes=[1] * 30, group_rows=10, group_bytes=64 << 20, fmt="parquet")  # --batch_rows=1
+def test_the_writer_coalesces_batches_into_bounded_row_groups(
+    tmp_path_factory, monkeypatch, sizes, group_rows, group_bytes, fmt
+):
+    """However small the tables written, a row group holds them until ROW_GROUP_ROWS rows or ROW_GROUP_BYTES
+    bytes, and never more than one table beyond that (memory stays bounded); the rows are those written, in order."""
+    import pyarrow.parquet as pq
+
+    from shared import stream
+
+    monkeypatch.setattr(stream, "ROW_GROUP_ROWS", group_rows)
+    monkeypatch.setattr(stream, "ROW_GROUP_BYTES", group_bytes)
+    start = [sum(sizes[:i]) for i in range(len(sizes))]
+    schema = pa.schema([("id", pa.string()), ("p", pa.float64())])
+    tables = [
+        pa.table({"id": [f"c{j}" for j in range(s, s + n)], "p": [j / 7 for j in range(s, s + n)]}, schema=schema)
+        for s, n in zip(start, sizes, strict=True)
+    ]
+    target = tmp_path_factory.mktemp("out") / f"p.{fmt}"
+    with table_writer(str(target), lambda: schema) as write:
+        for table in tables:
+            write(table)
+    whole = pa.concat_tables(tables)
+    if fmt == "csv":
+        import pyarrow.csv as pcsv
+
+        assert pcsv.read_csv(target, convert_options=pcsv.ConvertOptions(column_types=schema)).equals(whole)
+        return
+    assert pq.read_table(target).equals(whole)
+    meta = pq.ParquetFile(target).metadata
+    groups = [meta.row_group(g).num_rows for g in range(meta.num_row_groups)]
+    assert sum(groups) == sum(sizes)
+    assert all(rows < group_rows + max(sizes) for rows in groups), "held past its bound"
+    if group_bytes == 64 << 20:  # held until the row count is reached: few row groups however small the tables
+        assert all(rows >= group_rows for rows in groups[:-1])
+        assert len(groups) <= max(1, -(-sum(sizes) // group_rows))
