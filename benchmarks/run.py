@@ -16,6 +16,8 @@
    d. a scoring process's start to its first batch (`score` of one 1,000-row file), against
       --engine=lightgbm and against LightGBM imported with scikit-learn as before            reported
    e. what building the library adds to `train` on 1M rows (--compile=on vs off)           reported
+9. Signed versions: a scoring process's start to its first batch of a signed version with a verify key
+   (manifest and library record verified, cryptography imported) vs the same without one   target <= 1.1x
 
 Row 2 trains with --compile=off, as the hand-written LightGBM job has nothing to compile; row 8e is that cost.
 
@@ -35,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import startup
@@ -63,6 +66,7 @@ def main() -> int:
         6: lambda: [bench.gate(repeats)],
         7: lambda: bench.drift(repeats),
         8: lambda: bench.engines(repeats),
+        9: lambda: [bench.signed(repeats)],
     }
     rows = [
         row for number, measure in measurements.items() if not args.only or number in args.only for row in measure()
@@ -114,8 +118,8 @@ class Bench:
         self.run_ok("churn", "train", f"--data={train}", "--run_id=bench-default", "--compile=on")
         self.run_ok("churn", "train", f"--data={train}", "--run_id=bench-small", "--n_estimators=20", "--compile=on")
 
-    def run_ok(self, *args: str) -> None:
-        done = subprocess.run([self.cli, *args], env=self.env, capture_output=True, text=True)
+    def run_ok(self, *args: str, cli: bool = True) -> None:
+        done = subprocess.run([self.cli, *args] if cli else list(args), env=self.env, capture_output=True, text=True)
         if done.returncode:
             raise SystemExit(f"modelfleet {' '.join(args)} failed ({done.returncode}): {done.stderr[-400:]}")
 
@@ -411,6 +415,34 @@ class Bench:
                 )
             )
         return rows
+
+    def signed(self, repeats: int) -> tuple:
+        """A scoring process's start to its first batch of a signed version (its manifest and its library's record
+        verified, cryptography imported), against the same run without a verify key."""
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        private, public = self.path("signing.pem"), self.path("verify.pem")
+        key, pem, none = Ed25519PrivateKey.generate(), serialization.Encoding.PEM, serialization.NoEncryption()
+        Path(private).write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8, none))
+        Path(public).write_bytes(key.public_key().public_bytes(pem, serialization.PublicFormat.SubjectPublicKeyInfo))
+        train = self.path(f"train-{self.train_rows}.parquet")
+        run_id = f"bench-signed-{uuid.uuid4().hex[:8]}"  # a new key each run: a new version signed with it
+        self.run_ok("env", f"MODELFLEET_SIGNING_KEY_FILE={private}", self.cli, "churn", "train", f"--data={train}",
+                    f"--run_id={run_id}", "--compile=on", cli=False)  # fmt: skip
+        argv = self.score_argv(self.path("score-first-batch.parquet"), run_id, f"--output={self.path('s.parquet')}")
+        verified = ["env", f"MODELFLEET_VERIFY_KEY_FILE={public}", *argv, "--engine=compiled"]
+        plain = ["env", *argv, "--engine=compiled"]
+        t, b = self.paired(verified, plain, repeats * 2)
+        return (
+            "9",
+            "a scoring process's start to its first batch (1,000 rows), signatures verified",
+            f"{t:.2f} s",
+            f"{b:.2f} s (no verify key)",
+            f"{t / b:.3f}x",
+            "<= 1.1x",
+            t / b <= 1.1,
+        )
 
     def score_argv(self, data: str, version: str, *extra: str) -> list[str]:
         return [self.cli, "churn", "score", f"--data={data}", f"--version={version}", *extra]

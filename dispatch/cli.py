@@ -33,7 +33,6 @@ from shared.errors import (
     ModelfleetError,
     ResultFileConflict,
     Stopped,
-    Terminated,
     UsageError,
     exit_code_for,
 )
@@ -49,17 +48,22 @@ log = logging.getLogger("dispatch")
 
 def main(argv: list[str] | None = None) -> int:
     """Run one modelfleet command line and return its exit code."""
-    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
-    if argv is None:  # the process is this command line's own (not a test or a notebook calling it)
+    console = argv is None  # the process is this command line's own (not a test or a notebook calling it)
+    handlers = {signum: signal.getsignal(signum) for signum in (*stopping.STOPS, stopping.RETRY)}
+    stopping.install()  # again: `python -m dispatch` did at once, the console script only now
+    if console:
         from shared import formats
 
         formats.LEAN_IMPORTS = True
     try:
         return _main(argv)
     finally:
-        stopping.clear()
-        for signum, handler in handlers.items():  # in-process callers (tests, a notebook) get theirs back
-            signal.signal(signum, handler)
+        if console:
+            stopping.settle()  # the exit code is decided: no signal may change it until the process ends
+        else:
+            stopping.clear()
+            for signum, handler in handlers.items():  # in-process callers (tests, a notebook) get theirs back
+                signal.signal(signum, handler)
 
 
 def _main(argv: list[str] | None) -> int:
@@ -67,20 +71,17 @@ def _main(argv: list[str] | None) -> int:
     debug = "--debug" in args or os.environ.get("MODELFLEET_DEBUG", "").lower() in ("1", "true", "yes")
     args = [arg for arg in args if arg != "--debug"]
     _configure_logging()
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    text = None
     try:
-        if sys.stdout is None:  # started with stdout closed (`>&-`): nobody could read the result
-            raise LocalIOError("stdout is closed; nothing was run (the result would have nowhere to go)")
-        if not args or any(arg in HELP for arg in args):
-            try:
-                return _help([arg for arg in args if not arg.startswith("-")][:2])
-            except OSError as exc:  # `--help | head -c0`: the reader left
-                return _stdout_failed(exc, debug)
-        _check_result_file()  # before any work: a file there that is no earlier result stays as it is
-        text = redact(to_json(_run(args)))
-        _write_result_file(text)
-    except (ModelfleetError, Stopped) as exc:
+        with stopping.working():  # a signal stops the work; once the outcome is decided it changes nothing
+            text = _work(args)
+        if text is not None:
+            _write_result_file(text)
+    except _Unprinted as exc:  # `--help | head -c0`: the reader left
+        return _stdout_failed(exc.error, debug)
+    except Stopped as exc:  # what it had committed before the stop stays committed, and the stop says so
+        return _fail(exc, exc.exit_code, f"{PROG}: error: {_one_line(stopping.reported(exc))}", debug)
+    except ModelfleetError as exc:
         return _fail(exc, exc.exit_code, f"{PROG}: error: {_one_line(exc)}", debug)
     except KeyboardInterrupt as exc:  # a SIGINT that arrived before our handler was installed
         return _fail(exc, Interrupted.exit_code, f"{PROG}: error: interrupted before the command finished", debug)
@@ -89,11 +90,35 @@ def _main(argv: list[str] | None) -> int:
         kind = "internal error" if code == 70 else "error"
         hint = "" if debug else " (run with --debug for the traceback)"
         return _fail(exc, code, f"{PROG}: {kind}: {type(exc).__name__}: {_one_line(exc)}{hint}", debug)
+    if text is None:
+        return 0
     try:
         print(text, flush=True)
     except OSError as exc:  # stdout closed (a pipe whose reader left) or full: the result file holds the result
         return _stdout_failed(exc, debug)
     return 0
+
+
+def _work(args: list[str]) -> str | None:
+    """The command's result as JSON text, or None when help was shown."""
+    if sys.stdout is None:  # started with stdout closed (`>&-`): nobody could read the result
+        raise LocalIOError("stdout is closed; nothing was run (the result would have nowhere to go)")
+    if not args or any(arg in HELP for arg in args):
+        try:
+            _help([arg for arg in args if not arg.startswith("-")][:2])
+        except OSError as exc:
+            raise _Unprinted(exc) from None
+        return None
+    _check_result_file()  # before any work: a file there that is no earlier result stays as it is
+    return redact(to_json(_run(args)))
+
+
+class _Unprinted(Exception):
+    """Help that could not be printed: reported as a closed stdout (74)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def _stdout_failed(exc: OSError, debug: bool) -> int:
@@ -129,26 +154,6 @@ def fire_args(call: Call) -> list[str]:
             value = value.isoformat()  # the command's validation turns the ISO text back into a date
         tokens.append(f"--{name}={value!r}")
     return tokens
-
-
-def _stop(signum: int, frame: Any) -> None:
-    """On SIGTERM (a pod being deleted) or SIGINT, unwind through every cleanup and exit 143 or 130 with nothing
-    committed. Further signals are ignored from here on: the command is already stopping, and a second signal
-    must not break the cleanup, the error line or the result file."""
-    # A Python handler that does nothing, not SIG_IGN: a signal already pending when the handler changes would
-    # otherwise surface as "OSError: Signal 15 ignored due to race condition" in the middle of the cleanup.
-    signal.signal(signal.SIGTERM, _ignore)
-    signal.signal(signal.SIGINT, _ignore)
-    if signum == signal.SIGINT:
-        stop: Stopped = Interrupted("interrupted by SIGINT before the command finished; nothing was committed")
-    else:
-        stop = Terminated("terminated by SIGTERM before the command finished; nothing was committed")
-    stopping.request(stop)  # raised again at the next safe point if the code it lands in swallows it
-    raise stop
-
-
-def _ignore(signum: int, frame: Any) -> None:
-    """A signal while stopping: the command is already on its way out."""
 
 
 def _fire(root: dict, command: list[str]) -> Any:
@@ -224,7 +229,11 @@ def _fail(exc: BaseException, code: int, line: str, debug: bool) -> int:
     elif trace:
         print(trace, file=sys.stderr, end="")
     print(redact(line), file=sys.stderr, flush=True)
-    error = {"error": type(exc).__name__, "message": redact(_one_line(exc)), "exit_code": code}
+    stopped = isinstance(exc, Stopped)
+    message = _one_line(stopping.reported(exc) if isinstance(exc, Stopped) else exc)
+    error = {"error": type(exc).__name__, "message": redact(message), "exit_code": code}
+    if stopped and stopping.commits():
+        error["committed"] = stopping.commits()  # the stop came after a commit: the result names it
     carried = getattr(exc, "result", None)  # a command that did its work and still fails (NotPromoted)
     text = redact(to_json({**carried, **error})) if isinstance(carried, dict) else json.dumps(error)
     if not isinstance(exc, ResultFileConflict):  # there, the result would replace what the command reads
@@ -304,7 +313,7 @@ MAX_MESSAGE = 2000  # an error line stays readable whatever a library put in its
 _LONG_TOKEN = re.compile(r"\S{201,}")  # a value a library echoed in full (a 100 kB cell), never a real path
 
 
-def _one_line(exc: BaseException) -> str:
+def _one_line(exc: BaseException | str) -> str:
     """The message on one line: long echoed values cut to about 80 characters, the whole to MAX_MESSAGE."""
     text = _LONG_TOKEN.sub(lambda m: f"{m.group()[:80]}...({len(m.group())} characters)", str(exc))
     text = " ".join(text.split())

@@ -22,7 +22,7 @@ import os
 import socket
 from typing import TYPE_CHECKING, Any
 
-from shared import stopping, versions
+from shared import signing, stopping, versions
 from shared.errors import AliasMoved, ArtifactRejected, BadArgument, MissingInput, StoreUnavailable, shown
 from shared.versions import ALIAS, AT_GENERATION, RESERVED, VERSION_ID, reserved
 
@@ -190,6 +190,7 @@ def move(
             "by": actor(),
             "previous": head.get("sha256") if head else None,
         }
+        event = signing.sign(event, derived=("sha256",))  # with a signing key: nobody without it can make one
         event["sha256"] = digest(event)
         body = json.dumps(event, indent=2, sort_keys=True).encode()
         stopping.check()
@@ -284,6 +285,7 @@ def _event(raw: bytes, model: str, alias: str, generation: int) -> dict[str, Any
     if not sealed and ("sha256" in event or "previous" in event):
         msg = f"{where} claims the first event schema, which had no sha256; the log was edited: restore it"
         raise ArtifactRejected(msg)
+    signing.verify(event, where, derived=("sha256",))
     return event
 
 

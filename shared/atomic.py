@@ -15,20 +15,23 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from shared import partials
+from shared import partials, stopping
 from shared.failures import transient
 
 log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
-def replacing(fs: Any, path: str, *, local: bool, durable: bool = False, shown: str | None = None) -> Iterator[Any]:
+def replacing(
+    fs: Any, path: str, *, local: bool, durable: bool = False, shown: str | None = None, output: bool = False
+) -> Iterator[Any]:
     """Yield a binary handle; what the body writes appears at ``path`` (of filesystem ``fs``) when it ends.
 
     Partials that killed writers of the same file left are removed first (never a live writer's). With
     ``durable``, the bytes and then the folder entry are fsynced, so a crash after the move keeps the file.
     If anything fails the partial is removed, unless the network failed: an object store shows no upload that
-    did not complete, and asking would wait out its timeouts again. ``shown`` is how logs name the file.
+    did not complete, and asking would wait out its timeouts again. ``shown`` is how logs name the file. An
+    ``output`` is a command's commit: a stop after its move says it was written (``shared.stopping``).
     """
     parent, name = fs._parent(path), Path(path).name
     if fs.isdir(path):
@@ -49,15 +52,29 @@ def replacing(fs: Any, path: str, *, local: bool, durable: bool = False, shown: 
             if durable and local:
                 handle.flush()
                 os.fsync(handle.fileno())
-        fs.mv(tmp, path)
+        what, landed = f"the output {shown or path}", (lambda: output and not fs.exists(tmp))
+        with stopping.committing(what, landed, output=shown or path) as done:
+            _move(fs, tmp, path, local=local)
+            if output:
+                done()
         if durable and local:
             fsync_dir(parent)
     except BaseException as exc:
         if not transient(exc):
             with contextlib.suppress(Exception):
                 if fs.exists(tmp):
-                    fs.rm(tmp)
+                    fs.rm_file(tmp)  # by its name: fsspec's rm reads a name holding * ? [ as a glob
         raise
+
+
+def _move(fs: Any, source: str, target: str, *, local: bool) -> None:
+    """Move one file by its name (fsspec's ``mv`` on an object store reads a name holding ``*``, ``?`` or ``[``
+    as a glob): a rename locally, a copy and a delete on an object store."""
+    if local:
+        fs.mv(source, target)
+    else:
+        fs.cp_file(source, target)
+        fs.rm_file(source)
 
 
 def fsync_dir(path: str) -> None:

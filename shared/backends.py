@@ -14,13 +14,50 @@ import os
 import uuid
 from typing import Any, Protocol
 
-from shared import faults
+from shared import faults, partials
 from shared import manifest as shape
 from shared.atomic import fsync_dir, replacing
 from shared.data import filesystem
 from shared.errors import ArtifactRejected, ConfigError
 
 STORE_ENV = "MODELFLEET_STORE"
+# The most bytes read of a store file that no manifest gives a size: a manifest, a compiled library's record
+# (its check sample: about 15 kB per feature), an alias event, a pin, a drift part. A larger one is refused.
+RECORD_LIMIT = 64 * 2**20
+
+
+class WrongSize(ArtifactRejected):
+    """A store file that is not the size recorded for it, or larger than :data:`RECORD_LIMIT`: refused unread."""
+
+    def __init__(self, path: str, found: int, expected: int | None, *, more: bool = False) -> None:
+        self.path, self.found, self.expected, self.more = path, found, expected, more
+        if expected is None:
+            msg = f"store file {path} is {self.shown} bytes, more than the {RECORD_LIMIT} a record of ours can be"
+        else:
+            msg = f"store file {path} is {self.shown} bytes, its record says {expected}"
+        super().__init__(f"{msg}; refusing it (damaged, or not written by modelfleet)")
+
+    @property
+    def shown(self) -> str:
+        """The size found: a number, or ``more than N`` when the file grew past what was read of it."""
+        return f"more than {self.found}" if self.more else str(self.found)
+
+
+def limit(path: str, found: int | None, size: int | None) -> int:
+    """The most bytes a store file that must be ``size`` bytes (None: at most RECORD_LIMIT) may hold; WrongSize,
+    before any byte is read, if ``found`` (its size, when the filesystem says it cheaply) is not that."""
+    most = RECORD_LIMIT if size is None else size
+    if found is not None and (found > most or (size is not None and found != size)):
+        raise WrongSize(path, found, size)
+    return most
+
+
+def checked(path: str, data: bytes, size: int | None) -> bytes:
+    """``data``, read as one byte more than :func:`limit` allows, if it is what that allows; WrongSize otherwise."""
+    most = RECORD_LIMIT if size is None else size
+    if len(data) > most or (size is not None and len(data) != size):
+        raise WrongSize(path, min(len(data), most), size, more=len(data) > most)
+    return data
 
 
 class Backend(Protocol):
@@ -31,12 +68,15 @@ class Backend(Protocol):
     fs: Any
     may_ignore_create_only: bool  # a remote store can sit behind a proxy that drops If-None-Match: probe it
 
-    def get(self, path: str, inside: str | None = None) -> bytes:
-        """The whole file; with ``inside``, ArtifactRejected if it is a link or resolves outside that folder."""
+    def get(self, path: str, inside: str | None = None, size: int | None = None) -> bytes:
+        """The whole file, which must be ``size`` bytes (without it: at most RECORD_LIMIT); WrongSize otherwise,
+        found by its size before it is read, and never reading more than one byte past the limit. With
+        ``inside``, ArtifactRejected if it is a link or resolves outside that folder."""
         ...
 
     def get_many(self, paths: list[str]) -> dict[str, bytes]:
-        """Several whole files at once (concurrently where the filesystem can), by path."""
+        """Several whole files at once (concurrently where the filesystem can), by path, each at most
+        RECORD_LIMIT bytes (WrongSize otherwise)."""
         ...
 
     def put(self, path: str, data: bytes, fault: str) -> None:
@@ -47,12 +87,12 @@ class Backend(Protocol):
         """Create ``path`` with ``data`` only if nothing is there yet; return whether this call created it."""
         ...
 
-    def list(self, pattern: str) -> list[str]:
-        """The paths matching a glob ``pattern``, as they are now (no cached listing)."""
-        ...
-
     def entries(self, folder: str) -> list[tuple[str, bool]]:
         """What ``folder`` holds, as it is now: each entry's name and whether it is a folder (none if missing)."""
+        ...
+
+    def list(self, pattern: str) -> list[str]:
+        """The paths matching a glob ``pattern``, as they are now (no cached listing)."""
         ...
 
     def remove(self, path: str) -> None:
@@ -71,6 +111,14 @@ class Backend(Protocol):
 
     def durable(self, folder: str) -> None:
         """Make what was written in ``folder`` survive a crash before anything names it."""
+        ...
+
+    def holding(self, folder: str) -> contextlib.AbstractContextManager[None]:
+        """Create ``folder`` and mark it as this live writer's while the body runs (see :mod:`shared.partials`)."""
+        ...
+
+    def abandoned(self, folder: str) -> bool:
+        """Whether ``folder``'s writer is gone, by :mod:`shared.partials`' rules: never a live writer's."""
         ...
 
 
@@ -109,14 +157,23 @@ class FsspecBackend:
     def __init__(self, url: str, fs: Any, root: str) -> None:
         self.url, self.fs, self.root = url, fs, root
 
-    def get(self, path: str, inside: str | None = None) -> bytes:
-        return self.fs.cat_file(path)
+    def get(self, path: str, inside: str | None = None, size: int | None = None) -> bytes:
+        info = self.fs.info(path)  # one HEAD on an object store (a whole-file read asks it too), or the listing's
+        found = info.get("size") if info.get("type") == "file" and isinstance(info.get("size"), int) else None
+        most = limit(path, found, size)
+        if found == 0:
+            return b""  # a range of an empty object is no range: S3 answers 416
+        return checked(path, self.fs.cat_file(path, start=0, end=most + 1), size)  # one ranged GET
 
     def get_many(self, paths: list[str]) -> dict[str, bytes]:
         if not paths:
             return {}
-        found = self.fs.cat(list(paths), on_error="raise")  # async filesystems fetch them concurrently
-        return {path: found[path] for path in paths}
+        # one ranged read each, concurrently where the filesystem can; a failed one (missing, empty) on its own
+        found = self.fs.cat_ranges(list(paths), 0, RECORD_LIMIT + 1, on_error="return")
+        return {
+            path: self.get(path) if isinstance(data, BaseException) else checked(path, data, None)
+            for path, data in zip(paths, found, strict=True)
+        }
 
     def put(self, path: str, data: bytes, fault: str) -> None:
         faults.point(f"{fault}-write")
@@ -134,10 +191,6 @@ class FsspecBackend:
             self.fs.invalidate_cache()
         return True
 
-    def list(self, pattern: str) -> list[str]:
-        self.fs.invalidate_cache()  # object stores cache listings; a commit elsewhere must show
-        return self.fs.glob(pattern)
-
     def entries(self, folder: str) -> list[tuple[str, bool]]:
         self.fs.invalidate_cache()
         try:
@@ -145,6 +198,10 @@ class FsspecBackend:
         except FileNotFoundError:
             return []
         return [(item["name"].rstrip("/").rsplit("/", 1)[-1], item["type"] == "directory") for item in found]
+
+    def list(self, pattern: str) -> list[str]:
+        self.fs.invalidate_cache()  # object stores cache listings; a commit elsewhere must show
+        return self.fs.glob(pattern)
 
     def remove(self, path: str) -> None:
         self.fs.rm(path, recursive=True)
@@ -168,6 +225,14 @@ class FsspecBackend:
     def durable(self, folder: str) -> None:
         """Nothing to do: an object store's PUT is durable when it returns."""
 
+    def holding(self, folder: str) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()  # an object store shows an object once it is whole: its age tells
+
+    def abandoned(self, folder: str) -> bool:
+        self.fs.invalidate_cache()
+        found = self.fs.find(folder, detail=True)
+        return bool(found) and all(partials.gone(entry, local=False) for entry in found.values())
+
 
 class LocalBackend(FsspecBackend):
     """A local folder: whole files by write, fsync and rename; create-only by a hard link; links refused."""
@@ -184,13 +249,22 @@ class LocalBackend(FsspecBackend):
             )
             raise ConfigError(msg)
 
-    def get(self, path: str, inside: str | None = None) -> bytes:
+    def get(self, path: str, inside: str | None = None, size: int | None = None) -> bytes:
         if inside is not None and (
             os.path.islink(path) or not os.path.realpath(path).startswith(os.path.realpath(inside) + os.sep)
         ):
             msg = f"{os.path.relpath(path, inside)} is a link or leaves the version folder; refusing it"
             raise ArtifactRejected(msg)
-        return self.fs.cat_file(path)
+        with open(path, "rb") as handle:  # the size of what is open: no race with a rename in between
+            found = os.fstat(handle.fileno()).st_size
+            limit(path, found, size)
+            data = handle.read(found + 1)  # (a read allocates what it is asked for: never more than is there)
+        if len(data) > found:
+            raise WrongSize(path, found, size, more=True)  # it grew while it was read
+        return checked(path, data, size)
+
+    def get_many(self, paths: list[str]) -> dict[str, bytes]:
+        return {path: self.get(path) for path in paths}
 
     def put(self, path: str, data: bytes, fault: str) -> None:
         with replacing(self.fs, path, local=True, durable=True) as handle:
@@ -222,6 +296,13 @@ class LocalBackend(FsspecBackend):
 
     def durable(self, folder: str) -> None:
         fsync_dir(folder)  # each file was fsynced as it was written; now the folder entries
+
+    def holding(self, folder: str) -> contextlib.AbstractContextManager[None]:
+        os.makedirs(folder, exist_ok=True)
+        return partials.holding(folder)
+
+    def abandoned(self, folder: str) -> bool:
+        return partials.gone({"name": folder}, local=True)
 
 
 def _nearest_existing(path: str) -> str:

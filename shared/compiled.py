@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shared import cpus
+from shared import cpus, faults, partials
 from shared.errors import ArtifactRejected, ConfigError
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ ENGINE = "tl2cgen"
 ABI = 1  # the batch entry point's signature: a new one is a new platform key, so old libraries are rebuilt
 FLAGS = ("-O2", "-fPIC", "-fopenmp", "-ffp-contract=off", "-fno-fast-math", "-fno-strict-aliasing", "-std=gnu99")
 SAMPLE_ROWS = 512  # rows of the check kept in the record, re-predicted at every load
+BUILD_PREFIX = "modelfleet-build-"  # a build's temporary folder, in the system's (TMPDIR)
 TREES_PER_UNIT = 5  # trees per generated C file and per pass over a block of rows (measured: 5 beats 20 and 50)
 
 BATCH_C = r"""
@@ -142,11 +143,17 @@ def build(booster: Any, base: np.ndarray, levels: dict[int, int], model_sha256: 
     if cc is None:
         msg = "cannot compile: no C compiler (cc, gcc or $CC) or no tl2cgen in this image; use an image with both"
         raise ConfigError(msg)
+    import shutil
+
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="modelfleet-build-") as folder:
-        path = _compile(booster, Path(folder), cc)
-        data = path.read_bytes()
-        library = Library(data, booster.num_feature())
+    sweep_builds()
+    folder = tempfile.mkdtemp(prefix=BUILD_PREFIX)
+    try:
+        with partials.holding(folder):  # a later build sweeps it only if this process is gone
+            data = _compile(booster, Path(folder), cc).read_bytes()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    library = Library(data, booster.num_feature())
     rows = np.vstack([base, probe_rows(booster, base, levels)]) if len(base) else probe_rows(booster, base, levels)
     expected = booster.predict(rows, num_threads=cpus.available())
     got = library.predict(rows)
@@ -174,6 +181,21 @@ def build(booster: Any, base: np.ndarray, levels: dict[int, int], model_sha256: 
         "seconds": round(time.monotonic() - started, 1),
     }
     return Built(data, record)
+
+
+def sweep_builds() -> list[str]:
+    """Remove the temporary folders of builds whose process is gone (killed while building), never a live
+    build's (the rules of :mod:`shared.partials`); return the folders removed."""
+    import glob
+    import shutil
+
+    removed = []
+    for path in sorted(glob.glob(os.path.join(glob.escape(tempfile.gettempdir()), f"{BUILD_PREFIX}*"))):
+        if os.path.isdir(path) and not os.path.islink(path) and partials.gone({"name": path}, local=True):
+            shutil.rmtree(path, ignore_errors=True)
+            log.info("removed %s, the folder of a build that did not finish", path)
+            removed.append(path)
+    return removed
 
 
 class Library:
@@ -387,6 +409,7 @@ def _compile(booster: Any, folder: Path, cc: str) -> Path:
 
     with ThreadPoolExecutor(max_workers=cpus.available()) as pool:
         objects = list(pool.map(build_one, sources))
+    faults.point("build")
     library = folder / "engine.so"
     _run([cc, "-shared", "-fopenmp", "-o", str(library), *map(str, objects), "-lm"])
     return library

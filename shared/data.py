@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
-GLOB_CHARS = set("*?[")  # a path holding one of these is a pattern (unless a file of that name exists)
+GLOB_CHARS = set("*?[")  # what fsspec expands in a path that does not exist (one that exists is that path)
 
 
 # botocore's waits for S3 (each can be overridden in MODELFLEET_STORAGE_OPTIONS' config_kwargs): connect within
@@ -74,9 +74,20 @@ def filesystem(url: str) -> tuple[Any, str]:
     return fs, path
 
 
+def without_query(path: str) -> str:
+    """``path`` without a URL's query: an http(s) URL's ``?...``, an S3 URL's ``?versionId=...``. A local path
+    (or any other URL) has none: a ``?`` there is part of a name."""
+    protocol = path.split("://", 1)[0].lower() if "://" in path else "file"
+    if protocol in ("http", "https"):
+        return path.split("?", 1)[0]
+    if protocol in ("s3", "s3a"):
+        return path.partition("?versionId=")[0]
+    return path
+
+
 def table_format(path: str, error: type[Exception] = BadData, flag: str = "") -> str:
     """Return ``parquet`` or ``csv`` from a path's suffix, or raise ``error`` naming the suffix (and the flag)."""
-    suffix = Path(str(path).split("?")[0]).suffix.lower()
+    suffix = Path(without_query(str(path))).suffix.lower()
     if suffix not in FORMATS:
         msg = f"{flag}cannot tell the format of {path!r}: expected a name ending in {', '.join(FORMATS)}"
         raise error(msg)
@@ -173,7 +184,7 @@ def atomic_output(path: str):
     fs, fs_path = filesystem(path)
     with (
         translated(output_place(path)),
-        replacing(fs, fs_path, local=isinstance(fs, LocalFileSystem), shown=path) as handle,
+        replacing(fs, fs_path, local=isinstance(fs, LocalFileSystem), shown=path, output=True) as handle,
     ):
         yield handle, kind
 

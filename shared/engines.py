@@ -15,7 +15,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from shared import compiled, formats
-from shared.errors import ArtifactRejected, BadArgument, MissingInput
+from shared.errors import ArtifactRejected, BadArgument, MissingInput, Untrusted
 
 if TYPE_CHECKING:
     import numpy as np
@@ -64,7 +64,7 @@ def serve(model: Model, store: Store, manifest: dict[str, Any], data: bytes, eng
     try:
         found = load(model, store, manifest, data)
     except (ArtifactRejected, MissingInput) as exc:
-        if engine == "compiled":
+        if engine == "compiled" or isinstance(exc, Untrusted):  # nobody trusted signed it: refused, not avoided
             raise
         # none built (no compiler where it trained) is the ordinary case: said at debug level; a refused one warns
         (log.debug if isinstance(exc, MissingInput) else log.warning)("compiled engine not used: %s", exc)
@@ -108,7 +108,8 @@ def _record(model: Model, store: Store, manifest: dict[str, Any]) -> tuple[str, 
             raise ArtifactRejected(msg)
         raise MissingInput(f"{where} has no compiled library for this platform ({key}): {rebuild}")
     if "error" in record:
-        raise ArtifactRejected(f"{where}: compiled library for {key}: {record['error']}: {rebuild}")
+        rejected = Untrusted if record.get("untrusted") else ArtifactRejected
+        raise rejected(f"{where}: compiled library for {key}: {record['error']}: {rebuild}")
     if record.get("engine") != compiled.ENGINE or record.get("platform") != compiled.platform():
         msg = (
             f"{where}: the compiled library recorded as {key} says it is {record.get('engine')!r} built for "

@@ -3,6 +3,7 @@
     ModelfleetError              70  anything of ours that has no more specific class
     ├── UsageError                2  unknown model, command or flag; a malformed command line
     ├── ArtifactRejected          3  a stored model failed integrity, trust or compatibility checks
+    │   └── Untrusted             3  with a verify key: a record is unsigned, or not what its signer signed
     ├── BadArgument              64  a parameter value has the wrong type or breaks its constraint
     ├── BadData                  65  input data breaks the model's contract (columns, types, emptiness)
     ├── MissingInput             66  an input file or a model version does not exist
@@ -43,6 +44,12 @@ class ArtifactRejected(ModelfleetError):
     """A stored model file failed integrity, trust or compatibility checks; it was not loaded."""
 
     exit_code = 3
+
+
+class Untrusted(ArtifactRejected):
+    """With a verify key configured, a stored record (a manifest, a compiled library's record, an alias event)
+    is unsigned, signed by another key, or changed since it was signed: nothing it names is used, and no engine
+    falls back around it."""
 
 
 class BadArgument(ModelfleetError, ValueError):

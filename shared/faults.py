@@ -1,9 +1,10 @@
 """Named crash points for fault-injection tests, like SQLite's crash tests.
 
-``MODELFLEET_FAULT=<point>`` (or ``<point>:TERM``) makes the process send itself SIGKILL (or SIGTERM) when
-it reaches that point. Points: ``model-write`` (half the model file written), ``model-written``,
+``MODELFLEET_FAULT=<point>`` (or ``<point>:TERM``, any signal's name) makes the process send itself SIGKILL (or
+that signal) when it reaches that point. Points: ``model-write`` (half the model file written), ``model-written``,
 ``manifest-write`` (half the manifest written), ``manifest-written``, ``output-write`` (a batch of
-a table output written). Unset, it does nothing.
+a table output written); a compiled library's ``build`` (its C compiled, in the build folder), ``library-write``,
+``library-written`` (stored, no record yet) and ``record-write``. Unset, it does nothing.
 """
 
 import os

@@ -10,6 +10,9 @@ removes the partials of writers that are gone, and never one a live writer still
 - remote (object stores): a partial only becomes visible when its upload completes, just before it is moved,
   so one older than ``REMOTE_STALE_SECONDS`` is a dead writer's.
 
+A writer's folder follows the same rules (:func:`holding`, :func:`gone`): a compiled library's attempt folder
+in the store until its record names it, a build's temporary folder until the build ends.
+
 Removing is best effort: a partial that cannot be inspected or removed is left alone, never an error.
 Listing the folder is the caller's, so that an unreachable store fails the write at once.
 """
@@ -22,6 +25,7 @@ import os
 import re
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 GRACE_SECONDS = 5.0
@@ -41,6 +45,24 @@ def hold(handle: Any) -> None:
     fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
+@contextlib.contextmanager
+def holding(path: str) -> Iterator[None]:
+    """Mark a local file or folder as a live writer's while the body runs (an flock on it, dropped at death)."""
+    import fcntl
+
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        yield
+    finally:
+        os.close(fd)
+
+
+def gone(entry: dict[str, Any], *, local: bool) -> bool:
+    """Whether the writer of a partial file or folder (``entry``, as a detailed listing gives it) is gone."""
+    return _local_gone(entry["name"]) if local else _remote_gone(entry)
+
+
 def sweep(fs: Any, entries: list[dict[str, Any]], output: str, *, local: bool) -> list[str]:
     """Remove the partials of dead writers of ``output`` among ``entries`` (a folder's detailed listing);
     return the paths removed."""
@@ -50,8 +72,7 @@ def sweep(fs: Any, entries: list[dict[str, Any]], output: str, *, local: bool) -
         path = entry["name"]
         if entry.get("type") != "file" or not pattern.fullmatch(path.rstrip("/").rsplit("/", 1)[-1]):
             continue
-        gone = _local_gone(path) if local else _remote_gone(entry)
-        if gone:
+        if gone(entry, local=local):
             with contextlib.suppress(OSError):
                 fs.rm_file(path)
                 removed.append(path)

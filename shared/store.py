@@ -21,10 +21,11 @@ import logging
 import os
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from shared import backends, faults, stopping
+from shared import backends, faults, signing, stopping
 from shared import manifest as shape
 from shared.backends import STORE_ENV, open_backend
 from shared.errors import (
@@ -32,6 +33,7 @@ from shared.errors import (
     BadArgument,
     LocalIOError,
     MissingInput,
+    Untrusted,
 )
 from shared.failures import store_place, translated
 from shared.formats import ALLOWED as ALLOWED_FORMATS
@@ -47,6 +49,8 @@ SCHEMA_VERSION = 2
 READABLE_SCHEMAS = (1, 2)
 COMPILED = "compiled"  # a version's compiled libraries: <version>/compiled/<platform>.json and its .so
 NATIVE_FORMAT = "native-library"  # never parsed: loaded only by shared.compiled after its checks
+ATTEMPT_DIGITS = 12  # an attempt folder's name: this many hex digits
+ATTEMPT = f"[0-9a-f]{{{ATTEMPT_DIGITS}}}"
 GENERATION_DIGITS = 8  # an alias event's file name: its generation, zero-padded (00000001.json)
 EVENT_NAME = re.compile(rf"([0-9]{{{GENERATION_DIGITS}}})\.json")
 IN_FLIGHT = re.compile(rf"[0-9]{{{GENERATION_DIGITS}}}\.json\.[0-9a-f]{{32}}\.tmp")  # LocalBackend.put_if_absent's
@@ -167,10 +171,14 @@ class Store:
             key = path.rstrip("/").rsplit("/", 1)[-1].removesuffix(".json")
             try:
                 with _translated(self.url):
-                    record = json.loads(self.backend.get(path))
+                    record = json.loads(self.backend.get(path))  # at most RECORD_LIMIT bytes
                 if not isinstance(record, dict) or not isinstance(record.get("file"), dict):
                     raise ValueError("no file entry")
-            except (ValueError, RecursionError, LocalIOError, MissingInput) as exc:
+                signing.verify(record, "it")  # with a verify key: before anything it names is read or loaded
+            except Untrusted as exc:  # not a damaged build to fall back from: a record nobody trusted signed
+                found[key] = {"error": f"its record {COMPILED}/{key}.json: {exc}", "untrusted": True}
+                continue
+            except (ValueError, RecursionError, LocalIOError, MissingInput, ArtifactRejected) as exc:
                 found[key] = {"error": f"its record {COMPILED}/{key}.json cannot be read ({exc})"}
                 continue
             found[key] = record
@@ -183,20 +191,54 @@ class Store:
 
     def add_compiled(self, manifest: dict[str, Any], key: str, data: bytes, record: dict[str, Any]) -> dict:
         """Store a compiled library of a committed version for platform ``key``, and its record, created once:
-        if another process recorded one for that key first, that one stays and is returned."""
+        if another process recorded one for that key first, that one stays and is returned. Its attempt folder
+        is held as a live writer's (see :mod:`shared.partials`) until the record names it."""
         folder = f"{self._version_dir(manifest['model'], manifest['version'])}/{COMPILED}"
-        attempt = uuid.uuid4().hex[:12]
+        attempt = uuid.uuid4().hex[:ATTEMPT_DIGITS]
         entry = {"path": f"{attempt}/{key}.so", "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-        body = {**record, "key": key, "file": entry | {"format": NATIVE_FORMAT}}
-        with _translated(self.url):
-            self.backend.put(f"{folder}/{entry['path']}", data, fault="model")
+        body = signing.sign({**record, "key": key, "file": entry | {"format": NATIVE_FORMAT}})
+        with _translated(self.url), self.backend.holding(f"{folder}/{attempt}"):
+            self.backend.put(f"{folder}/{entry['path']}", data, fault="library")
             self.backend.durable(f"{folder}/{attempt}")
             raw = json.dumps(body, indent=2, sort_keys=True).encode()
-            if self.backend.put_if_absent(f"{folder}/{key}.json", raw):
+            if self.backend.put_if_absent(f"{folder}/{key}.json", raw, fault="record"):
                 return body
             with contextlib.suppress(OSError):
                 self.backend.remove(f"{folder}/{attempt}")
         return {**self.compiled(manifest).get(key, {}), "already_compiled": True}
+
+    def abandoned_compiled(self, model: str, versions: list[str] | None = None) -> list[dict[str, str]]:
+        """The attempt folders of compiled libraries that no record names and whose writer is gone (killed
+        between its library and its record), of ``versions`` (default: every one), each ``{"version", "path"}``.
+
+        A folder being written is never one (the rules of :mod:`shared.partials`); while any record of a version
+        cannot be read, none of its folders is (that record may name one)."""
+        with _translated(self.url):
+            listed = self.backend.list(f"{self._model_dir(model)}/versions/*/{COMPILED}/*")
+        folders: dict[str, list[str]] = {}
+        for path in listed:
+            version, name = path.rstrip("/").split("/")[-3], path.rstrip("/").split("/")[-1]
+            if re.fullmatch(ATTEMPT, name) and (versions is None or version in versions):
+                folders.setdefault(version, []).append(name)
+        found = []
+        for version, names in sorted(folders.items()):
+            folder = f"{self._version_dir(model, version)}/{COMPILED}"
+            with _translated(self.url):
+                gone = [name for name in sorted(names) if self.backend.abandoned(f"{folder}/{name}")]
+            # only now the records: one its writer made before letting go of its folder is seen
+            records = list(self.compiled({"model": model, "version": version}).values()) if gone else []
+            if any("error" in record for record in records):
+                continue
+            named = {str(record["file"].get("path")).split("/")[0] for record in records}
+            found += [{"version": version, "path": f"{COMPILED}/{name}"} for name in gone if name not in named]
+        return found
+
+    def remove_abandoned(self, model: str, abandoned: list[dict[str, str]]) -> None:
+        """Remove attempt folders :meth:`abandoned_compiled` found (best effort: one that is gone is no error)."""
+        for item in abandoned:
+            with _translated(self.url), contextlib.suppress(OSError, MissingInput, LocalIOError):
+                self.backend.remove(f"{self._version_dir(model, item['version'])}/{item['path']}")
+                log.info("removed %s of %s version %s, left by a dead compile", item["path"], model, item["version"])
 
     def remove_compiled(self, manifest: dict[str, Any], key: str, judged: dict[str, Any]) -> None:
         """Remove a version's compiled library for ``key`` that failed its checks: its record and its own attempt
@@ -208,7 +250,7 @@ class Store:
         with _translated(self.url), contextlib.suppress(MissingInput):
             self.backend.remove(f"{folder}/{key}.json")
         path = (judged.get("file") or {}).get("path") if isinstance(judged.get("file"), dict) else None
-        if isinstance(path, str) and re.fullmatch(r"[0-9a-f]{12}/[^/]+\.so", path):  # <attempt>/<key>.so only
+        if isinstance(path, str) and re.fullmatch(rf"{ATTEMPT}/[^/]+\.so", path):  # <attempt>/<key>.so only
             with _translated(self.url), contextlib.suppress(OSError, MissingInput, LocalIOError):
                 self.backend.remove(f"{folder}/{path.split('/')[0]}")
 
@@ -221,22 +263,22 @@ class Store:
         if entry.get("format") not in allowed:
             msg = f"{where}: {relative} has format {entry.get('format')!r}; allowed: {', '.join(allowed)}"
             raise ArtifactRejected(msg)
+        size = entry.get("size")
+        if type(size) is not int or size < 0:
+            raise ArtifactRejected(f"{where}: {says} gives {relative} no size in bytes ({size!r:.40})")
         version_dir = self._version_dir(manifest["model"], manifest["version"])
         path = f"{version_dir}/{relative}"
         try:
             with _translated(self.url):
-                data = self.backend.get(path, inside=version_dir)
+                data = self.backend.get(path, inside=version_dir, size=size)  # never more than size + 1 bytes
+        except backends.WrongSize as exc:
+            msg = f"{where}: {relative} is {exc.shown} bytes, {says} says {size}: file damaged; it was not loaded"
+            raise ArtifactRejected(msg) from None
         except ArtifactRejected as exc:  # a link, or a path that resolves outside its version folder
             raise ArtifactRejected(f"{where}: {exc}") from exc
         except MissingInput as exc:
             msg = f"{where}: file {relative} listed in {says} is missing"
             raise ArtifactRejected(msg) from exc
-        size = entry.get("size")
-        if type(size) is not int:
-            raise ArtifactRejected(f"{where}: {says} gives {relative} no size in bytes ({size!r:.40})")
-        if len(data) != size:
-            msg = f"{where}: {relative} is {len(data)} bytes, {says} says {size}: file damaged"
-            raise ArtifactRejected(msg)
         digest = hashlib.sha256(data).hexdigest()
         if digest != entry.get("sha256"):
             msg = f"{where}: {relative} has sha256 {digest[:12]}…, {says} says {str(entry.get('sha256'))[:12]}…"
@@ -278,11 +320,16 @@ class Store:
                 **record,
             }
             self.backend.durable(f"{version_dir}/{attempt}")  # the files must be durable before the commit names them
+            manifest = signing.sign(manifest)  # with a signing key: the manifest, and so every file it lists
             body = json.dumps(manifest, indent=2, sort_keys=True).encode()
             stopping.check()  # never commit after a signal asked to stop, even one something swallowed
-            if self.backend.put_if_absent(f"{version_dir}/{MANIFEST}", body):
-                faults.point("manifest-written")
-                return manifest
+            path = f"{version_dir}/{MANIFEST}"
+            landed = self._landed(path, body)
+            with stopping.committing(f"{model} version {version}", landed, model=model, version=version) as done:
+                if self.backend.put_if_absent(path, body):
+                    done()  # from here on a stop says this version was committed
+                    faults.point("manifest-written")
+                    return manifest
             with contextlib.suppress(OSError):
                 self.backend.remove(f"{version_dir}/{attempt}")  # another attempt won: drop our copy
         existing = self.resolve(model, version)
@@ -369,8 +416,14 @@ class Store:
 
     def create_alias_event(self, model: str, alias: str, generation: int, body: bytes) -> bool:
         """Create event ``generation`` of an alias if no event has that generation yet; whether this one did."""
-        with _translated(self.url):
-            return self.backend.put_if_absent(self._alias_event_path(model, alias, generation), body, fault="alias")
+        path = self._alias_event_path(model, alias, generation)
+        moved = {"alias": alias, "generation": generation, "version": json.loads(body).get("version")}
+        what = f"{model}'s alias {alias} -> {moved['version']} (generation {generation})"
+        with _translated(self.url), stopping.committing(what, self._landed(path, body), **moved) as done:
+            if not self.backend.put_if_absent(path, body, fault="alias"):
+                return False
+            done()
+            return True
 
     def check_create_only(self) -> None:
         """ConfigError (78) unless the store refuses a second create of one object (some S3 proxies ignore
@@ -405,6 +458,10 @@ class Store:
 
     def _alias_event_path(self, model: str, alias: str, generation: int) -> str:
         return f"{self._alias_dir(model, alias)}/{generation:0{GENERATION_DIGITS}d}.json"
+
+    def _landed(self, path: str, body: bytes) -> Callable[[], bool]:
+        """Whether a create-only write of ``body`` at ``path`` took place (for a stop raised around it)."""
+        return lambda: self.backend.get(path) == body
 
     def _manifest_path(self, model: str, version: str) -> str:
         return f"{self._version_dir(model, version)}/{MANIFEST}"
@@ -455,6 +512,7 @@ class Store:
                 f"but it sits in the folder of {model!r} version {version!r}; refusing it"
             )
             raise ArtifactRejected(msg)
+        signing.verify(manifest, f"manifest {path}")  # with a verify key: before any file it lists is read
         return manifest
 
 

@@ -23,7 +23,8 @@ def compile(
     """Build a stored version into a C library for this platform, checked bit for bit against LightGBM.
 
     For versions trained where no C compiler was, or on another platform; train builds it itself. A library
-    that fails its checks here is replaced.
+    that fails its checks here is replaced; what a killed compile left (a library no record names, a build
+    folder) is removed once its process is gone.
 
     Args:
         data: Rows to check the library on, besides the rows built on every split threshold: a table with
@@ -50,6 +51,8 @@ def compile(
     loaded = artifacts.load(model, version)
     store, manifest, schema = loaded.store, loaded.manifest, loaded.schema
     store.check_writable()
+    compiled.sweep_builds()  # what compiles that were killed left: their temporary folders, their libraries
+    store.remove_abandoned(model.name, store.abandoned_compiled(model.name, [manifest["version"]]))
     result = {"model": model.name, "version": manifest["version"], **artifacts.resolved(manifest)}
     wanted = derived.inputs_of(model, schema.columns)
     kinds = {k: v for k, v in schema.kinds.items() if k in wanted}

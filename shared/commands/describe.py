@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING, Any
 
-from shared import params, settings
+from shared import params, settings, signing
 from shared.binding import command_specs
 from shared.inputs import is_frame
 
@@ -51,10 +51,12 @@ def describe(model: Model) -> dict[str, Any]:
                 "committed_at": m["committed_at"],
                 "metrics": m.get("metrics", {}),
                 **{key: m[key] for key in ("trained_on_sample", "split", "best_iteration", "importance") if m.get(key)},
+                "signature": signing.stated(m),
             }
             for m in versions
         ],
         "latest": versions[-1]["version"] if versions else None,
+        "verify_keys": signing.fingerprints(),  # none: versions are read without checking who signed them
         "unreadable_versions": [{"version": u["version"], "error": u["error"]} for u in unreadable],
     }
 

@@ -26,6 +26,9 @@ def gc(
 ) -> dict[str, Any]:
     """List (or, with --delete, remove) old versions: all but the newest KEEP that no alias points at.
 
+    It also lists (and removes) what a killed ``compile`` left in the versions it keeps: a library no record
+    names, once its writer is gone; with --delete, also this machine's build folders whose process is gone.
+
     Args:
         keep: Newest committed versions to keep, whatever else holds.
         keep_events: Also keep every version that each alias's last KEEP_EVENTS events name (pointed at or
@@ -34,6 +37,7 @@ def gc(
             is this old: a younger one may still be being written.
         delete: Remove them. Without it, nothing is removed: the result lists what would be.
     """
+    from shared import compiled
     from shared.store import Store
 
     store = Store(model._store_url)
@@ -51,9 +55,12 @@ def gc(
     cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(hours=stale_hours)
     attempts = store.uncommitted(model.name)
     stale = [a["version"] for a in attempts if a["modified"] is not None and a["modified"] < cutoff]
+    abandoned = store.abandoned_compiled(model.name, list(kept))
     removed: list[str] = []
     if delete and not model._dry_run:  # (the result's "removed"; else "would_remove")
         store.check_writable()
+        store.remove_abandoned(model.name, abandoned)
+        compiled.sweep_builds()  # this machine's build folders whose process is gone
         for version in old:
             stopping.check()
             if _remove(store, model.name, version, keep_events):
@@ -69,6 +76,7 @@ def gc(
         "kept": [{"version": v, "because": why} for v, why in kept.items()],
         ("removed" if deleting else "would_remove"): removed if deleting else [*old, *stale],
         "uncommitted": [{"version": a["version"], "modified": a["modified"]} for a in attempts],
+        "abandoned": abandoned,
         "unreadable": [{"version": u["version"], "error": u["error"]} for u in unreadable],
     }
     return {**result, **({"dry_run": True, "command": "gc"} if model._dry_run else {})}
@@ -88,11 +96,14 @@ def _remove(store: Store, model: str, version: str, events: int) -> bool:
     was removed."""
     if any(version in names for names in _named(store, model, events).values()):
         return False
-    body = store.retire(model, version)
-    if any(version in names for names in _named(store, model, events).values()):  # promoted in between
-        store.reinstate(model, version, body)
-        log.warning("%s version %s was named by an alias while gc removed it; it was put back", model, version)
-        return False
-    store.purge(model, version)
+    what = f"the removal of {model} version {version}"  # a stop from here on says whether it was removed
+    with stopping.committing(what, lambda: not store.exists(model, version), model=model, version=version) as done:
+        body = store.retire(model, version)
+        if any(version in names for names in _named(store, model, events).values()):  # promoted in between
+            store.reinstate(model, version, body)
+            log.warning("%s version %s was named by an alias while gc removed it; it was put back", model, version)
+            return False
+        done()
+        store.purge(model, version)
     log.info("removed %s version %s", model, version)
     return True

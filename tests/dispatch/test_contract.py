@@ -450,7 +450,7 @@ def test_a_stop_that_something_swallowed_is_raised_at_the_next_safe_point(modelf
     original = getattr(Churn, hook)
 
     def swallowing(self, *positional, **named):
-        stop = Terminated("terminated by SIGTERM before the command finished; nothing was committed")
+        stop = Terminated("terminated by SIGTERM before the command finished")
         stopping.request(stop)  # what the signal handler does, before its raise lands in a __del__ and is lost
         return original(self, *positional, **named)
 

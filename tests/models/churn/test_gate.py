@@ -136,7 +136,7 @@ def test_a_promoted_version_records_its_verdict_in_the_alias_event(modelfleet, t
         (["--promote=champion", "--gate=roc>=0.7"], "churn has no metric 'roc'; its metrics are auc, log_loss"),
         (["--promote=champion", "--gate=auc=>0.7"], "--gate must be conditions like auc>=0.75"),
         (["--promote=champion", "--against=champion", "--against_metric=f1"], "churn has no metric 'f1'"),
-        (["--promote=latest"], "--promote must be an alias"),
+        (["--promote=latest"], "--promote must not be 'latest'"),
         (["--promote=champion", "--tolerance=-0.1"], "--tolerance"),
         (["--promote=champion", "--resamples=10"], "--resamples"),
         (["--promote=champion", "--against=nosuch-version-id"], "nosuch-version-id"),

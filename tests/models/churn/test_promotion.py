@@ -82,7 +82,7 @@ def test_rollback_points_back_and_is_an_event_too(modelfleet, store):
             76,
             "points at v1",
         ),
-        ([], ["promote", "--alias=latest", "--version=v1"], 64, "--alias must be an alias"),
+        ([], ["promote", "--alias=latest", "--version=v1"], 64, "--alias must not be 'latest'"),
         ([], ["promote", "--alias=Champion", "--version=v1"], 64, "--alias must be an alias"),
         ([], ["promote", "--alias=champion", "--version=v9"], 66, "not found"),
         ([], ["promote", "--alias=champion", "--version=champion@x"], 64, "--version"),
