@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
 import uuid
 from typing import Any, Protocol
 
@@ -276,6 +277,7 @@ class LocalBackend(FsspecBackend):
 
     def put_if_absent(self, path: str, data: bytes, fault: str = "manifest") -> bool:
         os.makedirs(os.path.dirname(path), exist_ok=True)
+        _sweep_creates(path)  # a killed create of this same path left its temporary file: a dead writer's
         tmp = f"{path}.{uuid.uuid4().hex}.tmp"
         try:
             _write_synced(tmp, data, f"{fault}-write")
@@ -312,9 +314,23 @@ def _nearest_existing(path: str) -> str:
     return path
 
 
+def _sweep_creates(path: str) -> None:
+    """Remove the temporary files that dead creates of ``path`` left beside it (``<name>.<32 hex>.tmp``, held
+    by a live writer while it writes: :mod:`shared.partials`' rules)."""
+    folder, name = os.path.split(path)
+    pattern = re.compile(rf"{re.escape(name)}\.[0-9a-f]{{32}}\.tmp")
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            if pattern.fullmatch(entry.name) and partials.gone({"name": entry.path}, local=True):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+
+
 def _write_synced(path: str, data: bytes, fault: str) -> None:
-    """Write ``data`` to a new local file and fsync it; the fault point sits halfway through."""
+    """Write ``data`` to a new local file and fsync it, held as a live writer's while it is written (see
+    :mod:`shared.partials`); the fault point sits halfway through."""
     with open(path, "wb") as handle:
+        partials.hold(handle)
         handle.write(data[: len(data) // 2])
         handle.flush()
         faults.point(fault)

@@ -46,3 +46,48 @@ def test_a_local_get_inside_a_folder_refuses_a_link(tmp_path):
     with pytest.raises(ArtifactRejected, match="is a link or leaves the version folder"):
         backend.get(str(folder / "model.txt"), inside=str(folder))
     assert backend.get(str(folder / "model.txt")) == b"not a model"  # outside a version folder, no rule
+
+
+@pytest.mark.parametrize("target", ["m/versions/v1/manifest.json", "m/aliases/champion/00000003.json"])
+def test_a_killed_creates_temporary_file_is_swept_by_the_next_create_of_that_path_never_a_live_ones(tmp_path, target):
+    """A create killed mid-write (a manifest, an alias event, a compiled record) leaves ``<name>.<hex>.tmp``;
+    the next create of that path removes it once its writer is gone, and never one a live writer holds."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    backend = open_backend(str(tmp_path))
+    path = f"{tmp_path}/{target}"
+    os.makedirs(os.path.dirname(path))
+    script = (
+        "import sys; from shared.backends import open_backend; "
+        "open_backend(sys.argv[1]).put_if_absent(sys.argv[2], b'x' * 100000, fault='manifest')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path), path],
+        env={**os.environ, "MODELFLEET_FAULT": "manifest-write"},
+        check=False,
+    )
+    assert done.returncode == -9
+    (dead,) = [p for p in os.listdir(os.path.dirname(path)) if p.endswith(".tmp")]
+    stopped = subprocess.Popen(  # a live writer of the same path, stopped half-way through its write
+        [sys.executable, "-c", script, str(tmp_path), path],
+        env={**os.environ, "MODELFLEET_FAULT": "manifest-write:STOP"},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not [p for p in os.listdir(os.path.dirname(path)) if p.endswith(".tmp") and p != dead]:
+            assert stopped.poll() is None
+            assert time.monotonic() < deadline, "the stopped writer never wrote its temporary file"
+            time.sleep(0.05)
+        time.sleep(0.2)
+        (live,) = [p for p in os.listdir(os.path.dirname(path)) if p.endswith(".tmp") and p != dead]
+        for stale in {dead, live} & set(os.listdir(os.path.dirname(path))):  # (it may have swept the dead one)
+            os.utime(f"{os.path.dirname(path)}/{stale}", (0, 0))  # older than the grace period
+        assert backend.put_if_absent(path, b"{}")
+        assert sorted(p for p in os.listdir(os.path.dirname(path)) if p.endswith(".tmp")) == [live]
+    finally:
+        stopped.send_signal(signal.SIGCONT)
+        assert stopped.wait(timeout=60) == 0  # it finds the path taken, and removes its own temporary file
+    assert not [p for p in os.listdir(os.path.dirname(path)) if p.endswith(".tmp")]
