@@ -267,10 +267,7 @@ def in_checkout(name: str, family: str, start: Path) -> Plan:
     models = [model for model in entry_points if model in extras]
     requires = tomlkit.array()
     requires.extend(str(item) for item in extras[family])
-    try:  # beside the other models' extras (tomlkit keeps the file's comments and layout)
-        extras.value._insert_after(models[-1], name, requires)
-    except (AttributeError, IndexError, KeyError):
-        extras[name] = requires
+    _insert_after(extras, models[-1] if models else None, name, requires)
     entry_points[name] = f"models.{name}:{class_name(name)}"
     values = _values(name, family, "models")
     values["module"] = f"models.{name}.model"
@@ -309,6 +306,21 @@ def checkout(start: Path) -> Path:
         "models/ and tox.ini); run `modelfleet new` there, or give --package=DIR for a package of your own"
     )
     raise BadArgument(msg)
+
+
+def _insert_after(table: Any, previous: str | None, name: str, value: Any) -> None:
+    """Add ``name = value`` to a tomlkit table right after the key ``previous`` (beside the other models'
+    extras, the file's comments and layout kept), or last. tomlkit has no public way to insert at a place:
+    its container's ``_insert_after`` (older releases) or ``_insert_at`` (0.15), else the end."""
+    container = table.value
+    try:
+        if hasattr(container, "_insert_after"):
+            container._insert_after(previous, name, value)
+            return
+        keys = [key.key if key is not None else None for key, _ in container.body]
+        container._insert_at(len(keys) - keys[::-1].index(previous), name, value)
+    except (AttributeError, IndexError, KeyError, ValueError, TypeError):
+        table[name] = value
 
 
 def with_tox_env(text: str, name: str, after: list[str]) -> str:
