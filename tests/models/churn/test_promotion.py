@@ -1,8 +1,11 @@
 """promote, rollback and aliases through the command line; score and evaluate with --version=ALIAS[@N]."""
 
 import json
+import shutil
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from models.churn import Churn
 
@@ -217,3 +220,42 @@ def test_an_edited_newest_event_is_refused_not_followed(modelfleet, store, comma
     assert "edited" in done.stderr
     assert not (store / "o.parquet").exists()
     assert len(list(event_file.parent.iterdir())) == 1
+
+
+EVENT_KEYS = ["version", "replaces", "action", "reason", "run_id", "at", "by", "gate", "previous", "sha256", "schema"]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    key=st.sampled_from(EVENT_KEYS) | st.text(min_size=1, max_size=6),
+    value=st.none() | st.booleans() | st.integers() | st.sampled_from(["v1", "v2", "champion"]) | st.text(max_size=8),
+    remove=st.booleans(),
+    command=st.sampled_from(["score", "evaluate", "promote", "rollback"]),
+)
+def test_generated_edits_of_the_newest_event_are_refused_by_every_command(
+    modelfleet, two_versions, tmp_path_factory, key, value, remove, command
+):
+    """Any edit of the event an alias points by (any key changed, added or removed) is refused (3) by every
+    command that reads the alias, and nothing is scored or appended."""
+    root = tmp_path_factory.mktemp("edited")
+    shutil.copytree(two_versions / "store", root / "store")
+    shutil.copy(two_versions / "labelled.parquet", root / "labelled.parquet")
+    for version in ("v1", "v2"):
+        assert run(modelfleet, root, "promote", "--alias=champion", f"--version={version}")[0].returncode == 0
+    folder = root / "store" / "churn" / "aliases" / "champion"
+    newest = sorted(folder.iterdir())[-1]
+    event = json.loads(newest.read_text())
+    edited = {k: v for k, v in event.items() if k != key} | ({} if remove else {key: value})
+    if edited == event:
+        return
+    newest.write_text(json.dumps(edited, indent=2))
+    args = {
+        "score": ["score", "--version=champion", "--output=out.parquet"],
+        "evaluate": ["evaluate", "--version=champion", "--data=labelled.parquet"],
+        "promote": ["promote", "--alias=champion", "--version=v1"],
+        "rollback": ["rollback", "--alias=champion"],
+    }[command]
+    done, _ = run(modelfleet, root, *args)
+    assert done.returncode == 3, done.stderr
+    assert not (root / "out.parquet").exists()
+    assert len(list(folder.iterdir())) == 2
