@@ -135,10 +135,13 @@ def reported(stop: Stopped) -> str:
 
 
 def settle() -> None:
-    """For a console process whose outcome is decided: SIGTERM and SIGINT stay blocked until it exits, so no
-    signal can turn the documented exit code into a death by signal (Python restores the default disposition
-    as it shuts down)."""
+    """For a console process whose outcome is decided: SIGTERM and SIGINT are ignored until it exits, so no
+    signal can turn the documented exit code into a death by signal. Ignored, not only blocked: a mask holds
+    for this thread alone (OpenMP's and Arrow's threads would still take the signal), and Python puts the
+    default disposition back for its own handlers as it shuts down, but leaves an ignored signal ignored."""
     signal.setitimer(signal.ITIMER_REAL, 0)
+    for signum in STOPS:
+        signal.signal(signum, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_BLOCK, {*STOPS, RETRY})
 
 

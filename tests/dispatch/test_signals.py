@@ -165,3 +165,35 @@ def test_a_stop_after_any_commit_step_reports_it(modelfleet, tmp_path, monkeypat
     expected = {"version": "churn version v2", "alias": "alias champion -> v1", "output": "the output"}[step]
     assert expected in line, line
     assert expected in json.loads(result.read_text())["committed"][0]["what"]
+
+
+@pytest.fixture(scope="module")
+def trained_store(tmp_path_factory):
+    """A store with one small churn version, trained through the entry point."""
+    store = tmp_path_factory.mktemp("signals") / "store"
+    environ = {**os.environ, "MODELFLEET_STORE": str(store), "MODELFLEET_CHURN_TRAIN_COMPILE": "off"}
+    subprocess.run([sys.executable, "-m", "dispatch", "churn", "train", "--n_estimators=5"], env=environ, check=True)
+    return store
+
+
+@pytest.mark.slow
+@NEEDS_CHURN
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    delay=st.sampled_from([0.0, 0.002, 0.01, 0.03]), signals=st.lists(st.sampled_from([15, 2]), min_size=1, max_size=3)
+)
+def test_signals_after_the_result_was_printed_never_kill_the_process(trained_store, tmp_path, delay, signals):
+    """Signals that come once the result is out (as the process shuts down, LightGBM's and Arrow's threads
+    still there) leave the exit 0 and the success result: a console process never dies by a signal then."""
+    result = tmp_path / f"result-{time.monotonic_ns()}.json"
+    environ = {**os.environ, "MODELFLEET_STORE": str(trained_store), "MODELFLEET_RESULT_PATH": str(result)}
+    args = ["churn", "score", "--engine=lightgbm", f"--output={tmp_path / f'{result.stem}.parquet'}"]
+    with subprocess.Popen([sys.executable, "-m", "dispatch", *args], stdout=subprocess.PIPE, env=environ) as p:
+        first = p.stdout.readline()
+        time.sleep(delay)
+        for signum in signals:
+            with contextlib.suppress(ProcessLookupError):
+                p.send_signal(signum)
+        p.communicate(timeout=120)
+    assert p.returncode == 0, (p.returncode, first[:200])
+    assert "error" not in json.loads(result.read_text())
