@@ -220,16 +220,22 @@ def resolve(store: Store, model: str, text: str) -> tuple[str, dict[str, Any] | 
             )
             raise ArtifactRejected(msg)
         return name, None
-    events = history(store, model, name)
-    if not events:
+    generations = _generations(store, model, name)  # only the event it names is read: one listing, one read
+    if not generations:
         if generation is None and VERSION_ID.fullmatch(name):
             return name, None  # no alias by that name: a version id (the store says if it exists)
         msg = f"alias {name!r} of {model!r} was never set; set it with '{model} promote --alias={name}'"
         raise MissingInput(msg)
-    if generation is not None and generation > len(events):
-        msg = f"alias {name!r} of {model!r} has {len(events)} events, no generation {generation}"
+    if generation is not None and generation > len(generations):
+        msg = f"alias {name!r} of {model!r} has {len(generations)} events, no generation {generation}"
         raise MissingInput(msg)
-    event = events[(generation or len(events)) - 1]
+    if generation is None:
+        event = current(store, model, name)
+        assert event is not None  # it has events
+    else:
+        event = _event(store.alias_events(model, name, [generation])[generation], model, name, generation)
+        if "sha256" not in event and generation > 1:  # of the first schema: only the whole chain vouches for it
+            event = history(store, model, name)[generation - 1]
     return event["version"], event
 
 

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 PIN = "_version.json"
 PIN_SCHEMA = 1
+ANEW = "remove the pin to score the run anew"
 
 
 def floats(store: Store, model: Model, requested: str) -> bool:
@@ -75,6 +76,7 @@ def pinned(
             return _chosen(pin, path)
         found = read(backend, path)
     _check_same_run(found, pin, folder)
+    _check_vouched(model, found, path)
     if found["requested"] != requested and found["version"] != manifest["version"]:
         msg = (
             f"--output {folder} holds a run scored with {found['requested']} (version {found['version']}, "
@@ -123,6 +125,36 @@ def _check_same_run(found: dict[str, Any], pin: dict[str, Any], folder: str) -> 
                 f"this shard's is {pin[key]}): the parts of one folder must come from one run; give another folder"
             )
             raise BadArgument(msg)
+
+
+def _check_vouched(model: Model, found: dict[str, Any], path: str) -> None:
+    """ArtifactRejected unless what a pin says it read is what the store says: the version a version id names
+    is that id, and the version an alias event names is what that event of the store's log names (a pin is
+    no signed record: the alias event it names is). A pin of 'latest' names a committed version, no more."""
+    from shared.store import Store
+
+    requested, version, event = found["requested"], found["version"], found.get("alias")
+    ref = aliases.reference(requested) if requested != "latest" else None
+    if requested != "latest" and ref is None and version != requested:
+        msg = f"{path} says --version={requested} is version {version}: the pin was edited; {ANEW}"
+        raise ArtifactRejected(msg)
+    if ref is None:
+        return
+    if (
+        not isinstance(event, dict)
+        or event.get("alias") != ref[0]
+        or type(event.get("generation")) is not int
+        or ref[1] not in (None, event["generation"])
+    ):
+        msg = f"{path} says it read alias {ref[0]!r} but names no event of it: the pin was edited; {ANEW}"
+        raise ArtifactRejected(msg)
+    named, stored = aliases.resolve(Store(model._store_url), model.name, f"{ref[0]}@{event['generation']}")
+    if named != version or (stored and stored.get("at")) != event.get("at"):
+        msg = (
+            f"{path} says {ref[0]}@{event['generation']} named version {version}, but that event of the store's "
+            f"log names {named}: the pin was edited; {ANEW}"
+        )
+        raise ArtifactRejected(msg)
 
 
 def _chosen(pin: dict[str, Any], path: str) -> dict[str, Any]:

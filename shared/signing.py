@@ -105,6 +105,34 @@ def stated(record: dict[str, Any]) -> dict[str, Any]:
     return {"signed": signature is not None, "key": key, "verified": signature is not None and configured()}
 
 
+def check() -> None:
+    """ConfigError (78) now, before any work, for a configured key that is not one (not at the first record)."""
+    _signer(_text(SIGNING_KEY))
+    _verifiers(_text(VERIFY_KEY))
+
+
+def check_writer(what: str) -> None:
+    """ConfigError (78) before a command that writes records (train, compile, promote, rollback) does any work,
+    when what it would write is what its own verify key refuses: no signing key, or one whose public half is
+    not among the verify keys."""
+    keys = _verifiers(_text(VERIFY_KEY))
+    if not keys:
+        return
+    signer = _signer(_text(SIGNING_KEY))
+    if signer is None:
+        msg = (
+            f"{what} writes records that this process, holding {VERIFY_KEY}, would refuse: it holds no signing "
+            f"key; give it {SIGNING_KEY} (or {SIGNING_KEY}{FILE}), or run it where versions are made"
+        )
+        raise ConfigError(msg)
+    if key_id(signer.public_key()) not in keys:
+        msg = (
+            f"{what}: {SIGNING_KEY} is not the private half of any {VERIFY_KEY} of this process "
+            f"({', '.join(sorted(keys))}); what it signs would be refused: give it the matching keys"
+        )
+        raise ConfigError(msg)
+
+
 def key_id(public: Any) -> str:
     """A public key's short name: the first 16 hex digits of the sha256 of its raw 32 bytes."""
     from cryptography.hazmat.primitives import serialization
@@ -153,7 +181,7 @@ def _signer(text: str | None) -> Any:
         key = None
     if not isinstance(key, Ed25519PrivateKey):
         msg = (
-            f"{SIGNING_KEY} is not an unencrypted Ed25519 private key in PEM (-----BEGIN PRIVATE KEY-----); "
+            f"{_source(SIGNING_KEY)} is not an unencrypted Ed25519 private key in PEM (-----BEGIN PRIVATE KEY-----); "
             "make one with: openssl genpkey -algorithm ed25519 -out signing.pem"
         )
         raise ConfigError(msg)
@@ -180,11 +208,17 @@ def _verifiers(text: str | None) -> dict[str, Any]:
             found[key_id(key)] = key
         if not blocks or len(found) != len(blocks):
             msg = (
-                f"{VERIFY_KEY} is not one or more Ed25519 public keys in PEM (-----BEGIN PUBLIC KEY-----); make "
-                "one from the signing key with: openssl pkey -in signing.pem -pubout -out verify.pem"
+                f"{_source(VERIFY_KEY)} is not one or more Ed25519 public keys in PEM (-----BEGIN PUBLIC KEY-----); "
+                "make one from the signing key with: openssl pkey -in signing.pem -pubout -out verify.pem"
             )
             raise ConfigError(msg)
     return found
+
+
+def _source(name: str) -> str:
+    """The variable a key came from: ``name``, or ``name_FILE`` and the file it names."""
+    path = os.environ.get(name + FILE)
+    return f"{name}{FILE}={shown(path)}" if path and not os.environ.get(name) else name
 
 
 def _b64(data: bytes) -> str:

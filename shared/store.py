@@ -37,7 +37,7 @@ from shared.errors import (
 )
 from shared.failures import store_place, translated
 from shared.formats import ALLOWED as ALLOWED_FORMATS
-from shared.versions import VERSION_ID, check_version_id
+from shared.versions import ALIAS, RESERVED, VERSION_ID, check_version_id
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,7 @@ class Store:
             raise BadArgument(msg)
         self.backend = open_backend(self.url)
         self.fs, self.root = self.backend.fs, self.backend.root
+        signing.check()  # a key that is not one is 78 before any work, not at the first record
 
     def __repr__(self) -> str:
         return f"Store({self.url!r})"
@@ -385,7 +386,11 @@ class Store:
         """The names of ``model``'s aliases that have at least one event, sorted."""
         with _translated(self.url):
             paths = self.backend.list(f"{self._model_dir(model)}/aliases/*/{'[0-9]' * GENERATION_DIGITS}.json")
-        return sorted({path.rstrip("/").split("/")[-2] for path in paths})
+        found = sorted({path.rstrip("/").split("/")[-2] for path in paths})
+        for stray in [name for name in found if not ALIAS.fullmatch(name) or name in RESERVED]:
+            # no command can name it, so it can mean nothing: skipped (said), never a reason to refuse the rest
+            log.warning("%s: aliases/%s is no alias (not a name an alias may have); it is skipped", model, stray)
+        return [name for name in found if ALIAS.fullmatch(name) and name not in RESERVED]
 
     def alias_generations(self, model: str, alias: str) -> list[int]:
         """The generations of one alias's events, as their file names number them, sorted; ArtifactRejected for a

@@ -32,7 +32,7 @@ def compile(
         version: Model version to build: a version id, an alias (champion) or ALIAS@N; 'latest' is the
             newest committed one.
     """
-    from shared import artifacts, compiled, derived, dryrun, engines, inputs
+    from shared import artifacts, compiled, derived, dryrun, engines, inputs, signing
     from shared.errors import ArtifactRejected, ConfigError, MissingInput
 
     engines.check(model, "compiled", "compile")
@@ -48,6 +48,7 @@ def compile(
     if compiled.compiler() is None:
         msg = "no C compiler (cc, gcc or $CC) or no tl2cgen in this image: compile in the image that trains"
         raise ConfigError(msg)
+    signing.check_writer("compile")
     loaded = artifacts.load(model, version)
     store, manifest, schema = loaded.store, loaded.manifest, loaded.schema
     store.check_writable()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any
 
 from shared import aliases as alias_log
-from shared import params, versions
+from shared import params, signing, versions
 from shared.errors import BadArgument
 from shared.params import Check
 
@@ -42,6 +42,7 @@ def promote(
     from shared.store import Store
 
     store = Store(model._store_url)
+    signing.check_writer("promote")
     if store.exists(model.name, alias):
         msg = f"--alias={alias} is the id of a version of {model.name}; an alias by that name would be mistaken for it"
         raise BadArgument(msg)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from shared import aliases as alias_log
+from shared import signing
 from shared.commands.promote import Alias, RunId
 from shared.errors import MissingInput
 
@@ -24,6 +25,7 @@ def rollback(model: Model, *, alias: Alias, reason: str | None = None, run_id: R
     from shared.store import Store
 
     store = Store(model._store_url)
+    signing.check_writer("rollback")
     now = alias_log.current(store, model.name, alias)
     if now is None:
         msg = f"alias {alias!r} of {model.name!r} was never set; nothing to roll back"

@@ -8,7 +8,7 @@ import logging
 import os
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from shared import aliases, bootstrap, derived, dryrun, fitting, inputs, overlap, params, versions
+from shared import aliases, bootstrap, derived, dryrun, fitting, inputs, overlap, params, signing, versions
 from shared import gate as gating
 from shared import split as splitting
 from shared.errors import (
@@ -114,6 +114,7 @@ def train(
     store = Store(model._store_url)
     version = check_version_id(run_id) if run_id is not None else new_version_id()
     store.check_writable()
+    signing.check_writer("train")
     committed = run_id is not None and store.exists(model.name, version)
     if run_id is not None and not committed and run_id in store.alias_names(model.name):
         msg = f"--run_id={run_id} is an alias of {model.name}; a version by that name would be mistaken for it"

@@ -342,3 +342,15 @@ def test_a_log_of_the_first_schema_still_reads_and_the_next_move_seals_it(tmp_pa
         aliases.history(store, "m", "champion")
     with pytest.raises(ArtifactRejected, match="edited"):
         aliases.resolve(store, "m", "champion")
+
+
+@pytest.mark.parametrize("name", ["BAD", "latest", "none", "9lives"])
+def test_a_folder_under_aliases_that_no_alias_can_be_called_is_skipped_not_an_error(tmp_path, name, caplog):
+    """No command can name it, so it means nothing: listed aliases skip it with a warning (gc, aliases go on)."""
+    store = Store(str(tmp_path))
+    aliases.move(store, "m", "champion", "a")
+    stray = tmp_path / "m" / "aliases" / name
+    stray.mkdir()
+    (stray / f"{1:0{GENERATION_DIGITS}d}.json").write_text("{}")
+    assert store.alias_names("m") == ["champion"]
+    assert f"aliases/{name} is no alias" in caplog.text

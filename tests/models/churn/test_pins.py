@@ -250,3 +250,31 @@ def test_a_pinned_version_removed_since_names_the_pin(modelfleet, fleet):
     assert f"this run's pin {output}/_version.json names churn version v1, which the store no longer holds" in (
         done.stderr
     )
+
+
+@pytest.mark.parametrize(
+    ("version", "forge"),
+    [
+        ("champion", {"version": "v2", "alias": "keep"}),  # the event's version, and the pin's, changed to v2
+        ("champion", {"version": "v2", "alias": None}),  # an alias run pinned with no event at all
+        ("champion@1", {"version": "v2", "alias": "keep"}),
+        ("v1", {"version": "v2"}),  # a version id run pinned to another version
+    ],
+)
+def test_a_pin_that_says_it_read_what_the_store_does_not_hold_is_refused(modelfleet, fleet, version, forge):
+    """A pin lives in the output folder, which many writers may reach, and is no signed record: the version and
+    the alias event it says it read are checked against the store's own log before any later shard scores."""
+    _, store, root = fleet
+    output = root / "scores"
+    assert _score(modelfleet, store, root, output, "0/2", version=version)[0].returncode == 0
+    pin_file = output / "_version.json"
+    pin = json.loads(pin_file.read_text())
+    edited = {**pin, "version": forge["version"]}
+    if forge.get("alias") == "keep" and pin.get("alias"):
+        edited["alias"] = {**pin["alias"], "version": forge["version"]}
+    elif "alias" in forge:
+        edited["alias"] = forge["alias"]
+    pin_file.write_text(json.dumps(edited))
+    done, _ = _score(modelfleet, store, root, output, "1/2", version=version)
+    assert done.returncode == 3, done.stderr
+    assert "the pin was edited" in done.stderr

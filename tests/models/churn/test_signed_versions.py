@@ -168,3 +168,32 @@ def test_without_a_key_nothing_changes_and_describe_says_unsigned(tmp_path, mode
     refused = modelfleet(["churn", "score", f"--store={store}"], env={signing.VERIFY_KEY: OURS[1]})
     assert refused.returncode == 3
     assert "not signed" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["train", "--n_estimators=5", "--run_id=v9"],
+        ["compile", "--version=v1"],
+        ["promote", "--alias=champion", "--version=v2"],
+        ["rollback", "--alias=champion"],
+    ],
+)
+@pytest.mark.parametrize("keys", ["verify only", "keys of two pairs", "a bad signing key"])
+def test_a_writer_whose_records_its_own_verify_key_would_refuse_stops_before_any_work(
+    signed, tmp_path, modelfleet, args, keys
+):
+    """train, compile, promote and rollback with a verify key but no signing key (or a signing key of another
+    pair, or no key at all in the variable) exit 78 before any work: they would write what every verifying
+    reader, themselves included, refuses."""
+    shutil.copytree(signed / "store", tmp_path / "store")
+    env = {
+        "verify only": {signing.VERIFY_KEY: OURS[1]},
+        "keys of two pairs": {signing.VERIFY_KEY: OURS[1], signing.SIGNING_KEY: THEIRS[0]},
+        "a bad signing key": {signing.SIGNING_KEY: OURS[1]},
+    }[keys]
+    before = sorted(str(p) for p in (tmp_path / "store").rglob("*"))
+    done = modelfleet(["churn", *args, f"--store={tmp_path / 'store'}"], env=env)
+    assert done.returncode == 78, done.stderr
+    assert done.stderr.count("\n") == 1
+    assert sorted(str(p) for p in (tmp_path / "store").rglob("*")) == before
