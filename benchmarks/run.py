@@ -50,11 +50,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "modelfleet-bench")
     parser.add_argument("--quick", action="store_true", help="10x fewer rows and fewer repeats: a smoke run")
-    parser.add_argument("--repeats", type=int, default=5, help="runs of each timed pair (median)")
+    parser.add_argument("--repeats", type=int, help="runs of each timed pair (median; default 5, 1 with --quick)")
     parser.add_argument("--only", type=int, nargs="*", help="run only these measurements (by number), e.g. 8")
     args = parser.parse_args()
     scale = 10 if args.quick else 1
-    repeats = 1 if args.quick else args.repeats
+    repeats = args.repeats or (1 if args.quick else 5)
     bench = Bench(args.workdir, train_rows=1_000_000 // scale, big_rows=10_000_000 // scale)
     bench.prepare()
     measurements = {
