@@ -134,19 +134,22 @@ def _check_vouched(model: Model, found: dict[str, Any], path: str) -> None:
     from shared.store import Store
 
     requested, version, event = found["requested"], found["version"], found.get("alias")
-    ref = aliases.reference(requested) if requested != "latest" else None
-    if requested != "latest" and ref is None and version != requested:
-        msg = f"{path} says --version={requested} is version {version}: the pin was edited; {ANEW}"
-        raise ArtifactRejected(msg)
-    if ref is None:
+    if requested == "latest":
+        return
+    ref = aliases.reference(requested)  # alias-shaped: an alias, or a version id of that name
+    if event is None:  # read as a version id: the pin names that very version
+        if version != requested:
+            msg = f"{path} says --version={requested} is version {version}: the pin was edited; {ANEW}"
+            raise ArtifactRejected(msg)
         return
     if (
-        not isinstance(event, dict)
+        ref is None
+        or not isinstance(event, dict)
         or event.get("alias") != ref[0]
         or type(event.get("generation")) is not int
         or ref[1] not in (None, event["generation"])
     ):
-        msg = f"{path} says it read alias {ref[0]!r} but names no event of it: the pin was edited; {ANEW}"
+        msg = f"{path} says --version={requested} was read through another alias event: the pin was edited; {ANEW}"
         raise ArtifactRejected(msg)
     named, stored = aliases.resolve(Store(model._store_url), model.name, f"{ref[0]}@{event['generation']}")
     if named != version or (stored and stored.get("at")) != event.get("at"):
