@@ -229,13 +229,10 @@ def resolve(store: Store, model: str, text: str) -> tuple[str, dict[str, Any] | 
     if generation is not None and generation > len(generations):
         msg = f"alias {name!r} of {model!r} has {len(generations)} events, no generation {generation}"
         raise MissingInput(msg)
-    if generation is None:
-        event = current(store, model, name)
-        assert event is not None  # it has events
-    else:
-        event = _event(store.alias_events(model, name, [generation])[generation], model, name, generation)
-        if "sha256" not in event and generation > 1:  # of the first schema: only the whole chain vouches for it
-            event = history(store, model, name)[generation - 1]
+    generation = generation or generations[-1]  # the newest, from the listing just made (no second one)
+    event = _event(store.alias_events(model, name, [generation])[generation], model, name, generation)
+    if "sha256" not in event and generation > 1:  # of the first schema: only the whole chain vouches for it
+        event = history(store, model, name)[generation - 1]
     return event["version"], event
 
 
