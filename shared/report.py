@@ -58,27 +58,31 @@ def charts(report: dict[str, Any]) -> list[str]:
     else:
         sizes = ours
         labels = [f"segment {s}" for s in sizes["segments"]]
-        found.append(svg.bars("segment-sizes", "Segment sizes", labels, [("rows", sizes["rows"])]))
+        found.append(svg.hbars("segment-sizes", "Segment sizes", labels, [("rows", sizes["rows"])], "rows"))
         for name, means in sizes["means"].items():
-            found.append(svg.bars(f"segment-mean-{name}", f"Mean {name} per segment", labels, [(name, means)]))
+            found.append(
+                svg.hbars(f"segment-mean-{name}", f"Mean {name} per segment", labels, [(name, means)], f"mean {name}")
+            )
     importance = report.get("importance") or []
     if importance:
         found.append(
-            svg.bars(
+            svg.hbars(
                 "importance",
                 "Feature importance (gain)",
                 [e["feature"] for e in importance],
                 [("gain", [e["gain"] for e in importance])],
+                "gain",
             )
         )
     contributions = report.get("contributions")
     if contributions:
         found.append(
-            svg.bars(
+            svg.hbars(
                 "contributions",
                 "Mean |contribution| (pred_contrib)",
                 [e["feature"] for e in contributions["features"]],
                 [("mean |contribution|", [e["mean_abs"] for e in contributions["features"]])],
+                "mean |contribution|",
             )
         )
     return found
@@ -88,8 +92,9 @@ def page(report: dict[str, Any]) -> str:
     """The HTML page of ``report``."""
     title = f"{report['model']} version {report['version']}"
     others = report.get("against") or []
+    targets = report.get("alias_targets") or {}
     metrics = _table(
-        ["metric", report["version"], *[other["version"] for other in others]],
+        ["metric", _labelled(report["version"], targets), *[_labelled(o["version"], targets) for o in others]],
         [
             [name, _cell(value), *[_cell(other["metrics"].get(name)) for other in others]]
             for name, value in report["metrics"].items()
@@ -98,6 +103,7 @@ def page(report: dict[str, Any]) -> str:
     sections = [
         f"<h1>{html.escape(title)}</h1>",
         f"<p>{report['rows']:,} rows of {html.escape(str(report['data']))}; written {html.escape(report['at'])}.</p>",
+        _aliases_now(report["version"], targets),
         "<h2>Metrics</h2>",
         metrics,
     ]
@@ -114,16 +120,55 @@ def page(report: dict[str, Any]) -> str:
             ),
         ]
     sections += ["<h2>Charts</h2>", '<div class="charts">', *charts(report), "</div>"]
-    sections += ["<h2>Training</h2>", _table(["", ""], [[k, _cell(v)] for k, v in report["training"].items()])]
+    sections += [
+        "<h2>Training</h2>",
+        _table(["", ""], [[k, _cell(v)] for k, v in report["training"].items()], css="values"),
+    ]
     sections += [
         "<h2>Parameters</h2>",
-        _table(["parameter", "value"], [[k, _cell(v)] for k, v in report["params"].items()]),
+        _table(["parameter", "value"], [[k, _cell(v)] for k, v in report["params"].items()], css="values"),
     ]
     history = report.get("aliases") or []
     if history:
-        rows = [[e["alias"], e["generation"], e["version"], e.get("at", ""), e.get("by", "")] for e in history]
-        sections += ["<h2>Alias history</h2>", _table(["alias", "event", "version", "at", "by"], rows)]
+        rows, marked = [], []
+        for e in history:
+            now = f"current {e['alias']}" if e.get("current") else ""
+            replaces = e.get("replaces") or ""
+            reason, at = e.get("reason") or "", e.get("at") or ""
+            action = e.get("action") or ""
+            rows.append(
+                [e["alias"], e["generation"], action, e["version"], replaces, now, reason, at, who(e.get("by"))]
+            )
+            marked.append("current" if now else "")
+        header = ["alias", "event", "action", "version", "replaces", "now", "reason", "at", "by"]
+        sections += ["<h2>Alias history</h2>", _table(header, rows, marked=marked, css="history")]
     return _html(title, sections)
+
+
+def who(by: Any) -> str:
+    """An alias event's ``by`` as text: user@host, then what the orchestrator said (DAG, run, task, image)."""
+    if not isinstance(by, dict):
+        return "" if by is None else str(by)
+    person = "@".join(str(by[key]) for key in ("user", "host") if by.get(key) not in (None, ""))
+    rest = [f"{key}: {value}" for key, value in by.items() if key not in ("user", "host") and value not in (None, "")]
+    return "\n".join([person, *rest]) if person else "\n".join(rest)
+
+
+def _labelled(version: str, targets: dict[str, str]) -> str:
+    """A version with the aliases that point at it now: ``v2 (champion)``."""
+    names = [alias for alias, target in targets.items() if target == version]
+    return f"{version} ({', '.join(names)})" if names else version
+
+
+def _aliases_now(version: str, targets: dict[str, str]) -> str:
+    """A line naming where each alias points now, this version's aliases first and in bold."""
+    if not targets:
+        return "<p>No alias points at any version of this model.</p>"
+    ours = [alias for alias, target in targets.items() if target == version]
+    parts = [f'<b class="alias-now">current {html.escape(alias)}</b>' for alias in ours]
+    text = f"<p>This version is the {', '.join(parts)}." if ours else "<p>No alias points at this version."
+    elsewhere = [f"{html.escape(a)} → {html.escape(t)}" for a, t in targets.items() if t != version]
+    return text + (f" Now: {'; '.join(elsewhere)}.</p>" if elsewhere else "</p>")
 
 
 def drift_document(
@@ -165,20 +210,22 @@ def drift_page(document: dict[str, Any]) -> str:
         for e in [*verdict["features"], verdict["prediction"]]
     ]
     charts_drawn = [
-        svg.bars(
+        svg.hbars(
             "psi",
             "PSI per feature",
             [e["name"] for e in verdict["features"]],
             [("PSI", [e["psi"] or 0.0 for e in verdict["features"]])],
+            "PSI",
         )
     ]
     for k, entry in enumerate(document["shares"]):
         charts_drawn.append(
-            svg.bars(
+            svg.hbars(
                 f"shares-{k}",
                 f"{entry['name']}: share of rows per cell",
                 entry["cells"],
                 [("training", entry["train"]), ("this run", entry["run"])],
+                "share of rows",
             )
         )
     status = verdict["status"]
@@ -261,23 +308,82 @@ def _named(names: list[str], pairs: list[Any]) -> list[tuple[str, Any, Any]]:
     return [(name, xs, ys) for name, (xs, ys) in zip(names, pairs, strict=True)]
 
 
-def _table(header: list[Any], rows: list[list[Any]]) -> str:
+def _table(header: list[Any], rows: list[list[Any]], marked: list[str] | None = None, css: str = "") -> str:
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    classes = marked or [""] * len(rows)
+    body = "".join(
+        (f'<tr class="{html.escape(mark)}">' if mark else "<tr>")
+        + "".join(f"<td>{html.escape(str(c))}</td>" for c in row)
+        + "</tr>"
+        for row, mark in zip(rows, classes, strict=True)
+    )
+    opened = f'<table class="{css}">' if css else "<table>"
+    return f"{opened}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _cell(value: Any) -> str:
+    """A value as people read it: numbers to 6 digits, nested mappings as ``key: value`` lines (indented one
+    level deeper each), lists of plain values joined by commas; never JSON."""
+    if isinstance(value, (dict, list, tuple)):
+        lines = _lines(value, 0)
+        if len(lines) > CELL_LINES:
+            lines = [*lines[:CELL_LINES], f"… ({len(lines) - CELL_LINES} more lines in report.json)"]
+        return "\n".join(lines)
+    return _scalar(value)
+
+
+CELL_LINES = 60
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:.6g}"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=False)[:300]
     return "" if value is None else str(value)
+
+
+def _lines(value: Any, depth: int) -> list[str]:
+    pad = "  " * depth
+    if isinstance(value, dict):
+        if not value:
+            return [f"{pad}(none)"]
+        found = []
+        for key, item in value.items():
+            if _plain(item):
+                found.append(f"{pad}{key}: {_inline(item)}")
+            else:
+                found += [f"{pad}{key}:", *_lines(item, depth + 1)]
+        return found
+    if isinstance(value, (list, tuple)):
+        if _plain(value):
+            return [f"{pad}{_inline(value)}"]
+        found = []
+        for item in value:
+            nested = _lines(item, depth + 1)
+            found.append(f"{pad}- {nested[0].strip()}")
+            found += nested[1:]
+        return found
+    return [f"{pad}{_scalar(value)}"]
+
+
+def _plain(value: Any) -> bool:
+    """A scalar, or a list of scalars: shown on one line."""
+    if isinstance(value, (list, tuple)):
+        return all(not isinstance(v, (dict, list, tuple)) for v in value)
+    return not isinstance(value, dict)
+
+
+def _inline(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_scalar(v) for v in value) if value else "(none)"
+    return _scalar(value)
 
 
 _STYLE = (
     "body{font-family:sans-serif;margin:2em;color:#222;max-width:1400px}"
     "table{border-collapse:collapse;margin:0.5em 0 1.5em}td,th{border:1px solid #ccc;padding:3px 8px;"
     "text-align:left;font-size:13px}th{background:#f2f2f2}.charts{display:flex;flex-wrap:wrap;gap:12px}"
-    ".chart{border:1px solid #ddd;background:#fff}"
+    ".chart{border:1px solid #ddd;background:#fff}td{white-space:pre-wrap;vertical-align:top}"
+    "tr.current td{background:#fff6d5;font-weight:bold}.alias-now{background:#fff6d5;padding:0 4px}"
 )

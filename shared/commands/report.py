@@ -135,7 +135,7 @@ def build(
             "libraries": manifest.get("libraries"),
         },
         "params": manifest.get("params") or {},
-        "aliases": _history(store, model.name, manifest["version"]),
+        **_aliases(store, model.name, manifest["version"]),
     }
 
 
@@ -194,16 +194,25 @@ def _against(model: Model, store: Any, against: str | None, version: str) -> Any
     return artifacts.load(model, against)
 
 
-def _history(store: Any, name: str, version: str) -> list[dict[str, Any]]:
-    """Every alias event that named this version (pointed at it or replaced it)."""
+def _aliases(store: Any, name: str, version: str) -> dict[str, Any]:
+    """``aliases``: every alias event that named this version (pointed at it or replaced it), with its reason,
+    who moved it, and ``current`` for each alias's newest event (the alias points at its version now);
+    ``alias_targets``: every alias of the model and the version it points at now."""
     from shared import aliases
 
-    found = []
+    found, targets = [], {}
     for alias in store.alias_names(name):
-        for event in aliases.history(store, name, alias):
+        events = aliases.history(store, name, alias)
+        if events:
+            targets[alias] = events[-1]["version"]
+        for k, event in enumerate(events):
             if version in (event.get("version"), event.get("replaces")):
-                found.append({"alias": alias, **{k: event.get(k) for k in ("generation", "version", "at", "by")}})
-    return found
+                facts = {key: event.get(key) for key in ("generation", "version", "replaces", "action", "reason")}
+                current = k == len(events) - 1
+                found.append(
+                    {"alias": alias, **facts, "at": event.get("at"), "by": event.get("by"), "current": current}
+                )
+    return {"aliases": found, "alias_targets": targets}
 
 
 def check_target(store: Any, folder: str, data: Any, flag: str) -> None:
