@@ -65,12 +65,16 @@ COPY --from=build /tmp/wheels/ /tmp/wheels/
 
 # The wheel is our own artefact from the build stage (its version is fixed by shared/__init__.py);
 # its dependencies are constrained by the ranges in pyproject.toml.
+# /app/manifest.json: this image's models, commands and flags (`modelfleet manifest`), which DAGs are checked
+# against beside Airflow (dispatch.airflow.pod_task's manifest=). Writing it fails the build if a parameter's
+# type cannot be carried exactly. `docker run --rm IMAGE manifest` prints the same document.
 RUN wheels=(/tmp/wheels/modelfleet-*.whl) \
     && [ "${#wheels[@]}" -eq 1 ] && [ -f "${wheels[0]}" ] \
     && pip install --no-cache-dir --disable-pip-version-check \
         "modelfleet[${MODELS}${STORAGE:+,${STORAGE}}] @ file://${wheels[0]}" \
     && rm -rf /tmp/wheels \
-    && modelfleet --help > /dev/null
+    && modelfleet --help > /dev/null \
+    && modelfleet manifest > /app/manifest.json
 
 ENV MODELFLEET_STORE=/data/store \
     PYTHONDONTWRITEBYTECODE=1 \

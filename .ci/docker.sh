@@ -8,7 +8,8 @@
 #     stand-in of that name from Debian packages (Debian's Python 3.11) with mmdebstrap;
 #   * builds the image from the repository root, then checks that it runs as a numeric non-root user,
 #     that `churn train` and `churn score` print one JSON object each with the store mounted as a volume,
-#     that train built the compiled library and score's compiled engine uses it, that `--help` works, and
+#     that train built the compiled library and score's compiled engine uses it, that `--help` works, that
+#     /app/manifest.json (written at build) is what `manifest` prints, and
 #     that training also works on a read-only root filesystem;
 #   * builds the scoring-only image (`--target score`): no C compiler, and it scores with that library.
 #
@@ -347,6 +348,16 @@ step_checks() {
     else
         tail -n 20 "${WORK}/help.out" >&2
         fail "--help: exit ${rc}"
+    fi
+
+    # The manifest the image wrote at build time (what DAGs are checked against) is what it prints now.
+    if docker run --rm --network=none --entrypoint cat "${IMAGE}" /app/manifest.json > "${WORK}/manifest.built" \
+        && docker run --rm --network=none "${IMAGE}" manifest > "${WORK}/manifest.now" \
+        && cmp -s "${WORK}/manifest.built" "${WORK}/manifest.now" \
+        && grep -q '"churn"' "${WORK}/manifest.built"; then
+        pass "/app/manifest.json: written at build, the same as \`manifest\` prints ($(wc -c < "${WORK}/manifest.built") bytes)"
+    else
+        fail "/app/manifest.json: missing, or not what \`modelfleet manifest\` prints in the image"
     fi
 
     run_check "churn train on a read-only root fs" "version" -- \

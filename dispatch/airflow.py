@@ -17,17 +17,22 @@ flag name, syntax, the names they use, and for values Airflow knows from the run
 ...), the type, by rendering them for a sample run. Values known only when the task runs (XCom, params,
 Variables) are checked by the command line when the pod starts (exit 64 before any work).
 
+The models, commands and flags are those of the image's manifest (``modelfleet manifest``, written when the image
+is built): give its path as ``manifest=`` or in ``MODELFLEET_MANIFEST`` (the argument wins). The Airflow environment
+then needs no model, nor any model's libraries, and a new model or flag in the image needs only its new manifest.
+Without either, the models installed beside Airflow are used.
+
 Needs ``pip install 'modelfleet[airflow]'``. Airflow is imported when ``pod_task`` is called, never by
 ``import dispatch``.
 """
 
 import contextlib
 import difflib
+import os
 from collections.abc import Mapping
 from typing import Any
 
-from dispatch import registry
-from dispatch.commandline import argv, specs_for
+from dispatch.commandline import Catalog
 from shared.errors import BadArgument, NothingToDo, NotPromoted, UsageError
 
 # The version id a training run commits: ``<dag_id>__<ts_nodash>``, one per DAG and logical date, so a retry
@@ -41,6 +46,7 @@ SKIP_EXIT_CODES = (NothingToDo.exit_code, NotPromoted.exit_code)
 SCRATCH = "/tmp"  # noqa: S108 - an emptyDir mounted there: the only writable path besides the store
 _OWN = ("task_id", "image", "cmds", "arguments")  # set from pod_task's own arguments, never from pod_args
 _MARKS = ("{{", "{%", "{#")
+MANIFEST_ENV = "MODELFLEET_MANIFEST"  # the manifest's path, when pod_task is given none
 
 
 def pod_task(
@@ -51,6 +57,7 @@ def pod_task(
     image: str,
     shards: int | None = None,
     pod_args: Mapping[str, Any] | None = None,
+    manifest: str | os.PathLike[str] | None = None,
     **params: Any,
 ) -> Any:
     """Return a KubernetesPodOperator running ``modelfleet MODEL COMMAND --param=value ...`` in ``image``.
@@ -60,7 +67,8 @@ def pod_task(
     capabilities, and an emptyDir at /tmp; its JSON result is pushed to XCom; exit 99 (no input rows) and
     100 (train's gate refused the promotion) skip the task. ``pod_args`` are more KubernetesPodOperator
     arguments (namespace, env_from, container_resources ...); they win over these defaults, and its volumes
-    and mounts are added to /tmp's.
+    and mounts are added to /tmp's. ``manifest`` is the path of the image's ``modelfleet manifest`` output that
+    the call is checked against (default: ``$MODELFLEET_MANIFEST``, else the models installed here).
     """
     from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 
@@ -69,7 +77,8 @@ def pod_task(
     if taken:
         msg = f"pod_args may not set {', '.join(taken)}: pod_task sets them from its own arguments"
         raise UsageError(msg)
-    tokens, templates = _tokens(model, command, params)
+    catalog = catalog_for(manifest)
+    tokens, templates = _tokens(catalog, model, command, params)
     if "shard" in params and shards is not None:
         msg = f"give either shards={shards} or shard={params['shard']!r} to pod_task, not both"
         raise UsageError(msg)
@@ -81,24 +90,37 @@ def pod_task(
         task = KubernetesPodOperator(arguments=tokens, **kwargs)
     else:
         kwargs.setdefault("map_index_template", "{{ task.arguments[-1] | replace('--', '') }}")
-        arguments = [tokens + argv(model, command, shard=shard)[2:] for shard in _shards(shards)]
+        arguments = [tokens + catalog.argv(model, command, shard=shard)[2:] for shard in _shards(shards)]
         task = KubernetesPodOperator.partial(**kwargs).expand(arguments=arguments)
-    _check_templates(task, model, command, templates)
+    _check_templates(task, catalog.specs(model, command), templates)
     return task
 
 
-def _tokens(model: str, command: str, params: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
+def argv(model: str, command: str, *, manifest: str | os.PathLike[str] | None = None, **params: Any) -> list[str]:
+    """``dispatch.argv`` checked against the image's manifest (``manifest``, else ``$MODELFLEET_MANIFEST``, else the
+    models installed here): the arguments of a KubernetesPodOperator of one's own."""
+    return catalog_for(manifest).argv(model, command, **params)
+
+
+def catalog_for(manifest: str | os.PathLike[str] | None = None) -> Catalog:
+    """What a call is checked against: the manifest at ``manifest``, else at ``$MODELFLEET_MANIFEST``, else the
+    models installed here; ConfigError (78) naming the path if that manifest is missing or unusable."""
+    path = manifest if manifest is not None else os.environ.get(MANIFEST_ENV) or None
+    return Catalog.installed() if path is None else Catalog.from_manifest(path)
+
+
+def _tokens(catalog: Catalog, model: str, command: str, params: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
     """The argument list, checked like ``dispatch.argv``; templated values are kept as written."""
-    tokens = argv(model, command)
+    tokens = catalog.argv(model, command)
     templates = {}
     for name, value in params.items():
         if isinstance(value, str) and any(mark in value for mark in _MARKS):
             with contextlib.suppress(BadArgument):  # its value is checked below, rendered for a sample run
-                argv(model, command, **{name: value})  # the flag's name, checked as the dispatcher does
+                catalog.argv(model, command, **{name: value})  # the flag's name, checked as the dispatcher does
             templates[name] = value
             tokens.append(f"--{name}={value}")
         else:
-            tokens += argv(model, command, **{name: value})[2:]
+            tokens += catalog.argv(model, command, **{name: value})[2:]
     return tokens, templates
 
 
@@ -137,7 +159,7 @@ def _defaults() -> dict[str, Any]:
     }
 
 
-def _check_templates(task: Any, model: str, command: str, templates: dict[str, str]) -> None:
+def _check_templates(task: Any, specs: Mapping[str, Any], templates: dict[str, str]) -> None:
     """Check each templated value as far as a parse can: syntax, names, and the type for a sample run."""
     import jinja2
     import jinja2.meta
@@ -145,7 +167,6 @@ def _check_templates(task: Any, model: str, command: str, templates: dict[str, s
 
     dag = task.get_dag()
     env = task.get_template_env(dag)
-    specs = specs_for(registry.load(model, require=False), command)
     known = set(Context.__annotations__) | set(env.globals)
     for name, text in templates.items():
         try:

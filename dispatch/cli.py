@@ -15,6 +15,8 @@ a misspelt flag, and would guess types from the text. The contract with the orch
 from __future__ import annotations
 
 import contextlib
+import inspect
+import io
 import json
 import logging
 import os
@@ -25,8 +27,9 @@ import traceback
 from typing import TYPE_CHECKING, Any
 
 from dispatch import registry
-from dispatch.commandline import MANIFEST, NEW, Call, parse
+from dispatch.commandline import MANIFEST, NEW, Call, parse, short_flags, spaced_values, specs_for
 from shared import stopping
+from shared.binding import constructor_specs
 from shared.errors import (
     Interrupted,
     LocalIOError,
@@ -40,6 +43,7 @@ from shared.results import RESULT_ENV, redact, replaceable, result_path, to_json
 
 if TYPE_CHECKING:
     from shared.model import Model
+    from shared.params import Spec
 
 PROG = "modelfleet"
 HELP = ("--help", "-h")
@@ -74,9 +78,10 @@ def _main(argv: list[str] | None) -> int:
     text = None
     try:
         with stopping.working():  # a signal stops the work; once the outcome is decided it changes nothing
-            text = _work(args)
-        if text is not None:
-            _write_result_file(text)
+            done = _work(args)
+        if done is not None:
+            text, filed = done
+            _write_result_file(filed)
     except _Unprinted as exc:  # `--help | head -c0`: the reader left
         return _stdout_failed(exc.error, debug)
     except Stopped as exc:  # what it had committed before the stop stays committed, and the stop says so
@@ -99,8 +104,9 @@ def _main(argv: list[str] | None) -> int:
     return 0
 
 
-def _work(args: list[str]) -> str | None:
-    """The command's result as JSON text, or None when help was shown."""
+def _work(args: list[str]) -> tuple[str, str] | None:
+    """What to print and what the result file gets: the command's result as JSON text (both), or, for a view for
+    people (``describe --format=text``), its text and its JSON object; None when help was shown."""
     if sys.stdout is None:  # started with stdout closed (`>&-`): nobody could read the result
         raise LocalIOError("stdout is closed; nothing was run (the result would have nowhere to go)")
     if not args or any(arg in HELP for arg in args):
@@ -110,7 +116,11 @@ def _work(args: list[str]) -> str | None:
             raise _Unprinted(exc) from None
         return None
     _check_result_file()  # before any work: a file there that is no earlier result stays as it is
-    return redact(to_json(_run(args)))
+    result = _run(args)
+    if isinstance(result, str):  # text for people; the result file still gets the object it shows
+        return redact(result), redact(to_json(getattr(result, "data", {"text": str(result)})))
+    text = redact(to_json(result))
+    return text, text
 
 
 class _Unprinted(Exception):
@@ -139,7 +149,7 @@ def _run(args: list[str]) -> dict[str, Any]:
     if args[0] == NEW:
         from dispatch import scaffold
 
-        name, values = scaffold.parse(args[1:])
+        name, values = scaffold.parse(spaced_values(args[1:], _new_specs()))
         return scaffold.new(name, **values)
     call = parse(args)
     registry.load(call.model)  # the command line is right; now make sure the model's extra is installed
@@ -175,37 +185,99 @@ def _fire(root: dict, command: list[str]) -> Any:
 
 
 def _help(words: list[str]) -> int:
-    """Show Fire's help for the root, a model, or a command; help goes to stdout, without a pager."""
-    import fire
-
+    """Show help for the root, a model, or a command on stdout, without a pager: Fire's text, with our synopsis,
+    the short aliases the command line accepts, and the global flags."""
+    specs: dict[str, Spec] = {}
+    usage = f"{PROG} MODEL COMMAND [--flag=value ...]"
     if not words:
         root = {**registry.root(), MANIFEST: _manifest_command(), NEW: _new_command()}
         command = ["--help"]
     elif words[0] == MANIFEST:
-        root, command = {MANIFEST: _manifest_command()}, [MANIFEST, "--help"]
+        root, command, usage = {MANIFEST: _manifest_command()}, [MANIFEST, "--help"], f"{PROG} {MANIFEST}"
     elif words[0] == NEW:
-        root, command = {NEW: _new_command()}, [NEW, "--help"]
+        root, command, usage = {NEW: _new_command()}, [NEW, "--help"], f"{PROG} {NEW} NAME [--flag=value ...]"
+        specs = _new_specs()
     else:
         cls = registry.load(words[0], require=False)  # its commands are known even without its extra
         if len(words) == 1:
             root, command = {words[0]: _commands_view(cls)}, [words[0], "-", "--help"]  # '-': list commands
+            usage = f"{PROG} {words[0]} COMMAND [--flag=value ...]"
         elif words[1] not in cls.commands:
             raise UsageError(registry.unknown(f"command for {words[0]!r}:", words[1], list(cls.commands)))
         else:
             root, command = {words[0]: cls}, [*words, "--help"]
-    os.environ.setdefault("PAGER", "cat")
-    # Fire writes help to stderr; help is what the user asked for, so it goes to stdout (`... --help | less`).
-    with contextlib.suppress(fire.core.FireExit), contextlib.redirect_stderr(sys.stdout):
-        fire.Fire(root, command=command, name=PROG)
+            usage, specs = f"{PROG} {words[0]} {words[1]} [--flag=value ...]", specs_for(cls, words[1])
+    text = _tidied(_fire_help(root, command), usage, specs)
+    if specs and words and words[0] != NEW:
+        text += _global_flags(registry.load(words[0], require=False), specs)
+    sys.stdout.write(text)
     sys.stdout.flush()  # here, so that a reader who left is seen now (74), not when Python exits (120)
     return 0
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_FLAG_LINE = re.compile(r"^    (?:-\w, )?--(\w+)", re.MULTILINE)
+
+
+def _fire_help(root: dict, command: list[str]) -> str:
+    """Fire's help text for ``command``, as a string: no pager, no colours, no ``INFO: Showing help`` line."""
+    import fire
+    from fire import core
+
+    shown: list[str] = []
+    display = core.Display
+    core.Display = lambda lines, out: shown.extend(lines)  # Fire's own display pages to the terminal
+    try:
+        with contextlib.suppress(fire.core.FireExit), contextlib.redirect_stderr(io.StringIO()):  # its INFO line
+            fire.Fire(root, command=command, name=PROG)
+    finally:
+        core.Display = display
+    return _ANSI.sub("", "\n".join(shown)).rstrip("\n") + "\n"
+
+
+def _tidied(text: str, usage: str, specs: dict[str, Spec]) -> str:
+    """Fire's help with the program's synopsis and, on each flag, the short alias the command line accepts."""
+    text = re.sub(r"(?<=^SYNOPSIS\n)(?:    .*\n)+", f"    {usage}\n", text, count=1, flags=re.MULTILINE)
+    if not specs:
+        return text
+    aliases = _aliases(specs)
+    return _FLAG_LINE.sub(lambda m: f"    {_alias(m.group(1), aliases)}--{m.group(1)}", text)
+
+
+def _aliases(specs: dict[str, Spec]) -> dict[str, str]:
+    """Each flag's one-letter alias that the command line accepts (``-h`` is help, never an alias)."""
+    return {name: short for short, name in short_flags(specs).items() if f"-{short}" not in HELP}
+
+
+def _alias(name: str, aliases: dict[str, str]) -> str:
+    return f"-{aliases[name]}, " if name in aliases else ""
+
+
+def _global_flags(cls: type[Model], specs: dict[str, Spec]) -> str:
+    """The flags every command takes (the model's constructor's, and --debug), as a help section."""
+    aliases = _aliases(specs)
+    lines = ["", "GLOBAL FLAGS", "    Every command takes these too. Give a value as --flag=value or --flag value."]
+    documented = dict(re.findall(r"^\s*(\w+): (.+)$", inspect.getdoc(cls.__init__) or "", re.MULTILINE))
+    for spec in constructor_specs(cls):
+        shown = f"--{spec.name}" if spec.flag else f"--{spec.name}={spec.name.upper()}"
+        lines += [f"    {_alias(spec.name, aliases)}{shown}", f"        {spec.help or documented.get(spec.name, '')}"]
+    lines += ["    --debug", "        On an error, print the traceback too (or set MODELFLEET_DEBUG=1)."]
+    return "\n".join(lines) + "\n"
 
 
 def _commands_view(cls: type[Model]) -> type:
     """Return a class that shows only the model's commands, so its help hides its declarations."""
     members = {name: getattr(cls, name) for name in cls.commands}
-    doc = f"{cls.__doc__}\n\nEvery command also takes --store=URL, --config=FILE and --dry_run."
+    doc = f"{cls.__doc__}\n\nEvery command also takes --store=URL, --config=FILE, --dry_run and --debug."
     return type(cls.__name__, (), {"__doc__": doc, "__init__": cls.__init__, **members})
+
+
+def _new_specs() -> dict[str, Spec]:
+    """The flags ``new`` takes, as :func:`dispatch.scaffold.parse` reads them."""
+    from dispatch.scaffold import new
+    from shared.params import Spec, signature_specs
+
+    return {"name": Spec("name", str), **{spec.name: spec for spec in signature_specs(new)}}
 
 
 def _manifest_command() -> Any:

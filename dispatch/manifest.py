@@ -1,16 +1,20 @@
 """``modelfleet manifest``: every model, command and parameter as one JSON document, generated from the code.
 
 Tools (a DAG's CI, an argument checker) can validate invocations from it without importing any model's
-dependencies: building it imports the model classes, which import nothing heavy.
+dependencies: building it imports the model classes, which import nothing heavy. Each parameter carries its
+``annotation`` exactly (see :mod:`shared.annotations`): :class:`dispatch.commandline.Catalog` rebuilds every
+parameter from it, so that an Airflow environment with no model installed checks a DAG as the image would.
+Building the manifest proves that for every parameter (ConfigError, naming it, for one that cannot be carried).
 """
 
 import inspect
 from typing import Any
 
 from dispatch import registry
-from dispatch.commandline import specs_for
-from shared import __version__, errors
+from dispatch.commandline import MANIFEST_FORMAT, specs_for
+from shared import __version__, annotations, errors
 from shared.binding import constructor_specs
+from shared.params import Spec
 
 USAGE = "modelfleet MODEL COMMAND [--flag=value ...]"
 
@@ -34,14 +38,26 @@ def build() -> dict[str, Any]:
                 command: {
                     "summary": _first_line(getattr(cls, command)),
                     "parameters": {
-                        n: spec.describe(None if n in constructor else name, command)
+                        n: _parameter(spec, name, command, model_wide=n not in constructor)
                         for n, spec in specs_for(cls, command).items()
                     },
                 }
                 for command in cls.commands
             },
         }
-    return {"modelfleet": __version__, "usage": USAGE, "models": models, "exit_codes": exit_codes()}
+    return {
+        "modelfleet": __version__,
+        "format": MANIFEST_FORMAT,
+        "usage": USAGE,
+        "models": models,
+        "exit_codes": exit_codes(),
+    }
+
+
+def _parameter(spec: Spec, model: str, command: str, *, model_wide: bool) -> dict[str, Any]:
+    """What the manifest says of one parameter: its description, and its annotation exactly."""
+    carried = annotations.carry(spec.annotation, f"--{spec.name} of '{model} {command}'")
+    return {**spec.describe(model if model_wide else None, command), "annotation": carried}
 
 
 def exit_codes() -> dict[str, str]:

@@ -7,11 +7,17 @@
       version: latest
 
 Values from the file rank below command-line flags and environment variables, above the defaults.
+
+YAML is read by the YAML 1.2 core schema: only ``true`` and ``false`` are booleans, so ``on_drift: off`` is the
+text 'off' (YAML 1.1 made ``off``, ``no``, ``yes`` and ``on`` booleans); ``1e3`` is a number, ``1:30`` and ``0777``
+are not sexagesimal or octal. A misspelt command or parameter name is refused with the closest name.
 """
 
+import difflib
 import gc
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +96,51 @@ def _parse(text: str, suffix: str) -> Any:
     import yaml
 
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=core_loader())  # noqa: S506 - a SafeLoader, with the core schema's scalars
     except yaml.YAMLError as exc:
         raise ValueError(str(exc)) from exc
+
+
+def did_you_mean(given: str, choices: list[str]) -> str:
+    """`` (did you mean 'x'?)`` for the choice closest to a misspelt name, or nothing."""
+    close = difflib.get_close_matches(given, choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+_BOOL, _INT, _FLOAT = (f"tag:yaml.org,2002:{kind}" for kind in ("bool", "int", "float"))
+_CORE = (  # YAML 1.2 core schema, in the order it resolves a plain scalar: an int before a float
+    (_BOOL, r"true|True|TRUE|false|False|FALSE", "tTfF"),
+    (_INT, r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", "-+0123456789"),
+    (
+        _FLOAT,
+        r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)",
+        "-+.0123456789",
+    ),
+)
+_LOADER: Any = None
+
+
+def core_loader() -> Any:
+    """PyYAML's SafeLoader with YAML 1.2 core booleans, integers and floats in place of YAML 1.1's."""
+    global _LOADER  # built once, on the first YAML file
+    if _LOADER is None:
+        import yaml
+
+        class CoreLoader(yaml.SafeLoader):
+            """SafeLoader resolving plain scalars by the YAML 1.2 core schema."""
+
+        CoreLoader.yaml_implicit_resolvers = {
+            first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL, _INT, _FLOAT)]
+            for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+        }
+        for tag, pattern, firsts in _CORE:
+            CoreLoader.add_implicit_resolver(tag, re.compile(f"^(?:{pattern})$"), list(firsts))
+        CoreLoader.add_constructor(_INT, _core_int)
+        _LOADER = CoreLoader
+    return _LOADER
+
+
+def _core_int(loader: Any, node: Any) -> int:
+    text = loader.construct_scalar(node)
+    base = {"0o": 8, "0x": 16}.get(text[:2])
+    return int(text[2:], base) if base else int(text)

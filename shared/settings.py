@@ -64,19 +64,25 @@ def config_section(model: Model, command: str, specs: list[Spec]) -> dict[str, A
     """The config file's values for ``command`` (read once per model object); ConfigError for unknown names."""
     if model._config_path is None:
         return {}
-    if model._config is None:
-        from shared.config import load as load_config
+    from shared.config import did_you_mean
+    from shared.config import load as load_config
 
+    if model._config is None:
         model._config = load_config(model._config_path)
         unknown = sorted(set(model._config) - set(model.commands))
         if unknown:
-            msg = f"config file {model._config_path} names unknown command {unknown[0]!r}; commands: {model.commands}"
+            hint = did_you_mean(unknown[0], list(model.commands))
+            msg = (
+                f"config file {model._config_path} names unknown command {unknown[0]!r}{hint}; "
+                f"commands: {model.commands}"
+            )
             raise ConfigError(msg)
     section = model._config.get(command, {})
     names = [spec.name for spec in specs]
     unknown = sorted(set(section) - set(names))
     if unknown:
-        msg = f"config file {model._config_path}: '{command}' has no parameter {unknown[0]!r}; it takes: {names}"
+        hint = did_you_mean(unknown[0], names)
+        msg = f"config file {model._config_path}: '{command}' has no parameter {unknown[0]!r}{hint}; it takes: {names}"
         raise ConfigError(msg)
     return section
 

@@ -17,10 +17,16 @@ for churn's. The two chains show the two ways to choose what scores:
   training rows: the predictions are written, and the red task says to look at them before they are used.
 - ltv, latest retrain: its score task takes the version its train task committed, from XCom.
 
+Each call is checked when Airflow parses this file against the image's manifest, ``modelfleet-manifest.json``
+beside it (written by the image's ``modelfleet manifest``; ship a new one with each new image): the Airflow
+environment needs ``modelfleet[airflow]`` only, no model and no model's libraries.
+
 The store (MODELFLEET_STORE, MODELFLEET_STORAGE_OPTIONS) comes from the ConfigMap ``modelfleet`` and
 credentials from the pod's service account, never from the arguments. Without ``data=`` the commands use
 each model's embedded sample; give your table as e.g. ``data="s3://bucket/customers/{{ ds }}.parquet"``.
 """
+
+from pathlib import Path
 
 import pendulum
 from airflow.sdk import DAG
@@ -30,6 +36,7 @@ from dispatch.airflow import RUN_VERSION, pod_task
 
 IMAGE = "registry.example.com/modelfleet:0.1.0"  # built from this repository's Dockerfile
 SHARDS = 4  # churn_score runs as 4 mapped tasks, each scoring its slice of the input (--shard=K/4)
+MANIFEST = Path(__file__).with_name("modelfleet-manifest.json")  # that image's `modelfleet manifest`
 TRAIN_RESOURCES = k8s.V1ResourceRequirements(requests={"cpu": "2", "memory": "4Gi"}, limits={"memory": "4Gi"})
 
 
@@ -52,6 +59,7 @@ with DAG(
         "churn",
         "train",
         image=IMAGE,
+        manifest=MANIFEST,
         run_id=RUN_VERSION,
         as_of="{{ ds }}",
         promote="champion",
@@ -64,6 +72,7 @@ with DAG(
         "churn",
         "score",
         image=IMAGE,
+        manifest=MANIFEST,
         shards=SHARDS,
         version="champion",  # whatever the gate left there: the new version, or the old champion
         output="{{ params.predictions }}/churn/{{ ds }}",
@@ -75,6 +84,7 @@ with DAG(
         "churn",
         "drift",
         image=IMAGE,
+        manifest=MANIFEST,
         output="{{ params.predictions }}/churn/{{ ds }}",
         on_drift="fail",
         pod_args={"retries": 0},  # the same counts give the same verdict: a retry cannot help
@@ -84,6 +94,7 @@ with DAG(
         "ltv",
         "train",
         image=IMAGE,
+        manifest=MANIFEST,
         run_id=RUN_VERSION,
         as_of="{{ ds }}",
         pod_args={"container_resources": TRAIN_RESOURCES},
@@ -93,6 +104,7 @@ with DAG(
         "ltv",
         "score",
         image=IMAGE,
+        manifest=MANIFEST,
         version="{{ ti.xcom_pull(task_ids='ltv_train')['version'] }}",
         as_of="{{ ds }}",
     )

@@ -2,14 +2,19 @@
 
 These tests need Airflow and a throwaway AIRFLOW_HOME with a migrated database; ``tox -e airflow`` sets up
 both. Anywhere else they are not collected, so that no test ever touches a developer's own Airflow.
+
+As in a real scheduler's environment, no model is usable here: the env installs modelfleet with the ``airflow``
+extra only (no LightGBM, no scikit-learn), and :class:`NoModels` makes ``import models`` fail in this process,
+so that every check of a DAG must come from the image's manifest. The "image" is another venv, with the churn
+and ltv models, at ``$MODELFLEET_IMAGE_BIN``: its ``modelfleet`` is what the stand-in pods run.
 """
 
 import datetime as dt
+import importlib.abc
 import importlib.util
 import json
 import operator
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,9 +22,33 @@ from pathlib import Path
 import pytest
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "dags"
+SHIPPED = EXAMPLES / "modelfleet-manifest.json"  # the image's manifest, shipped beside the example DAG
+BLOCKED = ("models",)  # the image's model code: never imported beside Airflow
+
+
+class NoModels(importlib.abc.MetaPathFinder):
+    """Refuses to import the model packages, as if modelfleet's wheel had none: Airflow's env has only the core."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ModuleNotFoundError(f"No module named {name!r} (no model is installed beside Airflow)", name=name)
+
 
 if importlib.util.find_spec("airflow") is None or "AIRFLOW_HOME" not in os.environ:
     collect_ignore_glob = ["test_*.py"]
+else:
+    sys.meta_path.insert(0, NoModels())
+    for loaded in [name for name in sys.modules if name.split(".")[0] in BLOCKED]:
+        del sys.modules[loaded]
+
+
+@pytest.fixture(scope="session")
+def image_bin() -> Path:
+    """The bin folder of the "image": a venv with the churn and ltv models, apart from Airflow's."""
+    folder = os.environ.get("MODELFLEET_IMAGE_BIN")
+    assert folder, "set MODELFLEET_IMAGE_BIN to the image venv's bin folder (tox -e airflow does)"
+    assert (Path(folder) / "modelfleet").exists(), f"no modelfleet entry point in {folder}"
+    return Path(folder)
 
 
 @pytest.fixture(scope="session")
@@ -37,10 +66,9 @@ def daily(dagbag):
 
 
 @pytest.fixture(scope="session")
-def manifest():
-    """What the real ``modelfleet manifest`` says every model, command and flag accepts."""
-    modelfleet = shutil.which("modelfleet", path=Path(sys.executable).parent)  # the installed entry point
-    done = subprocess.run([modelfleet, "manifest"], capture_output=True, text=True, check=True)
+def manifest(image_bin):
+    """What the image's own ``modelfleet manifest`` says every model, command and flag accepts."""
+    done = subprocess.run([image_bin / "modelfleet", "manifest"], capture_output=True, text=True, check=True)
     return json.loads(done.stdout)
 
 

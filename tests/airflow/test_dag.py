@@ -1,7 +1,10 @@
 """The example DAG as Airflow parses it: no import errors, the documented graph, arguments the CLI accepts."""
 
+import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 SHARDS = 4
 
@@ -62,6 +65,22 @@ def test_ltv_scores_with_the_version_its_train_commits_and_churn_with_its_gated_
     assert len({next(a for a in arguments if a.startswith("--output=")) for arguments in scores}) == 1
     assert daily.get_task("churn_score").trigger_rule == "none_failed"  # runs after a skipped train
     assert 100 in daily.get_task("churn_train").skip_on_exit_code  # a refused gate skips, never retries
+
+
+def test_the_shipped_manifest_is_the_images(manifest):
+    """The manifest beside the DAG says what the image's own ``modelfleet manifest`` says (but for which models
+    this test's image has installed: it has churn and ltv only)."""
+    shipped = json.loads((Path(__file__).parents[2] / "examples" / "dags" / "modelfleet-manifest.json").read_text())
+    for document in (shipped, manifest):
+        for model in document["models"].values():
+            model.pop("available")
+    assert shipped == manifest
+
+
+def test_the_example_dag_is_checked_against_the_manifest_beside_it(daily):
+    """The DAG parsed (test_the_example_dag_imports_cleanly) with no model importable here: by the manifest."""
+    assert "models" not in sys.modules
+    assert "MODELFLEET_MANIFEST" not in os.environ  # given as manifest=, beside the DAG
 
 
 def test_importing_the_dispatcher_never_imports_airflow():

@@ -1,8 +1,9 @@
 """The example DAG run end to end by Airflow (``dag.test()``), each pod replaced by a local process.
 
 The stand-in for ``KubernetesPodOperator.execute`` builds the pod the operator would start (the operator's
-own ``build_pod_request_obj``, templates rendered), runs that pod's command line against the installed
-``modelfleet`` entry point, and returns the result the command wrote (as the XCom sidecar reads
+own ``build_pod_request_obj``, templates rendered), runs that pod's command line against the ``modelfleet`` entry
+point of the "image" venv (``$MODELFLEET_IMAGE_BIN``: the churn and ltv models, which this process cannot import),
+and returns the result the command wrote (as the XCom sidecar reads
 /airflow/xcom/return.json), so that Airflow pushes it to XCom. Exit codes in ``skip_on_exit_code`` skip the
 task, as the operator does; any other failure fails it without the DAG's retries, so that a broken test fails
 at once. The store that the ConfigMap gives the pods in a cluster is a local folder here. Everything else is
@@ -12,7 +13,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,9 +26,8 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from airflow.utils.session import create_session
 
 from dispatch.airflow import UID
-from models.churn import Churn
 
-BIN = str(Path(sys.executable).parent)  # the installed `modelfleet` entry point, as in the image
+BIN = os.environ.get("MODELFLEET_IMAGE_BIN", "")  # the image's `modelfleet` entry point (see conftest.py)
 # dag.test() runs each task through Airflow's execution API in-process, with starlette's TestClient, which
 # warns about its own HTTP transport (and this suite turns warnings into errors).
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient` is deprecated")
@@ -131,6 +130,14 @@ def test_the_first_gated_churn_train_becomes_champion_and_every_shard_scores_wit
         assert result["pin"] == str(store.parent / "predictions" / "churn" / "2024-10-10" / "_version.json")
 
 
+def sample(rows: int, seed: int, folder: Path) -> pd.DataFrame:
+    """churn's embedded sample (labelled), written by the image's ``modelfleet churn sample``."""
+    path = folder / f"sample-{rows}-{seed}.parquet"
+    command = [shutil.which("modelfleet", path=BIN), "churn", "sample", f"--rows={rows}", f"--seed={seed}"]
+    subprocess.run([*command, f"--output={path}"], check=True, capture_output=True)
+    return pd.read_parquet(path)
+
+
 def test_the_shards_score_every_row_once(daily_run, store, tmp_path):
     version = daily_run.results[("churn_train", -1)]["version"]
     shards = [daily_run.results[("churn_score", k)] for k in range(SHARDS)]
@@ -196,8 +203,8 @@ def test_an_empty_input_skips_the_retrain_and_the_champion_scores_nothing(daily,
     writes empty parts (a complete set, so readers of the day's folder see no rows rather than none); ltv is
     left alone."""
     labelled, unlabelled = tmp_path / "labelled.parquet", tmp_path / "customers.parquet"
-    Churn()._sample_frame(10, 0).iloc[:0].to_parquet(labelled)  # the columns, no rows
-    Churn()._sample_frame(10, 0).iloc[:0].drop(columns="churned").to_parquet(unlabelled)
+    sample(10, 0, tmp_path).iloc[:0].to_parquet(labelled)  # the columns, no rows
+    sample(10, 0, tmp_path).iloc[:0].drop(columns="churned").to_parquet(unlabelled)
     shutil.copytree(store, tmp_path / "store")
     champion = daily_run.results[("churn_train", -1)]["version"]
     environ = {"MODELFLEET_CHURN_TRAIN_DATA": str(labelled), "MODELFLEET_CHURN_SCORE_DATA": str(unlabelled)}
@@ -220,7 +227,7 @@ def test_the_days_drift_verdict_merges_every_shard_and_a_drifted_day_fails_churn
     assert (verdict["status"], verdict["rows"]) == ("ok", rows)
     last = [daily_run.results[("churn_score", k)]["drift"] for k in range(SHARDS)]
     assert [d["status"] for d in last].count("pending") == SHARDS - 1
-    customers = Churn()._sample_frame(4000, 21).drop(columns="churned")
+    customers = sample(4000, 21, tmp_path).drop(columns="churned")
     customers["monthly_spend"] *= 1.3
     customers.to_parquet(tmp_path / "customers.parquet", row_group_size=1000)
     shutil.copytree(store, tmp_path / "store")
@@ -241,7 +248,7 @@ def test_a_retrain_that_fails_its_gate_is_skipped_and_score_uses_the_old_champio
     churn_score shard still scores with the old champion."""
     import numpy as np
 
-    broken = Churn()._sample_frame(5000, 3)
+    broken = sample(5000, 3, tmp_path)
     broken["churned"] = np.random.default_rng(0).permutation(broken["churned"].to_numpy())
     broken.to_parquet(tmp_path / "broken.parquet")
     shutil.copytree(store, tmp_path / "store")

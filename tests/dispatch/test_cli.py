@@ -131,3 +131,94 @@ def test_console_script_and_module_give_the_same_result(modelfleet, tmp_path):
     module = modelfleet(["churn", "describe"], tmp_path, process=True)
     assert 0 == script.returncode == module.returncode
     assert json.loads(script.stdout) == json.loads(module.stdout)
+
+
+HELPS = [
+    (["--help"], "modelfleet MODEL COMMAND [--flag=value ...]"),
+    (["churn", "--help"], "modelfleet churn COMMAND [--flag=value ...]"),
+    (["churn", "train", "--help"], "modelfleet churn train [--flag=value ...]"),
+    (["churn", "score", "-h"], "modelfleet churn score [--flag=value ...]"),
+    (["segment", "describe", "--help"], "modelfleet segment describe [--flag=value ...]"),
+    (["manifest", "--help"], "modelfleet manifest"),
+    (["new", "--help"], "modelfleet new NAME [--flag=value ...]"),
+]
+
+
+@pytest.mark.parametrize(("args", "synopsis"), HELPS)
+def test_help_is_clean_with_the_programs_synopsis(modelfleet, tmp_path, args, synopsis):
+    """No Fire INFO line, no Fire synopsis (`- COMMAND`, `<flags>`): the program's own usage line."""
+    done = modelfleet(args, tmp_path)
+    assert done.returncode == 0
+    assert "INFO" not in done.stdout + done.stderr
+    assert "\x1b[" not in done.stdout
+    lines = done.stdout.splitlines()
+    assert lines[lines.index("SYNOPSIS") + 1] == f"    {synopsis}"
+    assert lines[lines.index("SYNOPSIS") + 2] == ""
+    assert " - COMMAND" not in done.stdout
+    assert "<flags>" not in done.stdout
+
+
+CALLS = [(model, command) for model in registry.names() for command in registry.load(model, require=False).commands]
+
+
+@pytest.mark.parametrize(("model", "command"), CALLS)
+def test_every_alias_help_shows_is_accepted_and_global_flags_are_listed(modelfleet, tmp_path, model, command):
+    """Each `-x, --name` help shows is what `-x` means on the command line; --store, --config, --dry_run and
+    --debug are in every command's help."""
+    import re
+
+    from dispatch.commandline import spaced_values, specs_for, split_flag
+
+    done = modelfleet([model, command, "--help"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    specs = specs_for(registry.load(model, require=False), command)
+    shown = re.findall(r"^    -(\w), --(\w+)", done.stdout, re.MULTILINE)
+    for short, name in shown:
+        if specs[name].flag:
+            assert split_flag(f"-{short}", command, specs) == (name, True)
+        else:
+            assert split_flag(f"-{short}=v", command, specs) == (name, "v")
+            assert spaced_values([f"-{short}", "v"], specs) == [f"--{name}=v"]
+    section = done.stdout.split("\nGLOBAL FLAGS\n", 1)[1]
+    for flag in ("--store=STORE", "--config=CONFIG", "--dry_run", "--debug"):
+        assert re.search(rf"^    (-\w, )?{flag}\n        \S", section, re.MULTILINE), flag
+    assert "-h, " not in done.stdout  # -h is help
+
+
+def test_model_help_names_the_global_flags(modelfleet, tmp_path):
+    done = modelfleet(["churn", "--help"], tmp_path)
+    assert "--store=URL, --config=FILE, --dry_run and --debug" in done.stdout
+
+
+def test_flag_space_value_reaches_the_command(modelfleet, tmp_path):
+    """`--flag value` runs the command as `--flag=value` does (here gc on an empty store)."""
+    spaced = modelfleet(["churn", "gc", "--keep", "3", "--store", str(tmp_path / "s")], tmp_path)
+    equals = modelfleet(["churn", "gc", "--keep=3", f"--store={tmp_path / 's'}"], tmp_path)
+    assert (spaced.returncode, spaced.stdout) == (equals.returncode, equals.stdout)
+    assert spaced.returncode != 2, spaced.stderr
+
+
+@NEEDS_LIGHTGBM
+def test_describe_text_is_short_and_readable_and_json_stays_the_default(modelfleet, tmp_path):
+    """`describe --format=text` shows each version, when it was trained, its rows, metrics, aliases and signature
+    in a few lines; the result file still gets the JSON object; without the flag stdout is one JSON object."""
+    store = tmp_path / "store"
+    env = {"MODELFLEET_STORE": str(store)}
+    assert modelfleet(["churn", "train", "--n_estimators", "3"], tmp_path, env).returncode == 0
+    assert modelfleet(["churn", "promote", "--alias", "champion"], tmp_path, env).returncode == 0
+    env["MODELFLEET_RESULT_PATH"] = str(tmp_path / "result.json")
+    text = modelfleet(["churn", "describe", "--format=text"], tmp_path, env)
+    assert text.returncode == 0, text.stderr
+    version = json.loads((tmp_path / "result.json").read_text())["latest"]
+    lines = text.stdout.splitlines()
+    assert len(text.stdout) < 2000
+    header = next(line for line in lines if line.startswith("VERSION"))
+    for column in ("TRAINED (UTC)", "ROWS", "AUC", "LOG_LOSS", "ALIASES", "SIGNATURE"):
+        assert column in header
+    row = next(line for line in lines if line.startswith(version))
+    assert "champion, latest" in row
+    assert "unsigned" in row
+    assert "4000+1000 (sample)" in row
+    plain = modelfleet(["churn", "describe"], tmp_path, {"MODELFLEET_STORE": str(store)})
+    assert json.loads(plain.stdout)["latest"] == version
+    assert len(plain.stdout.strip().splitlines()) == 1

@@ -7,6 +7,7 @@ import sys
 from dispatch import registry
 from dispatch.commandline import specs_for
 from dispatch.manifest import build
+from shared.annotations import decode
 
 
 def test_manifest_lists_every_parameter_of_every_command_as_the_code_declares_it():
@@ -21,7 +22,9 @@ def test_manifest_lists_every_parameter_of_every_command_as_the_code_declares_it
             assert list(specs) == list(entry["parameters"])
             for pname, described in entry["parameters"].items():
                 model_name = None if pname in ("store", "config", "dry_run") else name
-                assert specs[pname].describe(model_name, command) == described
+                carried = {**described}
+                assert decode(carried.pop("annotation")) == specs[pname].annotation  # exactly: see test_catalog.py
+                assert specs[pname].describe(model_name, command) == carried
 
 
 def test_manifest_carries_constraints_env_and_exit_codes():

@@ -1,5 +1,7 @@
 """Config files are bounded before anything reads their values: size, count of values and depth."""
 
+import importlib.util
+import json
 import math
 
 import pytest
@@ -65,3 +67,111 @@ def test_an_ordinary_config_still_loads(tmp_path):
         "train": {"n_estimators": 300},
         "score": {"version": "latest"},
     }
+
+
+@pytest.mark.parametrize(
+    ("scalar", "value"),
+    [
+        ("off", "off"),
+        ("on", "on"),
+        ("no", "no"),
+        ("yes", "yes"),
+        ("y", "y"),
+        ("n", "n"),
+        ("Off", "Off"),
+        ("NO", "NO"),
+        ("true", True),
+        ("True", True),
+        ("TRUE", True),
+        ("false", False),
+        ("False", False),
+        ("'true'", "true"),
+        ("1", 1),
+        ("-2", -2),
+        ("0o17", 15),
+        ("0x1F", 31),
+        ("017", 17),  # decimal, not YAML 1.1's octal
+        ("1e3", 1000.0),  # a number, not YAML 1.1's text
+        ("1.5", 1.5),
+        ("1:30", "1:30"),  # text, not YAML 1.1's sexagesimal 90
+        ("1_000", "1_000"),
+        ("~", None),
+        ("null", None),
+        ("latest", "latest"),
+    ],
+)
+def test_yaml_scalars_follow_the_core_schema(tmp_path, scalar, value):
+    """Only true/false are booleans (YAML 1.2 core): `on_drift: off` stays the text 'off'."""
+    path = tmp_path / "c.yaml"
+    path.write_text(f"score: {{on_drift: {scalar}}}\n")
+    loaded = config.load(path)["score"]["on_drift"]
+    assert loaded == value
+    assert type(loaded) is type(value)
+
+
+WORDS = st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_"), min_size=1, max_size=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(word=WORDS)
+def test_a_bare_word_is_a_boolean_only_when_it_is_true_or_false(tmp_path_factory, word):
+    path = tmp_path_factory.mktemp("cfg") / "c.yaml"
+    path.write_text(f"train: {{x: {word}}}\n")
+    loaded = config.load(path)["train"]["x"]
+    if word in ("true", "True", "TRUE", "false", "False", "FALSE"):
+        assert loaded is (word.lower() == "true")
+    elif word in ("null", "Null", "NULL"):
+        assert loaded is None
+    else:
+        assert loaded == word
+
+
+@settings(max_examples=100, deadline=None)
+@given(number=st.one_of(st.integers(-(10**12), 10**12), st.floats(allow_nan=False, allow_infinity=False)))
+def test_numbers_read_back(tmp_path_factory, number):
+    path = tmp_path_factory.mktemp("cfg") / "c.yaml"
+    path.write_text(f"train: {{x: {number!r}}}\n")
+    assert config.load(path)["train"]["x"] == number
+
+
+def test_the_loader_is_still_safe(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("train: !!python/object/apply:os.system ['true']\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        config.load(path)
+
+
+@pytest.mark.parametrize(
+    ("given", "choices", "hint"),
+    [
+        ("n_estimator", ["n_estimators", "seed"], " (did you mean 'n_estimators'?)"),
+        ("trian", ["train", "score"], " (did you mean 'train'?)"),
+        ("zzzzzz", ["train", "score"], ""),
+    ],
+)
+def test_did_you_mean(given, choices, hint):
+    assert config.did_you_mean(given, choices) == hint
+
+
+NEEDS_LIGHTGBM = pytest.mark.skipif(importlib.util.find_spec("lightgbm") is None, reason="needs the churn extra")
+
+
+@NEEDS_LIGHTGBM
+@pytest.mark.parametrize(
+    ("text", "code", "expected"),
+    [
+        ("score: {on_drift: off}\n", 0, None),
+        ("train: {n_estimator: 5}\n", 78, "'train' has no parameter 'n_estimator' (did you mean 'n_estimators'?)"),
+        ("trian: {seed: 1}\n", 78, "names unknown command 'trian' (did you mean 'train'?)"),
+    ],
+)
+def test_config_through_the_command_line(modelfleet, tmp_path, text, code, expected):
+    """A string flag given `off` in a config file gets the text 'off'; a misspelt name gets the closest one."""
+    (tmp_path / "c.yaml").write_text(text)
+    done = modelfleet(["churn", "describe", "--config", "c.yaml", f"--store={tmp_path / 's'}"], tmp_path)
+    assert done.returncode == code, done.stderr
+    if expected:
+        assert expected in done.stderr
+    else:
+        on_drift = json.loads(done.stdout)["commands"]["score"]["parameters"]["on_drift"]
+        assert (on_drift["value"], on_drift["source"]) == ("off", "config")
