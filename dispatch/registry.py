@@ -63,8 +63,9 @@ class Entry:
 
 
 def normal(name: str) -> str:
-    """A distribution or extra name as packaging compares them: ``Upsell-V2`` and ``upsell_v2`` are one name."""
-    return re.sub(r"[-_.]+", "_", name).lower()
+    """A distribution or extra name as packaging compares them (PEP 503, PEP 685): lowercase, each run of ``-``,
+    ``_`` and ``.`` one ``-``; ``Upsell_V2`` and ``upsell-v2`` are one name."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 @cache
@@ -111,6 +112,11 @@ def distributions() -> set[str]:
     return set(_installed())
 
 
+def dist_info(name: str) -> str | None:
+    """The metadata folder of installed distribution ``name`` (any spelling packaging reads as it), or None."""
+    return _installed().get(normal(name))
+
+
 def names() -> list[str]:
     """Return the registered model names, sorted."""
     return sorted(_entry_points())
@@ -123,8 +129,12 @@ def registered_by(name: str) -> list[str]:
 
 def missing_requirements(name: str) -> list[str]:
     """Return the requirements of model ``name``'s extra that are not installed (empty when usable)."""
-    installed = _installed()
-    return [package for package, extra in _entry(name).requires() if extra == name and normal(package) not in installed]
+    installed, extra_name = _installed(), normal(name)  # METADATA names the extra normalised (`extra == "a-b"`)
+    return [
+        package
+        for package, extra in _entry(name).requires()
+        if normal(extra) == extra_name and normal(package) not in installed
+    ]
 
 
 def load(name: str, *, require: bool = True) -> type[Model]:
@@ -178,7 +188,7 @@ def _kind(obj: Any) -> str:
 def _install_hint(entry: Entry, missing: list[str]) -> str:
     return (
         f"model {entry.name!r} is not installed in this environment (missing: {', '.join(missing)}); "
-        f"install it with: pip install '{entry.dist}[{entry.name}]'"
+        f"install it with: pip install '{entry.dist}[{normal(entry.name)}]'"
     )
 
 

@@ -25,7 +25,7 @@ from shared import __version__
 from shared.commands import BUILT_IN
 from shared.errors import BadArgument, ConfigError, UsageError
 
-USAGE = "modelfleet new NAME [--family=boosted|clustering] [--package=DIR] [--dry_run]"
+USAGE = "modelfleet new NAME [--family=boosted|clustering] [--package=DIR] [--requirement=SPEC] [--dry_run]"
 OWN_PACKAGES = frozenset({"models", "shared", "dispatch"})  # this project's top-level packages
 TOP_LEVEL = frozenset({NEW, MANIFEST})  # words of the command line that are not models
 _NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
@@ -41,15 +41,23 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Family:
-    """What a family's model is generated from: its template, and what its generated test asserts it learns."""
+    """What a family's model is generated from: its template, what its generated test asserts it learns, and the
+    columns its generated class declares (what `new` tells the user to replace with their table's)."""
 
     template: str
     learns: str
+    columns: str
 
 
 FAMILIES = {
-    "boosted": Family("boosted.py.tmpl", 'metrics["auc"] > 0.65'),
-    "clustering": Family("clustering.py.tmpl", 'metrics["silhouette"] > 0.2'),
+    "boosted": Family(
+        "boosted.py.tmpl",
+        'metrics["auc"] > 0.5',  # a constant's AUC: check_learns_its_sample (conformance) sets the margin
+        "id_column ('customer_id'), label ('outcome'), numeric, categorical and prediction",
+    ),
+    "clustering": Family(
+        "clustering.py.tmpl", 'metrics["silhouette"] > 0', "id_column ('customer_id'), numeric and categorical"
+    ),
 }
 
 
@@ -59,6 +67,7 @@ class Plan:
 
     changes: Changes
     next: list[str] = field(default_factory=list)
+    model: str = ""  # the generated model's module, relative to the root of ``changes``
 
 
 def new(
@@ -66,6 +75,7 @@ def new(
     *,
     family: Literal["boosted", "clustering"] = "boosted",
     package: str | None = None,
+    requirement: str | None = None,
     dry_run: bool = False,
 ) -> dict[str, Any]:
     """Create model NAME: a class with a seeded sample, its tests and its registration; it trains at once.
@@ -74,14 +84,23 @@ def new(
         name: the model's name, as the command line, the store and the registry will know it (e.g. upsell).
         family: boosted (a LightGBM binary classifier; its objective makes it a regressor) or clustering (k-means).
         package: write a separate installable package in this new folder (for your own repository), instead
-            of adding the model to the modelfleet checkout you are in.
+            of adding the model to the modelfleet checkout you are in; a package folder `new` made gets the
+            model added to it.
+        requirement: the package's requirement on modelfleet (PEP 508, e.g. 'modelfleet @ git+URL@REV');
+            by default what the running modelfleet was installed from. The family's extra is always added.
         dry_run: say what would be written, and write nothing.
     """
     from shared import results
 
     check_name(name)
     _model(name, family, _values(name, family, "models"))  # its class must not shadow a name of its module
-    plan = in_package(name, family, package) if package is not None else in_checkout(name, family, Path.cwd())
+    if requirement is not None and package is None:
+        msg = f"--requirement={requirement!r} is the requirement of a package of your own: give it with --package=DIR"
+        raise BadArgument(msg)
+    if package is not None:
+        plan = in_package(name, family, package, requirement)
+    else:
+        plan = in_checkout(name, family, Path.cwd())
     changes = plan.changes
     written = [changes.root] if changes.fresh else [changes.root / p for p in [*changes.created, *changes.changed]]
     results.refuse_collisions({f"{path}, which the new model writes,": str(path) for path in written})
@@ -93,6 +112,7 @@ def new(
         "created": sorted(changes.created),
         "changed": sorted(changes.changed),
         "next": plan.next,
+        "edit": f"{changes.root / plan.model}: your table's columns, {FAMILIES[family].columns}",
     }
     if dry_run:
         return {"dry_run": True, **result}
@@ -164,8 +184,8 @@ def check_name(name: str) -> None:
         )
         raise BadArgument(msg)
     for model in registry.names():
-        if name == model:
-            dists = " and ".join(repr(dist) for dist in registry.registered_by(name))
+        if registry.normal(name) == registry.normal(model):
+            dists = " and ".join(repr(dist) for dist in registry.registered_by(model))
             msg = (
                 f"a model named {name!r} is registered already (by {dists}); two registrations of one name make "
                 "both unusable: choose another name"
@@ -185,11 +205,18 @@ def class_name(name: str) -> str:
     return "".join(word.capitalize() for word in name.split("_"))
 
 
-def in_package(name: str, family: str, given: str) -> Plan:
-    """The plan for a separate package in folder ``given``: its pyproject, the model, its tests, a README."""
+def in_package(name: str, family: str, given: str, requirement: str | None = None) -> Plan:
+    """The plan for a separate package in folder ``given``: its pyproject, the model, its tests, a README; or, in a
+    package folder ``new`` made, the model added to it."""
     folder = Path(os.path.abspath(os.path.expanduser(given)))  # '..' and '.' resolved, as the shell would
     if os.path.islink(folder):
         folder = Path(os.path.realpath(folder))
+    try:
+        existing = folder.is_dir() and (folder / "pyproject.toml").exists()
+    except OSError as exc:
+        raise BadArgument(f"--package={given}: {exc.strerror or exc}") from None
+    if existing:  # from inside it too: adding a model is what one does in the package's own folder
+        return into_package(name, family, folder, given, requirement)
     cwd = Path.cwd().resolve()
     if folder.resolve() == cwd or folder.resolve() in cwd.parents:
         msg = f"--package={given} is the folder you are in (or holds it); give a new folder, e.g. ../{name}-models"
@@ -200,7 +227,10 @@ def in_package(name: str, family: str, given: str) -> Plan:
         raise BadArgument(f"--package={given}: {exc.strerror or exc}") from None
     if taken:
         what = "a folder that is not empty" if folder.is_dir() else "a file"
-        msg = f"--package={folder} is {what}; give a new (or empty) folder for the package, nothing is overwritten"
+        msg = (
+            f"--package={folder} is {what} (and no package `modelfleet new` made); give a new (or empty) folder for "
+            "the package, or a package folder `new` made to add the model to it; nothing is overwritten"
+        )
         raise BadArgument(msg)
     dist = folder.name
     package = re.sub(r"[-.]+", "_", dist).lower()
@@ -225,7 +255,8 @@ def in_package(name: str, family: str, given: str) -> Plan:
         )
         raise BadArgument(msg)
     values = _values(name, family, package)
-    values.update(dist=dist, version=__version__, family=family, module=f"{package}.{name}.model")
+    depends = modelfleet_requirement(family, requirement)
+    values.update(dist=dist, requirement=_toml_string(depends), family=family, module=f"{package}.{name}.model")
     changes = Changes(folder, fresh=True)
     changes.created = {
         "pyproject.toml": _render("pyproject.toml.tmpl", values),
@@ -235,8 +266,212 @@ def in_package(name: str, family: str, given: str) -> Plan:
         f"{package}/{name}/model.py": _model(name, family, values),
         f"tests/test_{name}.py": _render("test_package.py.tmpl", values),
     }
+    return Plan(changes, _package_next(folder, name), f"{package}/{name}/model.py")
+
+
+def into_package(name: str, family: str, folder: Path, given: str, requirement: str | None) -> Plan:
+    """The plan that adds model ``name`` to the package in ``folder``, which ``new --package`` made: its module and
+    test, its entry point, and the family's extra on the requirement on modelfleet (pyproject.toml keeps its
+    comments and layout). BadArgument for a folder of another kind, or a name the package has already."""
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
+    pyproject = folder / "pyproject.toml"
+    text = read_text(pyproject)
+    not_made = (
+        f"--package={given} holds a project `modelfleet new` did not make ({pyproject} needs [project] dependencies "
+        f"on modelfleet, one package under [tool.hatch.build.targets.wheel], and [project.entry-points."
+        f"{registry.GROUP!r}]); add the model there by hand, or give a new folder"
+    )
+    try:
+        doc = tomlkit.parse(text.replace("\r\n", "\n"))
+    except TOMLKitError as exc:
+        raise ConfigError(f"{pyproject} is no valid TOML: {exc}") from None
+    project = doc.get("project", {})
+    entry_points = project.get("entry-points", {}).get(registry.GROUP)
+    packages = doc.get("tool", {}).get("hatch", {}).get("build", {}).get("targets", {}).get("wheel", {})
+    packages = packages.get("packages") if hasattr(packages, "get") else None
+    dependencies = project.get("dependencies")
+    package = str(packages[0]) if isinstance(packages, list) and len(packages) == 1 else ""
+    at = _modelfleet_at(dependencies) if isinstance(dependencies, list) else None
+    made = (
+        package.isidentifier()
+        and (folder / package / "__init__.py").is_file()
+        and hasattr(entry_points, "items")
+        and all(str(target).startswith(f"{package}.") for _, target in entry_points.items())
+        and at is not None
+        and isinstance(project.get("name"), str)
+    )
+    if not made or entry_points is None or dependencies is None or at is None:
+        raise BadArgument(not_made)
+    taken = [
+        str(path)
+        for path in (folder / package / name, folder / "tests" / f"test_{name}.py")
+        if path.exists() or path.is_symlink()
+    ]
+    if registry.normal(name) in {registry.normal(key) for key in entry_points} or taken:
+        where = f" ({' and '.join(taken)} {'exist' if len(taken) > 1 else 'exists'})" if taken else ""
+        msg = f"--package={given} has a model named {name!r} already{where}; choose another name"  # nothing written
+        raise BadArgument(msg)
+    from packaging.requirements import Requirement
+
+    position, current = at
+    if requirement is not None or family not in current.extras:  # the family's extra is added, nothing else changes
+        merged = Requirement(modelfleet_requirement(family, requirement) if requirement is not None else str(current))
+        merged.extras = {*merged.extras, *current.extras, family}
+        dependencies[position] = str(merged)
+        if merged.url is not None:
+            _allow_direct_references(doc)
+    entry_points[name] = f"{package}.{name}:{class_name(name)}"
+    values = _values(name, family, package)
+    values.update(dist=str(project["name"]), family=family, module=f"{package}.{name}.model")
+    changes = Changes(folder)
+    changes.created = {
+        f"{package}/{name}/__init__.py": _render("init.py.tmpl", values),
+        f"{package}/{name}/model.py": _model(name, family, values),
+        f"tests/test_{name}.py": _render("test_package.py.tmpl", values),
+    }
+    changes.changed = {"pyproject.toml": (text, tomlkit.dumps(doc))}
+    return Plan(changes, _package_next(folder, name), f"{package}/{name}/model.py")
+
+
+def _allow_direct_references(doc: Any) -> None:
+    """Let hatchling build a package whose requirement is a URL (``[tool.hatch.metadata]``), if it does not yet."""
+    import tomlkit
+
+    hatch = doc["tool"]["hatch"]
+    if "metadata" not in hatch:
+        table = tomlkit.table()
+        table.add("allow-direct-references", True)
+        table.add(tomlkit.nl())
+        hatch.add("metadata", table)
+    hatch["metadata"]["allow-direct-references"] = True
+
+
+def _package_next(folder: Path, name: str) -> list[str]:
+    """The commands after ``new --package``: (re)install, which registers the entry points, test, train."""
     quoted = shlex.quote(f"{folder}[test]")
-    return Plan(changes, [f"pip install -e {quoted}", f"pytest {shlex.quote(str(folder))}", f"modelfleet {name} train"])
+    return [f"pip install -e {quoted}", f"pytest {shlex.quote(str(folder))}", f"modelfleet {name} train"]
+
+
+def _modelfleet_at(dependencies: list[Any]) -> tuple[int, Any] | None:
+    """The position and parsed requirement of the one requirement on modelfleet among ``dependencies``."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    found = []
+    for position, item in enumerate(dependencies):
+        try:
+            parsed = Requirement(str(item))
+        except InvalidRequirement:
+            continue
+        if registry.normal(parsed.name) == "modelfleet":
+            found.append((position, parsed))
+    return found[0] if len(found) == 1 else None
+
+
+def modelfleet_requirement(family: str, given: str | None = None) -> str:
+    """A package's requirement on modelfleet, with the family's extra: ``given`` (--requirement), else what the
+    running modelfleet was installed from (:func:`installed_from`). BadArgument for a ``given`` that is no PEP 508
+    requirement on modelfleet."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    if given is None:
+        found = installed_from()
+        try:
+            requirement = Requirement(found)
+        except InvalidRequirement:
+            msg = f"the running modelfleet was installed from {found!r}, which is no PEP 508 requirement; {_GIVE}"
+            raise ConfigError(msg) from None
+    else:
+        try:
+            requirement = Requirement(given)
+        except InvalidRequirement as exc:
+            why = str(exc).strip().splitlines()[0] if str(exc).strip() else "unparsable"
+            msg = (
+                f"--requirement={given!r} is no PEP 508 requirement ({why}); give e.g. "
+                "'modelfleet @ git+https://host/modelfleet.git@v0.1.0' or 'modelfleet>=0.1'"
+            )
+            raise BadArgument(msg) from None
+        if requirement.url is not None and (problem := _url_problem(requirement.url)):
+            msg = f"--requirement={given!r}: {problem}; give e.g. 'modelfleet @ git+https://host/modelfleet.git@v0.1.0'"
+            raise BadArgument(msg)
+        if registry.normal(requirement.name) != "modelfleet":
+            msg = (
+                f"--requirement={given!r} requires {requirement.name!r}, not modelfleet; give a requirement on "
+                "modelfleet, e.g. 'modelfleet @ file:///path/to/modelfleet-0.1.0-py3-none-any.whl'"
+            )
+            raise BadArgument(msg)
+    requirement.name = "modelfleet"
+    requirement.extras = {*requirement.extras, family}
+    return str(requirement)
+
+
+def installed_from(dist_info: str | None = None) -> str:
+    """The requirement that installs the running modelfleet again, from its PEP 610 ``direct_url.json`` (in
+    ``dist_info``, by default the installed modelfleet's dist-info folder): a VCS URL at the commit it was
+    installed at (``modelfleet @ git+URL@COMMIT``), a local folder or an archive (``modelfleet @ file:///...``);
+    no ``direct_url.json`` (installed from an index, or not installed) is ``modelfleet>=VERSION``. ConfigError
+    if the file is unreadable or no PEP 610 document (then --requirement says what to depend on)."""
+    import json
+
+    folder = dist_info if dist_info is not None else registry.dist_info("modelfleet")
+    by_version = f"modelfleet>={__version__}"
+    if folder is None:
+        return by_version
+    path = os.path.join(folder, "direct_url.json")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        return by_version
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}; {_GIVE}") from None
+    try:
+        found = json.loads(text)
+        url = found["url"]
+        vcs = found.get("vcs_info")
+        if not isinstance(url, str) or any(c.isspace() for c in url):
+            raise ValueError(f"its url {url!r} is no URL pip can install from")
+        if problem := _url_problem(url):
+            raise ValueError(problem)
+        if vcs is not None:
+            kind, commit = vcs["vcs"], vcs.get("commit_id") or vcs.get("requested_revision")
+            url = f"{url if url.startswith(f'{kind}+') else f'{kind}+{url}'}{f'@{commit}' if commit else ''}"
+        elif "archive_info" not in found and "dir_info" not in found:
+            raise ValueError("it has none of vcs_info, archive_info, dir_info")
+        if found.get("subdirectory"):
+            url = f"{url}#subdirectory={found['subdirectory']}"
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{path} is no PEP 610 direct URL document ({exc}); {_GIVE}") from None
+    return f"modelfleet @ {url}"
+
+
+_SCHEMES = re.compile(r"(?:(?:git|hg|svn|bzr)\+)?(?:https?|file|ssh|git)|(?:git|hg|svn|bzr)\+[a-z]+")
+
+
+def _url_problem(url: str) -> str | None:
+    """Why pip cannot install from ``url`` (a direct reference of PEP 508 / PEP 440), or None."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        return f"its URL {url!r} is malformed ({exc})"
+    if not _SCHEMES.fullmatch(parts.scheme.lower()):
+        return f"its URL {url!r} has no scheme pip installs from (https://, file://, git+https://, git+ssh://, ...)"
+    if not (parts.netloc or parts.path.strip("/")):
+        return f"its URL {url!r} names no host or file"
+    return None
+
+
+_GIVE = "give the package's requirement on modelfleet with --requirement=SPEC"
+
+
+def _toml_string(text: str) -> str:
+    """``text`` as a TOML basic string (JSON's escapes are TOML's)."""
+    import json
+
+    return json.dumps(text)
 
 
 def in_checkout(name: str, family: str, start: Path) -> Plan:
@@ -262,12 +497,14 @@ def in_checkout(name: str, family: str, start: Path) -> Plan:
     if registry.normal(name) in {registry.normal(key) for key in [*extras, *entry_points]}:
         msg = f"pyproject.toml has an extra or entry point named {name!r} already; choose another name"
         raise BadArgument(msg)
+    extra = registry.normal(name)  # as packaging writes it in METADATA (PEP 685): `subs_churn` is `subs-churn`
     if "all" in extras:
-        _add_to_all(extras["all"], name)
-    models = [model for model in entry_points if model in extras]
+        _add_to_all(extras["all"], extra)
+    spelled = {registry.normal(key): key for key in extras}
+    models = [spelled[registry.normal(model)] for model in entry_points if registry.normal(model) in spelled]
     requires = tomlkit.array()
     requires.extend(str(item) for item in extras[family])
-    _insert_after(extras, models[-1] if models else None, name, requires)
+    _insert_after(extras, models[-1] if models else None, extra, requires)
     entry_points[name] = f"models.{name}:{class_name(name)}"
     values = _values(name, family, "models")
     values["module"] = f"models.{name}.model"
@@ -282,7 +519,8 @@ def in_checkout(name: str, family: str, start: Path) -> Plan:
         "tox.ini": (tox_text, with_tox_env(tox_text.replace("\r\n", "\n"), name, after=list(entry_points))),
     }
     at = shlex.quote(str(root))
-    return Plan(changes, [f"cd {at} && pip install -e '.[{name}]'", f"modelfleet {name} train", f"tox -e {name}"])
+    next_steps = [f"cd {at} && pip install -e '.[{extra}]'", f"modelfleet {name} train", f"tox -e {name}"]
+    return Plan(changes, next_steps, f"models/{name}/model.py")
 
 
 def checkout(start: Path) -> Path:
@@ -345,7 +583,7 @@ def with_tox_env(text: str, name: str, after: list[str]) -> str:
     section = (
         f"\n[testenv:{name}]\n"
         f"description = the {name} model in its own environment: its tests and the shared conformance suite\n"
-        f"extras = {name}\n"
+        f"extras = {registry.normal(name)}\n"
         "commands =\n"
         f"    pytest tests/models/{name} tests/models/test_common.py --model={name} {{posargs}}\n"
     )

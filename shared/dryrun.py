@@ -23,6 +23,7 @@ def plan(
     source: Input | None = None,
     kinds: dict[str, str] | None = None,
     forbidden: str | None = None,
+    hints: dict[str, str] | None = None,
     **facts: Any,
 ) -> dict[str, Any]:
     """Check the input (``source``: if the caller opened it already) and return the command's plan.
@@ -41,7 +42,7 @@ def plan(
         if source is None:  # train and evaluate: the same header checks as the real run's, in its order
             source = Input.open(os.fspath(data))
             header = read_columns(data) if source.single else None
-            require_columns(Columns(header or source.columns), columns, describe_source(data))
-        source.check(columns, kinds or {}, forbidden=forbidden)
+            require_columns(Columns(header or source.columns), columns, describe_source(data), hints)
+        source.check(columns, kinds or {}, forbidden=forbidden, hints=hints)
     shown = describe_source(data) if command == "train" else "embedded sample" if data is None else str(data)
     return {"dry_run": True, "model": model.name, "command": command, "store": store.url, "data": shown, **facts}

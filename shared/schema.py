@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from shared.errors import ArtifactRejected, BadData, shown
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import pandas as pd
     import pyarrow as pa
 
@@ -364,8 +366,9 @@ def _codes(column: pd.Series, levels: tuple[str, ...]) -> tuple[Any, Any]:
     return mapped, (codes >= 0) & (mapped < 0)
 
 
-def require_columns(frame: Any, names: list[str], what: str) -> None:
-    """Raise BadData naming the columns of ``names`` that ``frame`` lacks (and near misses in case)."""
+def require_columns(frame: Any, names: list[str], what: str, hints: Mapping[str, str] | None = None) -> None:
+    """Raise BadData naming the columns of ``names`` that ``frame`` lacks (and near misses in case); ``hints`` adds
+    what to do about a missing column (the model class attribute that names it)."""
     columns = getattr(frame, "columns", None)
     if columns is None:
         msg = f"{what} must be a table (a pandas DataFrame or a Parquet/CSV path); got {type(frame).__name__}"
@@ -386,4 +389,5 @@ def require_columns(frame: Any, names: list[str], what: str) -> None:
         ]
         has = ", ".join(map(shown, have[:12])) + (", ..." if len(have) > 12 else "")
         msg = f"{what} lacks required column(s) {', '.join(named)}; it has: {has}"
-        raise BadData(msg)
+        told = [hints[name] for name in missing if hints and name in hints]
+        raise BadData("; ".join([msg, *told]))

@@ -42,8 +42,9 @@ def score(
     """Score DATA with a stored model version and write the predictions, batch by batch.
 
     Args:
-        data: Table to score: a Parquet or CSV file, or a folder or glob of them; no label column.
-            Default: a fresh draw of the embedded sample.
+        data: Table to score: a Parquet or CSV file, or a folder or glob of them. A label column (a daily
+            snapshot's, null for recent rows) is ignored like any column the model does not use, and listed
+            in the result's ignored_columns. Default: a fresh draw of the embedded sample.
         version: Model version to use: a version id, an alias (champion) or ALIAS@N (one event of it);
             'latest' is the newest committed one.
         as_of: Date the scored data describes (e.g. Airflow's ds), added to each prediction.
@@ -55,7 +56,7 @@ def score(
         shards: Shard count, for a Kubernetes Indexed Job (JOB_COMPLETION_INDEX gives the index).
         batch_rows: Rows read, scored and written at a time; memory grows with it.
         keep: Input columns to carry into each prediction row unchanged, e.g. a date or a partition key
-            (comma-separated). A CSV's kept columns stay text (NA, null: missing).
+            (comma-separated); the label too, for a backtest. A CSV's kept columns stay text (NA, null: missing).
         on_drift: When the input no longer looks like the training rows (a 1% false-alarm rate at any row
             count): warn (in the result and the log, exit 0), fail (exit 101, predictions written), or off
             (no counts, no verdict, no limits).
@@ -113,7 +114,7 @@ def score(
         if source is not None:
             _check_kept_types(source, kept)
         kinds = {k: v for k, v in stored.kinds.items() if k in columns}
-        return dryrun.plan(model, "score", store, data, columns, source, kinds=kinds, forbidden=model.label, **facts)
+        return dryrun.plan(model, "score", store, data, columns, source, kinds=kinds, hints=_id_hint(model), **facts)
     if part is not None:
         _refuse_floating_default(model, Store(model._store_url), version, output)
     named, pin = version, None
@@ -123,15 +124,15 @@ def score(
             watch = _Watch(model, manifest, schema, on_drift, (max_missing_rise, max_out_of_range))
             found = _score_frame(model, fitted, schema, manifest, data, as_of, max_unseen, kept, watch)
             return _with_engine(found, model, used)
-        wanted = [*schema.columns, *_ids(model), *kept, *([model.label] if model.label else [])]
+        wanted = [*schema.columns, *_ids(model), *kept]
         source = inputs.source(model, data, derived.inputs_of(model, wanted))
         target = _target(model, output, part, store, manifest)
         overlap.refuse(target, data if not inputs.is_frame(data) else None, "--output", source.files)
         needed = derived.inputs_of(model, dict.fromkeys([*schema.columns, *kept, *_ids(model)]))
         kinds = {k: v for k, v in schema.kinds.items() if k in needed}
-        source.check(needed, kinds, forbidden=model.label)  # every file, before any row is read
-        scoring.refuse_label(model.label, source.columns)
-        require_columns(inputs.Columns(source.columns), needed, source.name)
+        source.check(needed, kinds, hints=_id_hint(model))  # every file, before any row is read
+        _note_label(model, source.columns, kept)
+        require_columns(inputs.Columns(source.columns), needed, source.name, _id_hint(model))
         _check_kept_types(source, kept)
         watch = _Watch(model, manifest, schema, on_drift, (max_missing_rise, max_out_of_range))  # a bad profile: 3
         if part is None:
@@ -284,6 +285,18 @@ def _output(model: Model, kept: list[str]) -> Any:
     return scoring.Output(model.id_column, model.prediction, model.prediction_dtype, tuple(kept))
 
 
+def _id_hint(model: Model) -> dict[str, str]:
+    """What to do when an input lacks the id column: the model class attribute that names it."""
+    if not model.id_column:
+        return {}
+    return {
+        model.id_column: (
+            f"{model.id_column!r} is the model's id column: set id_column = \"<your table's id column>\" on the model "
+            f"class {type(model).__name__} (id_column = None: rows have no id)"
+        )
+    }
+
+
 def _ids(model: Model) -> list[str]:
     """The id column, if the model's rows have one."""
     return [model.id_column] if model.id_column else []
@@ -294,8 +307,6 @@ def _check_keep(model: Model, keep: list[str]) -> list[str]:
     taken = {model.prediction: "the prediction", "as_of": "where --as_of goes"}
     if model.id_column:
         taken[model.id_column] = "the id column, which every prediction row has"
-    if model.label:
-        taken[model.label] = "the label, which scoring input never holds"
     for position, name in enumerate(keep):
         if not isinstance(name, str) or not name.strip():
             msg = f"--keep: column names must be text; got {shown(name)}"
@@ -307,6 +318,13 @@ def _check_keep(model: Model, keep: list[str]) -> list[str]:
             msg = f"--keep={name!r}: {name!r} is {taken[name]}; keep other columns"
             raise BadArgument(msg)
     return list(keep)
+
+
+def _note_label(model: Model, columns: Any, kept: list[str]) -> None:
+    """Log that the input holds the label: never a feature, never in drift; only ``--keep`` carries it."""
+    if model.label and model.label in columns:
+        how = "kept (--keep)" if model.label in kept else "ignored (--keep it for a backtest)"
+        log.info("input holds the label column %r: scoring does not read it; %s", model.label, how)
 
 
 def _check_kept_types(source: Any, kept: list[str]) -> None:
@@ -344,12 +362,12 @@ def _score_frame(
     from shared import scoring
     from shared.schema import require_columns
 
-    scoring.refuse_label(model.label, frame.columns)
+    _note_label(model, frame.columns, kept)
     require_columns(frame, kept, "in-memory DataFrame")
     if model.id_column and model.id_column not in frame.columns and model.id_column not in frame.index.names:
         msg = (
             f"in-memory DataFrame has no id column {model.id_column!r} (as a column or the index), so no prediction "
-            f"could be joined back to its row; add it"
+            f"could be joined back to its row; add it; {_id_hint(model)[model.id_column]}"
         )
         raise BadData(msg)
     if len(frame) == 0:
@@ -357,7 +375,7 @@ def _score_frame(
     require_columns(frame, derived.inputs_of(model, schema.columns), "in-memory DataFrame")
     frame = derived.apply(model, frame, "in-memory DataFrame")
     features, unseen = schema.prepare(frame)
-    reported = (*_ids(model), *kept, *([model.label] if model.label else []))
+    reported = (*_ids(model), *kept)
     report = scoring.check_unseen(schema, frame, reported, limit, unseen)
     predicted = model._predict(fitted, features)
     if watch.tally is not None:

@@ -388,3 +388,43 @@ def test_a_registered_class_that_is_no_model_still_runs_and_keeps_the_manifest_w
     models = json.loads(listed.stdout)["models"]
     assert models["duck"]["commands"]["hello"]["parameters"]["x"]["default"] == 1
     assert "churn" in models
+
+
+@pytest.mark.parametrize("written", ["subs-churn", "subs_churn", "Subs.Churn"])
+def test_an_extra_is_matched_as_packaging_names_it_and_refused_before_any_data_is_read(
+    site, modelfleet, tmp_path, monkeypatch, written
+):
+    """Model `subs_churn`'s extra, however METADATA spells it (new pips write `extra == "subs-churn"`, PEP 685),
+    is its extra: with a requirement of it missing, `train` exits 78 with the install hint, and its --data is
+    never opened (a file that fails if read, and a spy on every reader)."""
+    from shared import data, stream
+
+    add_dist(
+        site,
+        "acme_models",
+        {"subs_churn": "SubsChurn"},
+        cls="SubsChurn",
+        name="subs_churn",
+        requires=[("numpy", written), ("No_Such.Lib", written)],
+    )
+    assert registry.missing_requirements("subs_churn") == ["No_Such.Lib"]
+
+    def spy(*args, **kwargs):
+        raise AssertionError("the input was opened before the missing extra was refused")
+
+    monkeypatch.setattr(stream.Input, "open", spy)
+    monkeypatch.setattr(data, "read_columns", spy)
+    unreadable = tmp_path / "rows.parquet"
+    unreadable.write_bytes(b"not parquet at all")
+    done = modelfleet(["subs_churn", "train", f"--data={unreadable}", f"--store={tmp_path / 'store'}"], tmp_path)
+    assert done.returncode == 78, done.stderr
+    assert "missing: No_Such.Lib" in done.stderr
+    assert "install it with: pip install 'acme-models[subs-churn]'" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert not (tmp_path / "store").exists()
+
+
+def test_names_are_normalised_as_packaging_does():
+    """PEP 503 / PEP 685: lowercase, and each run of '-', '_' and '.' is one '-'."""
+    assert registry.normal("Subs__Churn") == registry.normal("subs.-churn") == "subs-churn"
+    assert registry.normal("PyYAML") == "pyyaml"

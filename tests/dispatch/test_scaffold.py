@@ -13,6 +13,7 @@ import string
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -72,7 +73,7 @@ def test_checkout_gets_folder_tests_extra_entry_point_and_tox_env(modelfleet, ch
     assert extras["all"] == ["modelfleet[churn,ltv,segment,upsell]"]
     assert list(extras).index("upsell") == list(extras).index("segment") + 1  # beside the other models
     tox = (checkout / "tox.ini").read_text()
-    assert "env_list = lint, core, churn, ltv, segment, upsell, airflow, scaffold, report\n" in tox
+    assert "env_list = lint, core, churn, ltv, segment, upsell, airflow, scaffold, report, docs\n" in tox
     assert "[testenv:upsell]\n" in tox
     assert "pytest tests/models/upsell tests/models/test_common.py --model=upsell {posargs}" in tox
     for name, text in before.items():  # only the two lists that name every model changed
@@ -91,7 +92,7 @@ def test_second_model_goes_after_the_first(modelfleet, checkout):
     extras = tomllib.loads((checkout / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     assert extras["all"] == ["modelfleet[churn,ltv,segment,upsell,basket]"]
     tox = (checkout / "tox.ini").read_text()
-    assert "env_list = lint, core, churn, ltv, segment, upsell, basket, airflow, scaffold, report\n" in tox
+    assert "env_list = lint, core, churn, ltv, segment, upsell, basket, airflow, scaffold, report, docs\n" in tox
 
 
 @pytest.mark.parametrize("family", ["boosted", "clustering"])
@@ -169,6 +170,13 @@ BAD = [
     (["new", "upsell", "--package=."], 64, "the folder you are in"),
     (["new", "upsell", "--package=taken/.."], 64, "the folder you are in"),
     (["new", "upsell"], 64, "not inside a modelfleet checkout"),
+    (["new", "upsell", "--package=pkg", "--requirement=numpy>=1"], 64, "requires 'numpy', not modelfleet"),
+    (["new", "upsell", "--package=pkg", "--requirement=modelfleet-extras>=1"], 64, "not modelfleet"),
+    (["new", "upsell", "--package=pkg", "--requirement=modelfleet>=>1"], 64, "is no PEP 508 requirement"),
+    (["new", "upsell", "--package=pkg", "--requirement=modelfleet @"], 64, "is no PEP 508 requirement"),
+    (["new", "upsell", "--package=pkg", "--requirement=modelfleet @ foo"], 64, "no scheme pip installs from"),
+    (["new", "upsell", "--package=pkg", "--requirement=modelfleet @ https://"], 64, "names no host or file"),
+    (["new", "upsell", "--package=pkg", "--requirement=modelfleet\n>=1"], 64, "--requirement"),
 ]
 
 
@@ -260,8 +268,8 @@ def test_any_name_is_generated_under_that_name_or_refused(modelfleet, tmp_path_f
 
 
 def test_the_readme_shows_what_new_writes(modelfleet, checkout):
-    """The class under 'Adding a model' in the README is the one `new upsell` writes (its declarations)."""
-    section = (REPO / "README.md").read_text().split("## Adding a model", 1)[1]
+    """The class in the guide 'Adding a model' is the one `new upsell` writes (its declarations)."""
+    section = (REPO / "docs" / "guides" / "adding-a-model.md").read_text()
     shown = section.split("```python\n", 1)[1].split("```", 1)[0]
     assert modelfleet(["new", "upsell"], cwd=checkout).returncode == 0
     written = {line.strip() for line in (checkout / "models/upsell/model.py").read_text().splitlines()}
@@ -310,10 +318,10 @@ def test_an_empty_package_folder_is_kept_with_its_mode(modelfleet, tmp_path):
 MISEDITED = {
     "env_list over lines": (
         "tox.ini",
-        "env_list = lint, core, churn, ltv, segment, airflow, scaffold, report",
+        "env_list = lint, core, churn, ltv, segment, airflow, scaffold, report, docs",
         "env_list = lint,\n    core",
     ),
-    "no env_list": ("tox.ini", "env_list = lint, core, churn, ltv, segment, airflow, scaffold, report", ""),
+    "no env_list": ("tox.ini", "env_list = lint, core, churn, ltv, segment, airflow, scaffold, report, docs", ""),
     "all without modelfleet": ("pyproject.toml", 'all = ["modelfleet[churn,ltv,segment]"]', 'all = ["lightgbm"]'),
     "TOML syntax error": ("pyproject.toml", "[build-system]", "[build-system"),
     "tox.ini not UTF-8": ("tox.ini", "[tox]", "[tox] # caf\xe9"),
@@ -359,3 +367,328 @@ def test_generated_files_are_lint_clean_for_long_and_test_names(modelfleet, chec
         assert max(map(len, path.read_text().splitlines())) <= 120, path
     test = (checkout / "tests/models" / name / f"test_{name}.py").read_text()
     assert not re.search(r"^from .* import Test\w*$", test, re.MULTILINE)
+
+
+# --- the package's requirement on modelfleet: what the running modelfleet was installed from (PEP 610) ---
+
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+DIRECT_URLS = {
+    "git, commit and branch": (
+        {
+            "url": "https://git.example.com/ml/modelfleet.git",
+            "vcs_info": {"vcs": "git", "commit_id": COMMIT, "requested_revision": "main"},
+        },
+        f"modelfleet @ git+https://git.example.com/ml/modelfleet.git@{COMMIT}",
+    ),
+    "git over ssh, subdirectory": (
+        {
+            "url": "ssh://git@git.example.com/ml/mono.git",
+            "vcs_info": {"vcs": "git", "commit_id": COMMIT},
+            "subdirectory": "modelfleet",
+        },
+        f"modelfleet @ git+ssh://git@git.example.com/ml/mono.git@{COMMIT}#subdirectory=modelfleet",
+    ),
+    "git, revision only": (
+        {"url": "https://git.example.com/ml/modelfleet.git", "vcs_info": {"vcs": "git", "requested_revision": "v0.1"}},
+        "modelfleet @ git+https://git.example.com/ml/modelfleet.git@v0.1",
+    ),
+    "wheel file": (
+        {"url": "file:///opt/wheels/modelfleet-0.1.0-py3-none-any.whl", "archive_info": {"hash": "sha256=ab"}},
+        "modelfleet @ file:///opt/wheels/modelfleet-0.1.0-py3-none-any.whl",
+    ),
+    "sdist over https": (
+        {"url": "https://files.example.com/modelfleet-0.1.0.tar.gz", "archive_info": {}},
+        "modelfleet @ https://files.example.com/modelfleet-0.1.0.tar.gz",
+    ),
+    "editable folder": (
+        {"url": "file:///home/me/src/modelfleet", "dir_info": {"editable": True}},
+        "modelfleet @ file:///home/me/src/modelfleet",
+    ),
+    "local folder": (
+        {"url": "file:///home/me/src/modelfleet", "dir_info": {}},
+        "modelfleet @ file:///home/me/src/modelfleet",
+    ),
+}
+
+
+def dist_info(folder: Path, direct_url: Any) -> Path:
+    """A fake modelfleet-*.dist-info folder, with ``direct_url`` as its direct_url.json (a dict, text, or None)."""
+    info = folder / "modelfleet-0.1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: modelfleet\nVersion: 0.1.0\n\n")
+    if direct_url is not None:
+        text = direct_url if isinstance(direct_url, str) else json.dumps(direct_url)
+        (info / "direct_url.json").write_text(text)
+    return info
+
+
+@pytest.mark.parametrize("shape", DIRECT_URLS)
+def test_the_requirement_is_what_modelfleet_was_installed_from(tmp_path, shape):
+    """Each PEP 610 shape gives the requirement that installs the same modelfleet again (a VCS one at its commit)."""
+    document, expected = DIRECT_URLS[shape]
+    assert scaffold.installed_from(str(dist_info(tmp_path, document))) == expected
+
+
+def test_installed_from_an_index_or_not_installed_is_a_version(tmp_path, monkeypatch):
+    """No direct_url.json (an index install), or no modelfleet dist-info at all: `modelfleet>=VERSION`."""
+    from shared import __version__
+
+    assert scaffold.installed_from(str(dist_info(tmp_path, None))) == f"modelfleet>={__version__}"
+    monkeypatch.setattr(scaffold.registry, "dist_info", lambda name: None)
+    assert scaffold.installed_from() == f"modelfleet>={__version__}"
+    assert scaffold.modelfleet_requirement("clustering") == f"modelfleet[clustering]>={__version__}"
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "{not json",
+        "[]",
+        json.dumps({"url": "file:///x"}),
+        json.dumps({"archive_info": {}}),
+        json.dumps({"url": "no scheme", "archive_info": {}}),
+        json.dumps({"url": "https://h/x.git", "vcs_info": {}}),
+    ],
+)
+def test_a_direct_url_json_that_is_no_pep_610_document_is_78_naming_the_flag(tmp_path, document):
+    """A broken direct_url.json is never guessed around: 78, naming the file and --requirement."""
+    from shared.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"direct_url\.json.*--requirement=SPEC") as caught:
+        scaffold.installed_from(str(dist_info(tmp_path, document)))
+    assert caught.value.exit_code == 78
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("shape", ["git, commit and branch", "wheel file", "editable folder"])
+def test_a_generated_package_depends_on_the_running_modelfleet(modelfleet, tmp_path, monkeypatch, shape):
+    """`new --package` writes that requirement, with the family's extra, into the package's pyproject.toml."""
+    info = dist_info(tmp_path / "site", DIRECT_URLS[shape][0])
+    monkeypatch.setattr(scaffold.registry, "dist_info", lambda name: str(info) if name == "modelfleet" else None)
+    done = modelfleet(["new", "acme", "--family=clustering", "--package=acme-models"], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    project = tomllib.loads((tmp_path / "acme-models/pyproject.toml").read_text())["project"]
+    assert project["dependencies"] == [DIRECT_URLS[shape][1].replace("modelfleet @", "modelfleet[clustering] @")]
+
+
+@pytest.mark.parametrize(
+    ("given", "written"),
+    [
+        (
+            "modelfleet @ git+https://git.example.com/ml/modelfleet.git@v0.2",
+            "modelfleet[boosted] @ git+https://git.example.com/ml/modelfleet.git@v0.2",
+        ),
+        ("ModelFleet[s3]>=0.1,<0.3", "modelfleet[boosted,s3]<0.3,>=0.1"),
+        (
+            "modelfleet[boosted] @ file:///opt/modelfleet-0.1.0-py3-none-any.whl",
+            "modelfleet[boosted] @ file:///opt/modelfleet-0.1.0-py3-none-any.whl",
+        ),
+    ],
+)
+def test_the_requirement_flag_overrides_it_keeping_the_family_extra(modelfleet, tmp_path, given, written):
+    done = modelfleet(["new", "acme", "--package=acme-models", f"--requirement={given}"], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    project = tomllib.loads((tmp_path / "acme-models/pyproject.toml").read_text())["project"]
+    assert project["dependencies"] == [written]
+
+
+REQUIREMENT_TEXT = st.text(string.ascii_letters + string.digits + " @[]<>=!~,;:/.+#'\"-_\n", max_size=40)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    given_text=REQUIREMENT_TEXT
+    | st.from_regex(r"[A-Za-z][A-Za-z0-9._-]{0,12}(\[[a-z]+\])?( ?[<>=!~]=? ?[0-9.]{1,5})?", fullmatch=True)
+    | REQUIREMENT_TEXT.map(lambda tail: f"modelfleet{tail}")
+    | REQUIREMENT_TEXT.map(lambda tail: f"modelfleet @ {tail}")
+)
+def test_any_requirement_is_written_as_a_requirement_on_modelfleet_or_refused(modelfleet, tmp_path_factory, given_text):
+    """Generated --requirement values: refused (64, one line, nothing written), or written as a PEP 508
+    requirement on modelfleet, with the family's extra, that pip can install from."""
+    from packaging.requirements import Requirement
+
+    cwd = tmp_path_factory.mktemp("req")
+    done = modelfleet(["new", "acme", "--package=pkg", f"--requirement={given_text}"], cwd=cwd)
+    if done.returncode != 0:
+        assert done.returncode == 64, done.stderr
+        assert "--requirement" in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert not list(cwd.iterdir())
+        return
+    (written,) = tomllib.loads((cwd / "pkg/pyproject.toml").read_text())["project"]["dependencies"]
+    parsed = Requirement(written)
+    assert parsed.name == "modelfleet"
+    assert "boosted" in parsed.extras
+    assert parsed.url is None or scaffold._url_problem(parsed.url) is None
+
+
+def test_the_requirement_flag_needs_a_package(modelfleet, checkout):
+    before = tree(checkout)
+    done = modelfleet(["new", "upsell", "--requirement=modelfleet>=0.1"], cwd=checkout)
+    assert done.returncode == 64, done.stderr
+    assert "--requirement" in done.stderr
+    assert "--package" in done.stderr
+    assert tree(checkout) == before
+
+
+# --- one package, many models ---
+
+
+def test_a_second_model_is_added_to_a_package_new_made(modelfleet, tmp_path):
+    """`new basket --family=clustering --package=DIR` into a package `new` made adds the model, its test and entry
+    point, and the family's extra; the pyproject keeps every other line (comments included)."""
+    assert modelfleet(["new", "acme", "--package=acme-models"], cwd=tmp_path).returncode == 0
+    root = tmp_path / "acme-models"
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("[tool.pytest", "# a team's own comment\n[tool.pytest"))
+    before_text, before = pyproject.read_text(), tree(root)
+    done = modelfleet(["new", "basket", "--family=clustering", "--package=."], cwd=root)  # from inside it
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["created"] == [
+        "acme_models/basket/__init__.py",
+        "acme_models/basket/model.py",
+        "tests/test_basket.py",
+    ]
+    assert result["changed"] == ["pyproject.toml"]
+    assert sorted(tree(root)) == sorted([*before, *result["created"]])
+    assert {path: data for path, data in tree(root).items() if path in before and path != "pyproject.toml"} == {
+        path: data for path, data in before.items() if path != "pyproject.toml"
+    }
+    project = tomllib.loads(pyproject.read_text())["project"]
+    assert project["entry-points"]["modelfleet.models"] == {
+        "acme": "acme_models.acme:Acme",
+        "basket": "acme_models.basket:Basket",
+    }
+    assert project["dependencies"][0].startswith("modelfleet[boosted,clustering]")
+    kept = pyproject.read_text().splitlines()
+    assert [line for line in before_text.splitlines() if line not in kept] == [before_text.splitlines()[10]]
+    assert "# a team's own comment" in kept
+    assert issubclass(load_model(root / "acme_models/basket/model.py", "basket"), ClusteringModel)
+    assert "conformance.checks(Basket)" in (root / "tests/test_basket.py").read_text()
+    third = modelfleet(["new", "upsell", f"--package={root}"], cwd=tmp_path)  # same family: the pyproject's deps stay
+    assert third.returncode == 0, third.stderr
+    assert tomllib.loads(pyproject.read_text())["project"]["dependencies"] == project["dependencies"]
+
+
+ADD_REFUSED = {
+    "the name is registered there": ("acme", None, 64, "has a model named 'acme' already"),
+    "its folder exists": (
+        "basket",
+        lambda root: (root / "acme_models/basket").mkdir(),
+        64,
+        "acme_models/basket exists",
+    ),
+    "its test exists": (
+        "basket",
+        lambda root: (root / "tests/test_basket.py").write_text("x\n"),
+        64,
+        "test_basket.py exists",
+    ),
+    "a pyproject new did not make": (
+        "basket",
+        lambda root: (root / "pyproject.toml").write_text('[project]\nname = "theirs"\ndependencies = []\n'),
+        64,
+        "did not make",
+    ),
+    "two packages in the wheel": (
+        "basket",
+        lambda root: (root / "pyproject.toml").write_text(
+            (root / "pyproject.toml")
+            .read_text()
+            .replace('packages = ["acme_models"]', 'packages = ["acme_models", "x"]')
+        ),
+        64,
+        "did not make",
+    ),
+    "no TOML": ("basket", lambda root: (root / "pyproject.toml").write_text("[project\n"), 78, "no valid TOML"),
+}
+
+
+@pytest.mark.parametrize("case", ADD_REFUSED)
+def test_adding_to_a_package_is_refused_in_one_line_with_nothing_written(modelfleet, tmp_path, case):
+    name, spoil, code, says = ADD_REFUSED[case]
+    assert modelfleet(["new", "acme", "--package=acme-models"], cwd=tmp_path).returncode == 0
+    root = tmp_path / "acme-models"
+    if spoil is not None:
+        spoil(root)
+    before = tree(tmp_path)
+    done = modelfleet(["new", name, "--package=acme-models"], cwd=tmp_path)
+    assert done.returncode == code, done.stderr
+    assert says in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert done.stdout == ""
+    assert tree(tmp_path) == before
+
+
+@pytest.mark.parametrize("failing", range(4))  # 3 new files, then the pyproject
+def test_a_failed_write_while_adding_leaves_the_package_as_it_was(modelfleet, tmp_path, monkeypatch, failing):
+    assert modelfleet(["new", "acme", "--package=acme-models"], cwd=tmp_path).returncode == 0
+    write, calls = changes._write_bytes, []
+
+    def failing_write(path, data, mode):
+        calls.append(path)
+        if len(calls) == failing + 1:
+            raise OSError(28, "No space left on device")
+        write(path, data, mode)
+
+    monkeypatch.setattr(changes, "_write_bytes", failing_write)
+    before = tree(tmp_path)
+    done = modelfleet(["new", "basket", "--package=acme-models"], cwd=tmp_path)
+    assert done.returncode == 74, done.stderr
+    assert tree(tmp_path) == before
+    assert not [path for path in tmp_path.rglob("*") if "basket" in path.name]
+
+
+# --- extras named as packaging names them (PEP 685) ---
+
+
+def test_a_name_with_underscores_gets_its_extra_as_packaging_writes_it(modelfleet, checkout):
+    """`new subs_churn` writes the extra `subs-churn` (what METADATA says), in `all` and tox.ini too; its entry
+    point and tox env keep the model's name, and a model made after it goes after it."""
+    done = modelfleet(["new", "subs_churn"], cwd=checkout)
+    assert done.returncode == 0, done.stderr
+    assert "pip install -e '.[subs-churn]'" in json.loads(done.stdout)["next"][0]
+    assert modelfleet(["new", "upsell"], cwd=checkout).returncode == 0
+    project = tomllib.loads((checkout / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    assert "subs-churn" in extras
+    assert "subs_churn" not in extras
+    assert list(extras).index("upsell") == list(extras).index("subs-churn") + 1
+    assert extras["all"] == ["modelfleet[churn,ltv,segment,subs-churn,upsell]"]
+    assert project["entry-points"]["modelfleet.models"]["subs_churn"] == "models.subs_churn:SubsChurn"
+    tox = (checkout / "tox.ini").read_text()
+    assert "[testenv:subs_churn]\n" in tox
+    assert "extras = subs-churn\n" in tox
+    again = modelfleet(["new", "subs_churn"], cwd=checkout)
+    assert again.returncode == 64
+    assert "already" in again.stderr
+
+
+# --- the id column ---
+
+
+@pytest.mark.parametrize("family", ["boosted", "clustering"])
+def test_the_generated_class_declares_its_id_column_and_new_says_so(modelfleet, tmp_path, family):
+    done = modelfleet(["new", "acme", f"--family={family}", "--package=acme-models"], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    text = (tmp_path / "acme-models/acme_models/acme/model.py").read_text()
+    assert '    id_column = "customer_id"\n' in text
+    assert "id_column ('customer_id')" in json.loads(done.stdout)["edit"]
+    assert "`id_column`" in (tmp_path / "acme-models/README.md").read_text()
+
+
+def test_a_url_requirement_lets_hatchling_build_the_package(modelfleet, tmp_path):
+    """hatchling refuses a direct reference unless [tool.hatch.metadata] allows it: a new package allows it, and a
+    package made before that gets it when a model added to it brings a URL requirement."""
+    assert modelfleet(["new", "acme", "--package=acme-models"], cwd=tmp_path).returncode == 0
+    pyproject = tmp_path / "acme-models/pyproject.toml"
+    assert tomllib.loads(pyproject.read_text())["tool"]["hatch"]["metadata"] == {"allow-direct-references": True}
+    older = [line for line in pyproject.read_text().splitlines(keepends=True) if "hatch.metadata" not in line]
+    pyproject.write_text("".join(line for line in older if "allow-direct-references" not in line))
+    url = "modelfleet @ git+https://git.example.com/ml/modelfleet.git@v0.2"
+    done = modelfleet(["new", "basket", "--package=acme-models", f"--requirement={url}"], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    document = tomllib.loads(pyproject.read_text())
+    assert document["tool"]["hatch"]["metadata"] == {"allow-direct-references": True}
+    assert document["project"]["dependencies"] == [url.replace("modelfleet @", "modelfleet[boosted] @")]

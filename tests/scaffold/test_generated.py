@@ -32,26 +32,30 @@ def outside_tox():
     return {k: v for k, v in os.environ.items() if not k.startswith(("TOX_", "VIRTUAL_ENV", "PYTHONPATH", "UV_"))}
 
 
-@pytest.mark.parametrize("family", ["boosted", "clustering"])
-def test_generated_package_installs_and_passes_its_tests(modelfleet, tmp_path, family):
-    """`new acme --package=DIR`, then pip install of modelfleet and the package into a fresh venv, then the
-    package's pytest (the conformance suite included) and its model's train and score through `modelfleet`."""
-    done = modelfleet(["new", "acme", f"--family={family}", "--package=acme-models"], cwd=tmp_path)
+def test_generated_package_with_two_models_installs_and_passes_its_tests(modelfleet, tmp_path):
+    """`new acme --package=DIR --requirement=modelfleet @ file://REPO`, then `new basket --family=clustering` into the
+    same package; pip installs the package alone into a fresh venv (modelfleet comes from its requirement, no
+    index has it), then the package's pytest (both models' conformance suites) and each model's train and score."""
+    requirement = f"--requirement=modelfleet @ {REPO.as_uri()}"
+    done = modelfleet(["new", "acme", "--package=acme-models", requirement], cwd=tmp_path)
     assert done.returncode == 0, done.stderr
+    added = modelfleet(["new", "basket", "--family=clustering", "--package=."], cwd=tmp_path / "acme-models")
+    assert added.returncode == 0, added.stderr
     env = outside_tox()
     run([sys.executable, "-m", "uv", "venv", "--quiet", "--python", sys.executable, "venv"], tmp_path, env)
     python = tmp_path / "venv" / "bin" / "python"
     run(
-        [sys.executable, "-m", "uv", "pip", "install", "--quiet", "--python", python, REPO, "./acme-models[test]"],
+        [sys.executable, "-m", "uv", "pip", "install", "--quiet", "--python", python, "./acme-models[test]"],
         tmp_path,
         env,
     )
     run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "acme-models"], tmp_path, env)
     modelfleet_script = tmp_path / "venv" / "bin" / "modelfleet"
-    trained = json.loads(run([modelfleet_script, "acme", "train", "--store=store"], tmp_path, env).stdout)
-    assert trained["model"] == "acme"
-    scored = json.loads(run([modelfleet_script, "acme", "score", "--store=store"], tmp_path, env).stdout)
-    assert scored["version"] == trained["version"]
+    for name in ("acme", "basket"):
+        trained = json.loads(run([modelfleet_script, name, "train", "--store=store"], tmp_path, env).stdout)
+        assert trained["model"] == name
+        scored = json.loads(run([modelfleet_script, name, "score", "--store=store"], tmp_path, env).stdout)
+        assert scored["version"] == trained["version"]
 
 
 def test_model_generated_in_the_checkout_passes_its_tox_env(modelfleet, tmp_path):

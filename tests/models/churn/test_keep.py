@@ -82,7 +82,6 @@ def test_a_frame_keeps_its_columns_with_its_index(trained):
         ("day,day", 64, "--keep names 'day' twice"),
         ("customer_id", 64, "'customer_id' is the id column"),
         ("churn_probability", 64, "'churn_probability' is the prediction"),
-        ("churned", 64, "the label"),
         ("nosuch", 65, "lacks required column(s) 'nosuch'"),
     ],
 )
@@ -110,18 +109,32 @@ def test_files_declaring_a_kept_column_with_two_types_are_refused(modelfleet, tr
     assert not (tmp_path / "out.parquet").exists()
 
 
+SET_ID = 'set id_column = "<your table\'s id column>" on the model class Churn'
+
+
 @pytest.mark.parametrize("dry", [False, True])
-def test_an_input_without_the_id_column_is_refused(modelfleet, trained, tmp_path, dry):
-    """Predictions that cannot be joined back to their rows are no use: 65, naming the id column."""
+@pytest.mark.parametrize("folder", [False, True])
+def test_an_input_without_the_id_column_is_refused(modelfleet, trained, tmp_path, dry, folder):
+    """Predictions that cannot be joined back to their rows are no use: 65, naming the id column and the class
+    attribute that names it (a file, a folder of files, a dry run, a frame)."""
     root, frame = trained
-    frame.drop(columns="customer_id").to_parquet(tmp_path / "in.parquet", index=False)
-    args = ["churn", "score", f"--data={tmp_path / 'in.parquet'}", f"--store={root / 'store'}"]
+    data = tmp_path / "in" if folder else tmp_path / "in.parquet"
+    if folder:
+        data.mkdir()
+        frame.iloc[:700].to_parquet(data / "a.parquet", index=False)  # the second file lacks it
+        frame.iloc[700:].drop(columns="customer_id").to_parquet(data / "b.parquet", index=False)
+    else:
+        frame.drop(columns="customer_id").to_parquet(data, index=False)
+    args = ["churn", "score", f"--data={data}", f"--store={root / 'store'}"]
     done = modelfleet([*args, f"--output={tmp_path / 'out.parquet'}", *["--dry_run"] * dry])
     assert done.returncode == 65, done.stderr
     assert "lacks required column(s) 'customer_id'" in done.stderr
+    assert SET_ID in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert not (tmp_path / "out.parquet").exists()
-    with pytest.raises(BadData, match="has no id column 'customer_id'"):
+    with pytest.raises(BadData, match="has no id column 'customer_id'") as caught:
         Churn(store=str(root / "store")).score(frame.drop(columns="customer_id"))
+    assert SET_ID in str(caught.value)
 
 
 def test_a_model_whose_rows_have_no_id_scores_without_one(trained, tmp_path):
