@@ -138,20 +138,20 @@ class Drifted(ModelfleetError):
 
 
 class Stopped(BaseException):
-    """A signal stopped the command before it committed anything. Not an Exception (like KeyboardInterrupt):
-    no library's ``except Exception`` may swallow it and let the command go on to commit."""
+    """A signal stopped the command; what it had already committed stays and is named. Not an Exception (like
+    KeyboardInterrupt): no library's ``except Exception`` may swallow it and let the command go on to commit."""
 
     exit_code = 70
 
 
 class Interrupted(Stopped):
-    """The process was interrupted (SIGINT, Ctrl-C); the command stopped before committing anything."""
+    """The process was interrupted (SIGINT, Ctrl-C); the command stopped, and names what it had committed."""
 
     exit_code = 130
 
 
 class Terminated(Stopped):
-    """The process was asked to stop (SIGTERM); the command stopped before committing anything."""
+    """The process was asked to stop (SIGTERM); the command stopped, and names what it had committed."""
 
     exit_code = 143
 
