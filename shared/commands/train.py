@@ -178,13 +178,20 @@ def train(
         _check_csv_keeps_levels(model, frame, holdout_output)
     stops = stop_fraction if getattr(cfg, "early_stopping_rounds", 0) else 0.0
     chosen = _split(split, frame, column, valid_fraction, split_seed, stops, valid_from, valid_data, fit_rows)
+    # A file's identity is its bytes: whether the holder saw these rows with another split is decided before
+    # fitting. A frame's identity hashes its cells, so it waits until fitting has checked they are features.
+    early = holder is not None and data is not None and not inputs.is_frame(data)
     if holder is not None:
         _check_measurable(model, holder[0], frame, str(against))
+    if early:
+        identity = inputs.identity(data, frame)
+        _check_unseen_by_holder(holder[0].manifest, identity, chosen.to_manifest(), str(against))
     trained = fitting.fit_held_out(
         model, frame, cfg, valid_fraction, split_seed, stop_fraction, split=chosen, max_unseen=max_unseen
     )
-    identity = inputs.identity(data, frame)  # after fitting: the features are checked to be features by then
-    if holder is not None:
+    if not early:
+        identity = inputs.identity(data, frame)  # after fitting: the features are checked to be features by then
+    if holder is not None and not early:
         _check_unseen_by_holder(holder[0].manifest, identity, trained.split.to_manifest(), str(against))
     verdict = _judge(model, trained, frame, holder, config, split_seed) if config is not None else None
     if holdout_output is not None:

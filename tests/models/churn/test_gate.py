@@ -234,3 +234,27 @@ def test_a_retry_may_spell_the_same_gate_another_way(tmp_path):
     again = model.train(run_id="v1", promote="champion", gate=" auc >= .60,log_loss<0.90", n_estimators=20)
     assert again["gate"] == first["gate"]
     assert again["promoted"]["already_recorded"]
+
+
+@pytest.mark.parametrize("form", ["parquet", "csv"])
+def test_a_holder_trained_on_this_file_with_another_split_is_refused_before_fitting(tmp_path, monkeypatch, form):
+    """For a file, the refusal comes before any fitting (it used to come after the whole training): nothing is
+    fitted, nothing committed; the same split still trains and compares."""
+    from shared import fitting
+    from shared.errors import BadArgument
+
+    model = Churn(store=str(tmp_path / "store"))
+    path = tmp_path / f"table.{form}"
+    frame = _draw(model, 1)
+    frame.to_parquet(path) if form == "parquet" else frame.to_csv(path, index=False)
+    model.train(str(path), run_id="v1", promote="champion", n_estimators=20)
+    fitted = []
+    real = fitting.fit_held_out
+    monkeypatch.setattr(fitting, "fit_held_out", lambda *a, **k: fitted.append(1) or real(*a, **k))
+    with pytest.raises(BadArgument, match="trained on this same data with another split"):
+        model.train(str(path), run_id="v2", promote="champion", against="champion", split_seed=5, n_estimators=20)
+    assert fitted == []
+    assert not Store(str(tmp_path / "store")).exists("churn", "v2")
+    same_split = model.train(str(path), run_id="v3", promote="champion", against="champion", n_estimators=30)
+    assert same_split["gate"]["against"]["version"] == "v1"
+    assert fitted == [1]
