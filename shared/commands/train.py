@@ -183,9 +183,9 @@ def train(
     early = holder is not None and data is not None and not inputs.is_frame(data)
     if holder is not None:
         _check_measurable(model, holder[0], frame, str(against))
-    if early:
-        identity = inputs.identity(data, frame)
-        _check_unseen_by_holder(holder[0].manifest, identity, chosen.to_manifest(), str(against))
+        if early:
+            identity = inputs.identity(data, frame)
+            _check_unseen_by_holder(holder[0].manifest, identity, chosen.to_manifest(), str(against))
     trained = fitting.fit_held_out(
         model, frame, cfg, valid_fraction, split_seed, stop_fraction, split=chosen, max_unseen=max_unseen
     )
