@@ -102,12 +102,13 @@ def modelfleet(monkeypatch, capfd):
 
 @pytest.fixture(scope="session")
 def s3_endpoint():
-    """A real S3-protocol server (moto in server mode) on loopback, started for this test session."""
+    """A real S3-protocol server (moto in server mode) on loopback, started for this test session, serving one
+    request at a time so that conditional creates are atomic, as on S3 (see s3_server.py)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, os.path.join(os.path.dirname(__file__), "s3_server.py"), "127.0.0.1", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
