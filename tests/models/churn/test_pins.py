@@ -145,12 +145,13 @@ def test_a_damaged_pin_is_refused(modelfleet, fleet):
 
 
 def test_a_shard_that_fails_its_checks_pins_nothing(modelfleet, fleet):
+    """An input the checks refuse before any row is read (here: a feature column missing) pins no version."""
     model, store, root = fleet
-    labelled = root / "labelled"
-    labelled.mkdir()
-    model._sample_frame(100, 1).to_parquet(labelled / "x.parquet")
+    broken = root / "broken"
+    broken.mkdir()
+    model._sample_frame(100, 1).drop(columns=[model.numeric[0]]).to_parquet(broken / "x.parquet")
     done = modelfleet(
-        ["churn", "score", f"--data={labelled}", "--version=champion", f"--output={root / 'scores'}", "--shard=0/2"],
+        ["churn", "score", f"--data={broken}", "--version=champion", f"--output={root / 'scores'}", "--shard=0/2"],
         cwd=root,
         env={"MODELFLEET_STORE": store},
     )
