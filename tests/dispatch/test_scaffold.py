@@ -212,10 +212,8 @@ def test_refuses_a_model_the_checkout_has_already(modelfleet, checkout, name):
 WRITES = {"checkout": 5, "package": 6}  # files new upsell writes: 3 new + pyproject and tox.ini; a 6-file package
 
 
-@pytest.mark.parametrize(("where", "failing"), [(where, n) for where, count in WRITES.items() for n in range(count)])
-def test_a_failed_write_leaves_everything_as_it_was(modelfleet, checkout, tmp_path, monkeypatch, where, failing):
-    """A disk error at any file (the 1st, 2nd, ... write) exits 74, and every file is as before: no model folder,
-    no partial, pyproject.toml and tox.ini unchanged."""
+def _fail_write(monkeypatch, failing: int) -> None:
+    """Make the write numbered ``failing`` (from 0) fail as a full disk does."""
     write, calls = changes._write_bytes, []
 
     def failing_write(path, data, mode):
@@ -225,6 +223,13 @@ def test_a_failed_write_leaves_everything_as_it_was(modelfleet, checkout, tmp_pa
         write(path, data, mode)
 
     monkeypatch.setattr(changes, "_write_bytes", failing_write)
+
+
+@pytest.mark.parametrize(("where", "failing"), [(where, n) for where, count in WRITES.items() for n in range(count)])
+def test_a_failed_write_leaves_everything_as_it_was(modelfleet, checkout, tmp_path, monkeypatch, where, failing):
+    """A disk error at any file (the 1st, 2nd, ... write) exits 74, and every file is as before: no model folder,
+    no partial, pyproject.toml and tox.ini unchanged."""
+    _fail_write(monkeypatch, failing)
     cwd = checkout if where == "checkout" else tmp_path / "empty"
     cwd.mkdir(exist_ok=True)
     before = tree(cwd)
@@ -624,15 +629,7 @@ def test_adding_to_a_package_is_refused_in_one_line_with_nothing_written(modelfl
 @pytest.mark.parametrize("failing", range(4))  # 3 new files, then the pyproject
 def test_a_failed_write_while_adding_leaves_the_package_as_it_was(modelfleet, tmp_path, monkeypatch, failing):
     assert modelfleet(["new", "acme", "--package=acme-models"], cwd=tmp_path).returncode == 0
-    write, calls = changes._write_bytes, []
-
-    def failing_write(path, data, mode):
-        calls.append(path)
-        if len(calls) == failing + 1:
-            raise OSError(28, "No space left on device")
-        write(path, data, mode)
-
-    monkeypatch.setattr(changes, "_write_bytes", failing_write)
+    _fail_write(monkeypatch, failing)
     before = tree(tmp_path)
     done = modelfleet(["new", "basket", "--package=acme-models"], cwd=tmp_path)
     assert done.returncode == 74, done.stderr

@@ -48,14 +48,20 @@ def browser():
         launched.close()
 
 
-def _open(browser, html: Path, shot: Path):
-    """Load the page from its file; return the console errors, page errors and requests it made."""
+def _load(browser, html: Path):
+    """Open the page from its file; return it with the lists its console errors and requests go into."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     errors, requests = [], []
     page.on("console", lambda message: errors.append(message.text) if message.type in ("error", "warning") else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("request", lambda request: requests.append(request.url))
     page.goto(html.as_uri(), wait_until="load")
+    return page, errors, requests
+
+
+def _open(browser, html: Path, shot: Path):
+    """Load the page from its file; return the console errors, page errors and requests it made."""
+    page, errors, requests = _load(browser, html)
     drawn = page.eval_on_selector_all("svg.chart", "nodes => nodes.map(n => [n.id, n.getBBox().width > 0])")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(shot), full_page=True)
@@ -200,12 +206,7 @@ def test_feature_charts_stay_readable_with_50_features_of_40_character_names(bro
     done = model.report(str(held), version="v1", output=str(tmp_path / "report"))  # v2, the champion, beside it
     html = Path(done["output"]["html"])
     shot = ARTIFACTS / "report-long-names.png"
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    errors, requests = [], []
-    page.on("console", lambda message: errors.append(message.text) if message.type in ("error", "warning") else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("request", lambda request: requests.append(request.url))
-    page.goto(html.as_uri(), wait_until="load")
+    page, errors, requests = _load(browser, html)
     charts = {chart["id"]: chart for chart in page.eval_on_selector_all("svg.chart", _LAYOUT)}
     tables = page.eval_on_selector_all("table", "nodes => nodes.map(n => n.innerText)")
     history = page.eval_on_selector_all("table.history tbody tr", "rows => rows.map(r => [r.className, r.innerText])")
