@@ -95,7 +95,7 @@ RETIRED = {
     "_default_output": "shared.commands.score (set --output)",
     "_output_target": "shared.commands.score (set --output)",
     "_check_unseen": "shared.scoring.check_unseen",
-    "_refuse_label": "shared.scoring.refuse_label",
+    "_refuse_label": "shared.commands.score (a label column in scoring input is ignored and reported)",
     "_plan": "shared.dryrun.plan",
     "_train_result": "shared.commands.train",
     "_declared_kinds": "shared.commands.train",

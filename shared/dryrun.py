@@ -22,13 +22,12 @@ def plan(
     columns: list[str],
     source: Input | None = None,
     kinds: dict[str, str] | None = None,
-    forbidden: str | None = None,
     hints: dict[str, str] | None = None,
     **facts: Any,
 ) -> dict[str, Any]:
     """Check the input (``source``: if the caller opened it already) and return the command's plan.
 
-    Every file's header (missing or duplicate columns, a ``forbidden`` one) and, for Parquet, declared
+    Every file's header (missing or duplicate columns) and, for Parquet, declared
     types (``kinds``: a date where a feature is expected) are checked; values are not read, so a bad value
     deep in a file (text in a numeric CSV column, too many unseen levels) is found by the real run only.
     """
@@ -43,6 +42,6 @@ def plan(
             source = Input.open(os.fspath(data))
             header = read_columns(data) if source.single else None
             require_columns(Columns(header or source.columns), columns, describe_source(data), hints)
-        source.check(columns, kinds or {}, forbidden=forbidden, hints=hints)
+        source.check(columns, kinds or {}, hints=hints)
     shown = describe_source(data) if command == "train" else "embedded sample" if data is None else str(data)
     return {"dry_run": True, "model": model.name, "command": command, "store": store.url, "data": shown, **facts}

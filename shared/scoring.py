@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from shared import stopping
-from shared.errors import BadData, NothingToDo
+from shared.errors import NothingToDo
 from shared.progress import Throttle
 from shared.schema import count_unseen, judge_unseen
 from shared.stream import Input, Unit, table_writer
@@ -133,13 +133,6 @@ def predictions_frame(output: Output, frame: pd.DataFrame, predicted: Any, as_of
     for position, name in enumerate([*([output.id_column] if output.id_column in frame else []), *output.keep]):
         predictions.insert(position, name, frame[name].array)  # the caller's values and type (Int64, category)
     return predictions
-
-
-def refuse_label(label: str | None, columns: Any) -> None:
-    """BadData if an input to score holds the label: scoring labelled data is what 'evaluate' is for."""
-    if label is not None and label in columns:
-        msg = f"input to score holds the label column {label!r}; drop it, or use 'evaluate' to measure"
-        raise BadData(msg)
 
 
 def check_unseen(

@@ -131,19 +131,15 @@ class Input:
         self,
         required: list[str],
         kinds: Mapping[str, str],
-        forbidden: str | None = None,
         hints: Mapping[str, str] | None = None,
     ) -> None:
         """Refuse, before any row is read, what each file's footer or header decides: a duplicate or missing
-        column, a ``forbidden`` one (a label in scoring input), a feature declared with a type its kind never
+        column, a feature declared with a type its kind never
         takes. The real run and its dry run both call this, so both refuse the same inputs the same way."""
         for position, file in enumerate(self._files):
             shown = _shown(self.name, file, self._single)
             names = self._headers[position]
             require_columns(_Names(names), required, shown, hints)
-            if forbidden is not None and forbidden in names:
-                msg = f"{shown} holds the label column {forbidden!r}; drop it, or use 'evaluate' to measure"
-                raise BadData(msg)
             if (arrow := self._declared[position]) is not None:
                 if problem := _pandas_metadata_problem(arrow):
                     msg = f"{shown}: {problem}; rewrite the file without it (e.g. with pyarrow) or fix the writer"
