@@ -1,10 +1,8 @@
 """The model contract: what a class may declare, how its commands are found, and the deprecated shim."""
 
 import dataclasses
-import importlib
 import subprocess
 import sys
-import warnings
 
 import pytest
 from hypothesis import given
@@ -84,31 +82,6 @@ def test_command_modules_are_imported_only_when_a_command_is_looked_up():
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[] ['shared.commands.describe']"
-
-
-def test_the_base_module_only_re_exports_and_warns():
-    """shared.base stays one release as a shim: the same objects, and a DeprecationWarning naming the new place."""
-    sys.modules.pop("shared.base", None)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        base = importlib.import_module("shared.base")
-    assert any(issubclass(w.category, DeprecationWarning) and "shared.model" in str(w.message) for w in caught)
-    from shared import binding, fitting, inputs, model
-
-    assert base.Model is model.Model
-    assert base.command_specs is binding.command_specs
-    assert (base.TRAIN_SEED, base.HOLDOUT_SEED) == (inputs.TRAIN_SEED, inputs.HOLDOUT_SEED)
-    assert (base.MIN_FIT_ROWS, base.MIN_HELD_OUT_ROWS, base.Trained) == (
-        fitting.MIN_FIT_ROWS,
-        fitting.MIN_HELD_OUT_ROWS,
-        fitting.Trained,
-    )
-    assert Model.commands == base.COMMANDS
-    from shared import errors, params
-
-    assert (base.BadData, base.Bounds, base.params) == (errors.BadData, params.Bounds, params)
-    with pytest.raises(AttributeError, match="has no attribute 'nosuch'"):
-        _ = base.nosuch
 
 
 @given(command=st.sampled_from(Model.commands))
