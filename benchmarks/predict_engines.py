@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from models.churn import Churn
-from shared import artifacts, cpus
-from shared.matrix import matrix
+from shared.estimators.matrix import matrix
+from shared.process import cpus
+from shared.storage import artifacts
 
 
 def main(data: str, version: str, repeats: int = 5) -> None:

@@ -1,6 +1,6 @@
 """``python -m dispatch``: the same command line as ``modelfleet``."""
 
-from shared import stopping
+from shared.process import stopping
 
 stopping.install()  # first of all: a signal while the imports below run is recorded, never raised inside them
 

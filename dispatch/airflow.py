@@ -125,7 +125,7 @@ def _tokens(catalog: Catalog, model: str, command: str, params: dict[str, Any]) 
 
 
 def _shards(count: Any) -> list[str]:
-    from shared.shards import MAX_SHARDS
+    from shared.tables.shards import MAX_SHARDS
 
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_SHARDS:
         msg = f"shards must be a whole number >= 1 and <= {MAX_SHARDS} (the number of mapped tasks); got {count!r}"

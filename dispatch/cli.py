@@ -28,8 +28,6 @@ from typing import TYPE_CHECKING, Any
 
 from dispatch import registry
 from dispatch.commandline import MANIFEST, NEW, Call, parse, short_flags, spaced_values, specs_for
-from shared import stopping
-from shared.binding import constructor_specs
 from shared.errors import (
     Interrupted,
     LocalIOError,
@@ -39,11 +37,13 @@ from shared.errors import (
     UsageError,
     exit_code_for,
 )
-from shared.results import RESULT_ENV, redact, replaceable, result_path, to_json, write_result
+from shared.plumbing.binding import constructor_specs
+from shared.process import stopping
+from shared.tables.results import RESULT_ENV, redact, replaceable, result_path, to_json, write_result
 
 if TYPE_CHECKING:
-    from shared.model import Model
-    from shared.params import Spec
+    from shared.contract.params import Spec
+    from shared.families.model import Model
 
 PROG = "modelfleet"
 HELP = ("--help", "-h")
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {signum: signal.getsignal(signum) for signum in (*stopping.STOPS, stopping.RETRY)}
     stopping.install()  # again: `python -m dispatch` did at once, the console script only now
     if console:
-        from shared import formats
+        from shared.estimators import formats
 
         formats.LEAN_IMPORTS = True
     try:
@@ -275,7 +275,7 @@ def _commands_view(cls: type[Model]) -> type:
 def _new_specs() -> dict[str, Spec]:
     """The flags ``new`` takes, as :func:`dispatch.scaffold.parse` reads them."""
     from dispatch.scaffold import new
-    from shared.params import Spec, signature_specs
+    from shared.contract.params import Spec, signature_specs
 
     return {"name": Spec("name", str), **{spec.name: spec for spec in signature_specs(new)}}
 

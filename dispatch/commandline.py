@@ -1,6 +1,6 @@
 """Command lines to typed calls and back: ``parse(argv)`` and ``argv(model, command, **params)``.
 
-Every value is parsed by its parameter's annotation (see :mod:`shared.params`), never by Fire's literal
+Every value is parsed by its parameter's annotation (see :mod:`shared.contract.params`), never by Fire's literal
 guess, and everything is checked before any work starts. ``argv`` is the inverse of ``parse``: for any
 valid call, ``parse(argv(model, command, **params))`` gives back the same typed values.
 
@@ -18,10 +18,11 @@ from functools import cache
 from typing import Any
 
 from dispatch import registry
-from shared import __version__, annotations
-from shared.binding import command_specs, constructor_specs
+from shared import __version__
+from shared.contract import annotations
+from shared.contract.params import Spec
 from shared.errors import ConfigError, UsageError
-from shared.params import Spec
+from shared.plumbing.binding import command_specs, constructor_specs
 
 MANIFEST = "manifest"
 MANIFEST_FORMAT = 1  # the form of ``modelfleet manifest``'s document that Catalog.from_manifest reads

@@ -2,7 +2,7 @@
 
 Tools (a DAG's CI, an argument checker) can validate invocations from it without importing any model's
 dependencies: building it imports the model classes, which import nothing heavy. Each parameter carries its
-``annotation`` exactly (see :mod:`shared.annotations`): :class:`dispatch.commandline.Catalog` rebuilds every
+``annotation`` exactly (see :mod:`shared.contract.annotations`): :class:`dispatch.commandline.Catalog` rebuilds every
 parameter from it, so that an Airflow environment with no model installed checks a DAG as the image would.
 Building the manifest proves that for every parameter (ConfigError, naming it, for one that cannot be carried).
 """
@@ -12,9 +12,10 @@ from typing import Any
 
 from dispatch import registry
 from dispatch.commandline import MANIFEST_FORMAT, specs_for
-from shared import __version__, annotations, errors
-from shared.binding import constructor_specs
-from shared.params import Spec
+from shared import __version__, errors
+from shared.contract import annotations
+from shared.contract.params import Spec
+from shared.plumbing.binding import constructor_specs
 
 USAGE = "modelfleet MODEL COMMAND [--flag=value ...]"
 

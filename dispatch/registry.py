@@ -5,7 +5,7 @@ Any installed distribution can add a model by declaring an entry point in that g
 unavailable and calling it says which extra to install.
 
 A model's name is its registered name: the class an entry point names must have that ``name``
-(``shared.model.Model`` sets it to the lowercased class name unless the class declares one), and no two
+(``shared.families.model.Model`` sets it to the lowercased class name unless the class declares one), and no two
 distributions may register the same name. Either mistake makes the model unusable (ConfigError, exit 78)
 with a message saying what to change; help still lists it, as unavailable, with that message.
 
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, cast
 from shared.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
-    from shared.model import Model
+    from shared.families.model import Model
 
 GROUP = "modelfleet.models"
 _EXTRA = re.compile(r"""extra\s*==\s*["']([^"']+)["']""")
@@ -163,7 +163,9 @@ def load(name: str, *, require: bool = True) -> type[Model]:
         raise ConfigError(_not_a_model(entry, f"it is {_kind(obj)}, not a class"))
     declared = getattr(obj, "name", None)
     if not isinstance(declared, str):
-        raise ConfigError(_not_a_model(entry, "the class has no 'name' attribute (derive it from shared.model.Model)"))
+        raise ConfigError(
+            _not_a_model(entry, "the class has no 'name' attribute (derive it from shared.families.model.Model)")
+        )
     if declared != entry.name:
         msg = (
             f"model class {entry.target!r} has name {declared!r} but distribution {entry.dist!r} registers it as "

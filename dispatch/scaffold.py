@@ -90,7 +90,7 @@ def new(
             by default what the running modelfleet was installed from. The family's extra is always added.
         dry_run: say what would be written, and write nothing.
     """
-    from shared import results
+    from shared.tables import results
 
     check_name(name)
     _model(name, family, _values(name, family, "models"))  # its class must not shadow a name of its module
@@ -126,7 +126,7 @@ def shown() -> Any:
     import functools
     import inspect
 
-    from shared.params import display_annotation, signature_specs
+    from shared.contract.params import display_annotation, signature_specs
 
     specs = {spec.name: spec for spec in signature_specs(new)}
 
@@ -145,7 +145,7 @@ def shown() -> Any:
 
 def parse(args: list[str]) -> tuple[str, dict[str, Any]]:
     """Parse ``NAME [--flag=value ...]`` (what follows ``new``; NAME may be given as ``--name=NAME``)."""
-    from shared.params import Spec, signature_specs
+    from shared.contract.params import Spec, signature_specs
 
     specs = {"name": Spec("name", str), **{spec.name: spec for spec in signature_specs(new)}}
     values: dict[str, Any] = {}

@@ -162,9 +162,9 @@ def permuted_feature_order(request, monkeypatch):
     trusts the manifest without comparing it with the model file (the release before ordered lists did both
     wrong, and stored no profile, whose order would give it away). The conformance checks must fail against
     either mutant. Returns the error they must raise."""
-    from shared import profile
     from shared.errors import ArtifactRejected
-    from shared.schema import Schema
+    from shared.monitoring import profile
+    from shared.tables.schema import Schema
 
     written = Schema.to_manifest
     monkeypatch.setattr(Schema, "to_manifest", lambda self: list(reversed(written(self))))

@@ -3,7 +3,7 @@
 - ``reference/commands.md``: every model, command and flag, from ``modelfleet manifest`` (``dispatch.manifest``);
 - ``reference/exit-codes.md``: every exit code, from the exception hierarchy, with examples from
   ``exit_code_examples.yml`` beside this file (the build fails if the two disagree);
-- ``reference/environment.md``: every environment variable (``shared.environment`` and each flag's own).
+- ``reference/environment.md``: every environment variable (``shared.process.environment`` and each flag's own).
 """
 
 from __future__ import annotations
@@ -102,12 +102,12 @@ def exit_codes(document: dict[str, Any]) -> str:
 
 
 def environment(document: dict[str, Any]) -> str:
-    from shared.environment import VARIABLES
+    from shared.process.environment import VARIABLES
 
     lines = [
         "# Environment variables",
         "",
-        "Generated from `shared/environment.py` and `modelfleet manifest`.",
+        "Generated from `shared/process/environment.py` and `modelfleet manifest`.",
         "",
         "## Settings",
         "",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from shared import metrics
-from shared.boosted import BoostedTreesModel
+from shared.contract import metrics
+from shared.families.boosted import BoostedTreesModel
 
 if TYPE_CHECKING:
     import numpy as np

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from shared import metrics
-from shared.clustering import ClusteringModel
-from shared.params import param
+from shared.contract import metrics
+from shared.contract.params import param
+from shared.families.clustering import ClusteringModel
 
 if TYPE_CHECKING:
     import numpy as np

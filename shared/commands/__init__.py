@@ -12,7 +12,7 @@ The command contract. A command is a function in a module of its own (``shared/c
 - every value arrives resolved (argument > environment > config file > default) and validated: the command
   only does its work;
 - when ``model._dry_run`` is set, the command checks everything it would read and write, does nothing, and
-  returns ``{"dry_run": True, "model", "command", ...}`` (:func:`shared.dryrun.plan` builds it);
+  returns ``{"dry_run": True, "model", "command", ...}`` (:func:`shared.pipelines.dryrun.plan` builds it);
 - it returns one JSON-ready dict, the result the orchestrator reads (XCom), whose first keys are ``model``
   and, for commands that use a version, ``version``.
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from shared import aliases as alias_log
 from shared.commands.promote import Alias
+from shared.storage import aliases as alias_log
 
 if TYPE_CHECKING:
-    from shared.model import Model
+    from shared.families.model import Model
 
 
 def aliases(model: Model, *, alias: Alias | None = None, history: bool = False) -> dict[str, Any]:
@@ -18,7 +18,7 @@ def aliases(model: Model, *, alias: Alias | None = None, history: bool = False) 
         alias: Show only this alias.
         history: List every event of each alias, oldest first: version, what it replaced, why, who, when.
     """
-    from shared.store import Store
+    from shared.storage.store import Store
 
     store = Store(model._store_url)
     names = [alias] if alias is not None else store.alias_names(model.name)

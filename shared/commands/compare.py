@@ -5,13 +5,16 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Annotated, Any
 
-from shared import artifacts, bootstrap, derived, inputs, params
-from shared import versions as version_ids
+from shared.contract import derived, params
+from shared.contract.params import Bounds, TablePath
 from shared.errors import BadArgument, BadData
-from shared.params import Bounds, TablePath
+from shared.storage import artifacts
+from shared.storage import versions as version_ids
+from shared.tables import inputs
+from shared.training import bootstrap
 
 if TYPE_CHECKING:
-    from shared.model import Model
+    from shared.families.model import Model
 
 
 def compare(
@@ -36,8 +39,10 @@ def compare(
         report: Also write a report of these rows to this folder: the first version's, the others' metrics
             and curves beside it.
     """
-    from shared import fitting, labels, scoring
-    from shared.store import Store
+    from shared.contract import labels
+    from shared.pipelines import scoring
+    from shared.storage.store import Store
+    from shared.training import fitting
 
     named = _checked(versions)
     store = Store(model._store_url)
@@ -49,7 +54,7 @@ def compare(
 
         check_target(store, report, data, "--report")  # before any work
     if model._dry_run:
-        from shared import dryrun
+        from shared.pipelines import dryrun
 
         ids = [one.manifest["version"] for one in loaded]
         facts: dict[str, Any] = {"versions": ids, **({"report": report} if report else {})}

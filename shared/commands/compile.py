@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Annotated, Any
 
-from shared import params, versions
-from shared.params import Check, TablePath
+from shared.contract import params
+from shared.contract.params import Check, TablePath
+from shared.storage import versions
 
 if TYPE_CHECKING:
-    from shared.model import Model
+    from shared.families.model import Model
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +33,16 @@ def compile(
         version: Model version to build: a version id, an alias (champion) or ALIAS@N; 'latest' is the
             newest committed one.
     """
-    from shared import artifacts, compiled, derived, dryrun, engines, inputs, signing
+    from shared.contract import derived
     from shared.errors import ArtifactRejected, ConfigError, MissingInput
+    from shared.estimators import compiled, engines
+    from shared.pipelines import dryrun
+    from shared.storage import artifacts, signing
+    from shared.tables import inputs
 
     engines.check(model, "compiled", "compile")
     if model._dry_run:
-        from shared.store import Store
+        from shared.storage.store import Store
 
         store = Store(model._store_url)
         manifest = artifacts.resolve(store, model, version)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING, Any, Literal
 
-from shared import params, settings, signing
-from shared.binding import command_specs
-from shared.inputs import is_frame
+from shared.contract import params
+from shared.plumbing import settings
+from shared.plumbing.binding import command_specs
+from shared.storage import signing
+from shared.tables.inputs import is_frame
 
 if TYPE_CHECKING:
-    from shared.model import Model
+    from shared.families.model import Model
 
 
 def describe(model: Model, *, format: Literal["json", "text"] = "json") -> dict[str, Any]:
@@ -21,7 +23,7 @@ def describe(model: Model, *, format: Literal["json", "text"] = "json") -> dict[
             people: each stored version with when it was trained, its rows, metrics, the aliases pointing at it
             and its signature; the result file still gets the JSON object.
     """
-    from shared.store import Store
+    from shared.storage.store import Store
 
     store = Store(model._store_url)
     versions, unreadable = store.listing(model.name)
@@ -83,7 +85,7 @@ class View(str):
 
 def _aliases_by_version(store: Any, name: str) -> dict[str, list[str]]:
     """Each version's aliases, as they point now."""
-    from shared import aliases
+    from shared.storage import aliases
 
     pointed: dict[str, list[str]] = {}
     for alias in store.alias_names(name):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from shared import params
+from shared.contract import params
 from shared.errors import BadArgument
 
 if TYPE_CHECKING:
-    from shared.model import Model
+    from shared.families.model import Model
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +28,11 @@ def drift(
         on_drift: When the run's input no longer looks like the training rows: warn (exit 0) or fail
             (exit 101).
     """
-    from shared import artifacts, drift, pins, tallies
-    from shared import report as pages
     from shared.errors import MissingInput
-    from shared.store import Store
+    from shared.monitoring import drift, tallies
+    from shared.monitoring import report as pages
+    from shared.storage import artifacts, pins
+    from shared.storage.store import Store
 
     folder = output.rstrip("/") or output
     pin = pins.existing(folder)

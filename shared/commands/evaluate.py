@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from shared import artifacts, derived, dryrun, inputs, params, versions
-from shared.params import Bounds, Check, TablePath
+from shared.contract import derived, params
+from shared.contract.params import Bounds, Check, TablePath
+from shared.pipelines import dryrun
+from shared.storage import artifacts, versions
+from shared.tables import inputs
 
 if TYPE_CHECKING:
-    from shared.model import Model
+    from shared.families.model import Model
 
 
 def evaluate(
@@ -28,8 +31,10 @@ def evaluate(
         max_unseen: Largest share of rows with a category never seen in training; above it, exit 65.
         report: Also write the version's report of these rows (report.html, report.json) to this folder.
     """
-    from shared import fitting, labels, scoring
-    from shared.store import Store
+    from shared.contract import labels
+    from shared.pipelines import scoring
+    from shared.storage.store import Store
+    from shared.training import fitting
 
     labelled = [*([model.label] if model.label else [])]
     if report is not None:
@@ -64,7 +69,7 @@ def evaluate(
     }
     if report is not None:
         from shared.commands import report as reports
-        from shared.store import Store
+        from shared.storage.store import Store
 
         store = Store(model._store_url)
         document = reports.build(model, store, [loaded], frame, data, reports.THRESHOLD, max_unseen)

@@ -6,12 +6,13 @@ import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Annotated, Any
 
-from shared import aliases, stopping
-from shared.params import Bounds
+from shared.contract.params import Bounds
+from shared.process import stopping
+from shared.storage import aliases
 
 if TYPE_CHECKING:
-    from shared.model import Model
-    from shared.store import Store
+    from shared.families.model import Model
+    from shared.storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,8 @@ def gc(
             is this old: a younger one may still be being written.
         delete: Remove them. Without it, nothing is removed: the result lists what would be.
     """
-    from shared import compiled
-    from shared.store import Store
+    from shared.estimators import compiled
+    from shared.storage.store import Store
 
     store = Store(model._store_url)
     committed, unreadable = store.listing(model.name)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from shared import aliases as alias_log
-from shared import params, signing, versions
+from shared.contract import params
+from shared.contract.params import Check
 from shared.errors import BadArgument
-from shared.params import Check
+from shared.storage import aliases as alias_log
+from shared.storage import signing, versions
 
 if TYPE_CHECKING:
-    from shared.model import Model
+    from shared.families.model import Model
 
 Alias = Annotated[str, params.Shown("alias"), Check(alias_log.check_alias_text)]
 Expected = Annotated[str, params.Shown("version id or 'none'"), Check(alias_log.check_expected)]
@@ -38,8 +39,8 @@ def promote(
         expect: Move it only if it points at this version now ('none': only if it was never set); else exit 76.
         run_id: The run that moves it, e.g. the Airflow run id; a retry with the same id moves nothing again.
     """
-    from shared import artifacts
-    from shared.store import Store
+    from shared.storage import artifacts
+    from shared.storage.store import Store
 
     store = Store(model._store_url)
     signing.check_writer("promote")

@@ -7,12 +7,14 @@ import logging
 import math
 from typing import TYPE_CHECKING, Annotated, Any
 
-from shared import artifacts, derived, inputs, params, versions
+from shared.contract import derived, params
+from shared.contract.params import Bounds, Check, TablePath
 from shared.errors import BadArgument, BadData
-from shared.params import Bounds, Check, TablePath
+from shared.storage import artifacts, versions
+from shared.tables import inputs
 
 if TYPE_CHECKING:
-    from shared.model import Model
+    from shared.families.model import Model
 
 THRESHOLD = 0.5  # the confusion table's, where a command has no --threshold
 log = logging.getLogger(__name__)
@@ -42,7 +44,7 @@ def report(
             (classifiers).
         max_unseen: Largest share of rows with a category never seen in training; above it, exit 65.
     """
-    from shared.store import Store
+    from shared.storage.store import Store
 
     store = Store(model._store_url)
     loaded = artifacts.load(model, version)
@@ -54,7 +56,7 @@ def report(
     if output is not None:
         check_target(store, output, data, "--output")
     if model._dry_run:
-        from shared import dryrun
+        from shared.pipelines import dryrun
 
         facts = {"version": loaded.manifest["version"], "against": holder and holder.manifest["version"]}
         return dryrun.plan(model, "report", store, data, required, kinds=kinds, output=folder, **facts)
@@ -88,8 +90,10 @@ def build(
     """The report document of ``loaded[0]`` on the labelled ``frame`` (derived features added), the other
     versions' metrics and curves on the same rows beside it (``against``); with ``optional``, another version
     that cannot read the rows is left out with a warning."""
-    from shared import fitting, labels, scoring
-    from shared import report as pages
+    from shared.contract import labels
+    from shared.monitoring import report as pages
+    from shared.pipelines import scoring
+    from shared.training import fitting
 
     labelled = [model.label] if model.label else []
     target = labels.target(model, frame, "report data") if model.label else None
@@ -141,7 +145,7 @@ def build(
 
 def write(folder: str, document: dict[str, Any]) -> dict[str, Any]:
     """Write ``document``'s report.json then report.html into ``folder``, each whole."""
-    from shared import report as pages
+    from shared.monitoring import report as pages
 
     return pages.save(folder, document, pages.page)
 
@@ -153,7 +157,7 @@ def _kind(model: Model) -> str:
 
 
 def _curves(model: Model, target: Any, predicted: Any, features: Any, threshold: float) -> dict:
-    from shared import curves
+    from shared.monitoring import curves
 
     kind = _kind(model)
     if kind == "classifier":
@@ -181,7 +185,7 @@ def _contributions(model: Model, fitted: Any, features: Any) -> dict[str, Any] |
 
 def _against(model: Model, store: Any, against: str | None, version: str) -> Any:
     """The version to overlay: ``against``, or the champion when there is one and it is another version."""
-    from shared import aliases
+    from shared.storage import aliases
 
     if against == "none":
         return None
@@ -198,7 +202,7 @@ def _aliases(store: Any, name: str, version: str) -> dict[str, Any]:
     """``aliases``: every alias event that named this version (pointed at it or replaced it), with its reason,
     who moved it, and ``current`` for each alias's newest event (the alias points at its version now);
     ``alias_targets``: every alias of the model and the version it points at now."""
-    from shared import aliases
+    from shared.storage import aliases
 
     found, targets = [], {}
     for alias in store.alias_names(name):
@@ -220,7 +224,7 @@ def check_target(store: Any, folder: str, data: Any, flag: str) -> None:
     the store (where the default folder is: omit the flag)."""
     import os
 
-    from shared import overlap
+    from shared.tables import overlap
 
     if "://" not in folder and os.path.isfile(folder):
         raise BadArgument(f"{flag} {folder} is a file; name a folder for report.html and report.json")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from shared import aliases as alias_log
-from shared import signing
 from shared.commands.promote import Alias, RunId
 from shared.errors import MissingInput
+from shared.storage import aliases as alias_log
+from shared.storage import signing
 
 if TYPE_CHECKING:
-    from shared.model import Model
+    from shared.families.model import Model
 
 
 def rollback(model: Model, *, alias: Alias, reason: str | None = None, run_id: RunId | None = None) -> dict[str, Any]:
@@ -21,8 +21,8 @@ def rollback(model: Model, *, alias: Alias, reason: str | None = None, run_id: R
         reason: Why, for the history (e.g. "the new champion's scores drifted").
         run_id: The run that moves it; a retry with the same id moves nothing again.
     """
-    from shared import artifacts
-    from shared.store import Store
+    from shared.storage import artifacts
+    from shared.storage.store import Store
 
     store = Store(model._store_url)
     signing.check_writer("rollback")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from shared import params
-from shared.params import Bounds
+from shared.contract import params
+from shared.contract.params import Bounds
 
 if TYPE_CHECKING:
-    from shared.model import Model
+    from shared.families.model import Model
 
 
 def sample(
@@ -25,7 +25,7 @@ def sample(
         seed: Random seed; the same seed gives the same rows.
         output: Where to write it. Default: <model>-sample.parquet in the current folder.
     """
-    from shared.data import check_output, write_table
+    from shared.tables.data import check_output, write_table
 
     model._sample_frame(1, seed)  # MissingInput now if the model has no embedded sample
     target = check_output(output if output is not None else f"{model.name}-sample.parquet")

@@ -7,17 +7,20 @@ import functools
 import logging
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from shared import artifacts, derived, dryrun, inputs, overlap, params, versions
-from shared import shards as sharding
+from shared.contract import derived, params
+from shared.contract.params import Bounds, Check, TablePath
 from shared.errors import ArtifactRejected, BadArgument, BadData, MissingInput, NothingToDo, shown
-from shared.params import Bounds, Check, TablePath
+from shared.pipelines import dryrun
+from shared.storage import artifacts, versions
+from shared.tables import inputs, overlap
+from shared.tables import shards as sharding
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from shared.model import Model
-    from shared.schema import Schema
-    from shared.store import Store
+    from shared.families.model import Model
+    from shared.storage.store import Store
+    from shared.tables.schema import Schema
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +71,14 @@ def score(
             bit-identical to LightGBM, several times faster; exit 66 if it has none, 3 if it fails a check),
             lightgbm, or auto: the library when it passes every check, else LightGBM (the log says why).
     """
-    from shared import pins, scoring  # pins opens backends: imported when a command runs, never for --help
-    from shared.data import check_output
-    from shared.schema import require_columns
-    from shared.store import Store
+    from shared.pipelines import scoring  # pins opens backends: imported when a command runs, never for --help
+    from shared.storage import pins
+    from shared.storage.store import Store
+    from shared.tables.data import check_output
+    from shared.tables.schema import require_columns
 
     kept = _check_keep(model, keep or [])
-    from shared import engines
+    from shared.estimators import engines
 
     engines.check(model, engine)
     part = sharding.resolve(shard, shards)
@@ -99,7 +103,7 @@ def score(
         engines.present(model, store, manifest, engine)
         source = None
         if data is not None and not inputs.is_frame(data):
-            from shared.stream import Input
+            from shared.tables.stream import Input
 
             source = Input.open(data)  # a file, a folder or a glob, as the real run reads it
             overlap.refuse(target, data, "--output", source.files)
@@ -141,7 +145,7 @@ def score(
             break
         if pin is None:  # the input is fine: now pin the run's version (or find the pin of its first shard)
             if watch.tally is not None:
-                from shared import tallies
+                from shared.monitoring import tallies
 
                 tallies.check_folder(target.rsplit("/", 1)[0])
             pin = pins.pinned(model, target.rsplit("/", 1)[0], version, manifest, part.count, as_of)
@@ -155,7 +159,7 @@ def score(
     span = sharding.assign([u.weight for u in source.units], part)
     chosen = [source.units[i] for i in span]
     if part is not None and watch.tally is not None:
-        from shared import tallies
+        from shared.monitoring import tallies
 
         assert pin is not None  # a shard's run is pinned above
         watch.proof, watch.source = tallies.provenance(source, part, span, pin["run"]), source  # rows it counts
@@ -198,7 +202,7 @@ def score(
 
 def _with_engine(result: dict[str, Any], model: Model, used: str) -> dict[str, Any]:
     """``result`` saying which engine predicted, for a boosted-trees model (which has more than one)."""
-    from shared import formats
+    from shared.estimators import formats
 
     return result | {"engine": used} if model.format == formats.LIGHTGBM else result
 
@@ -207,7 +211,7 @@ class _Watch:
     """Drift for one scoring run: the tally its batches feed, its hard limits, and its verdict."""
 
     def __init__(self, model: Model, manifest: dict[str, Any], schema: Schema, on_drift: str, limits: Any) -> None:
-        from shared import drift
+        from shared.monitoring import drift
 
         self.reference = manifest.get("profile") if on_drift != "off" else None
         self.on_drift, self.version, self.bounds = on_drift, manifest["version"], limits
@@ -224,7 +228,7 @@ class _Watch:
             log.warning("%s", msg)
 
     def limits(self, counts: dict[str, Any], what: str) -> None:
-        from shared import drift
+        from shared.monitoring import drift
 
         rise, outside = self.bounds
         drift.check_limits(self.reference or {}, counts, rise, outside, what)
@@ -232,7 +236,7 @@ class _Watch:
     def verdict(self, result: dict[str, Any], folder: str | None, part: Any) -> dict[str, Any]:
         """``result`` with the run's drift verdict (``pending`` for a shard whose run has others to come);
         Drifted (101) carrying it under --on_drift=fail."""
-        from shared import drift, tallies
+        from shared.monitoring import drift, tallies
 
         if self.on_drift == "off":
             return result
@@ -268,7 +272,7 @@ def _load(model: Model, named: str, pin: dict[str, Any] | None, engine: str) -> 
 
 def _refuse_floating_default(model: Model, store: Store, version: str, output: str | None) -> None:
     """BadArgument for shards that would each pick their own folder by a version that can move mid-run."""
-    from shared import pins
+    from shared.storage import pins
 
     if output is None and pins.floats(store, model, version):
         msg = (
@@ -280,7 +284,7 @@ def _refuse_floating_default(model: Model, store: Store, version: str, output: s
 
 
 def _output(model: Model, kept: list[str]) -> Any:
-    from shared import scoring
+    from shared.pipelines import scoring
 
     return scoring.Output(model.id_column, model.prediction, model.prediction_dtype, tuple(kept))
 
@@ -359,8 +363,8 @@ def _score_frame(
     watch: _Watch,
 ) -> dict[str, Any]:
     """Score a whole in-memory frame and return the predictions as a frame."""
-    from shared import scoring
-    from shared.schema import require_columns
+    from shared.pipelines import scoring
+    from shared.tables.schema import require_columns
 
     _note_label(model, frame.columns, kept)
     require_columns(frame, kept, "in-memory DataFrame")

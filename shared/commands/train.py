@@ -8,9 +8,8 @@ import logging
 import os
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from shared import aliases, bootstrap, derived, dryrun, fitting, inputs, overlap, params, signing, versions
-from shared import gate as gating
-from shared import split as splitting
+from shared.contract import derived, params
+from shared.contract.params import Bounds, Check, TablePath
 from shared.errors import (
     AliasMoved,
     ArtifactRejected,
@@ -21,15 +20,20 @@ from shared.errors import (
     NothingToDo,
     NotPromoted,
 )
-from shared.params import Bounds, Check, TablePath
+from shared.pipelines import dryrun
+from shared.storage import aliases, signing, versions
+from shared.tables import inputs, overlap
+from shared.training import bootstrap, fitting
+from shared.training import gate as gating
+from shared.training import split as splitting
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from shared.artifacts import Loaded
-    from shared.fitting import Trained
-    from shared.model import Model
-    from shared.store import Store
+    from shared.families.model import Model
+    from shared.storage.artifacts import Loaded
+    from shared.storage.store import Store
+    from shared.training.fitting import Trained
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +94,10 @@ def train(
             (needs a C compiler): auto builds it where one is installed and keeps the version without it if the
             build or its bit-for-bit check against LightGBM fails; on fails (nothing committed); off skips it.
     """
-    from shared import artifacts, formats
-    from shared.data import check_output, write_table
-    from shared.store import Artifact, Store, check_version_id, new_version_id
+    from shared.estimators import formats
+    from shared.storage import artifacts
+    from shared.storage.store import Artifact, Store, check_version_id, new_version_id
+    from shared.tables.data import check_output, write_table
 
     cfg = model.Params(**hyperparameters)
     _check_compile(model, compile)
@@ -242,7 +247,7 @@ def train(
 def _check_compile(model: Model, mode: str) -> None:
     """Under --compile=on, before any work: BadArgument for a model with nothing to compile, ConfigError (78)
     where there is no C compiler."""
-    from shared import compiled, engines
+    from shared.estimators import compiled, engines
 
     if mode != "on":
         return
@@ -254,7 +259,7 @@ def _check_compile(model: Model, mode: str) -> None:
 def _build(model: Model, mode: str, data: bytes, trained: Trained) -> tuple[Any, str | None]:
     """The compiled library of the model file ``data``, checked on the held-out rows, or None (and why not);
     under ``on`` a failure is raised before anything is committed."""
-    from shared import compiled, engines, formats
+    from shared.estimators import compiled, engines, formats
 
     if mode == "off" or model.format != formats.LIGHTGBM:
         return None, None
@@ -272,7 +277,8 @@ def _build(model: Model, mode: str, data: bytes, trained: Trained) -> tuple[Any,
 
 def _attach(model: Model, store: Store, manifest: dict[str, Any], built: Any, failed: str | None) -> dict:
     """The ``compiled`` entry of a result: the library stored with the new version, or why there is none."""
-    from shared import artifacts, engines
+    from shared.estimators import engines
+    from shared.storage import artifacts
 
     if built is None:
         return {"compiled": {"status": "not built", "reason": failed}} if failed else {}
@@ -328,7 +334,7 @@ def _holder(model: Model, store: Store, against: str, promote: str | None) -> tu
     """The version ``--against`` names now, loaded, and what the verdict records of it; None when it names the
     alias being promoted and that was never set (the first promotion has nothing to compare with). Any other
     alias never set is MissingInput: a misspelt --against must not wave every version through."""
-    from shared import artifacts
+    from shared.storage import artifacts
 
     try:
         loaded = artifacts.load(model, against)
@@ -455,7 +461,7 @@ def _split(
     valid_data: Any,
     fit_rows: int,
 ) -> Any:
-    """The rows to fit on, to stop on and to hold out, by the chosen method (see shared.split)."""
+    """The rows to fit on, to stop on and to hold out, by the chosen method (see shared.training.split)."""
     if valid_data is not None:
         source = inputs.describe_source(valid_data)
         return splitting.file_split(fit_rows, len(frame) - fit_rows, seed, stop_fraction, source)
@@ -474,7 +480,7 @@ def _refuse_shared_rows(data: Any, valid_data: Any) -> None:
     metrics measured on them would be no measure at all."""
     if not isinstance(valid_data, (str, os.PathLike)) or data is None or not isinstance(data, (str, os.PathLike)):
         return
-    from shared.stream import Input
+    from shared.tables.stream import Input
 
     overlap.refuse(os.fspath(valid_data), data, "--valid_data")
     overlap.refuse(os.fspath(data), valid_data, "--data")
@@ -501,9 +507,9 @@ def _result(model: Model, store: Store, manifest: dict[str, Any], already_commit
 
 def _check_csv_keeps_levels(model: Model, frame: pd.DataFrame, output: str) -> None:
     """BadArgument before training if a CSV output would read a categorical level back as missing."""
-    from shared.data import table_format
-    from shared.schema import as_levels
-    from shared.stream import NULL_TEXT
+    from shared.tables.data import table_format
+    from shared.tables.schema import as_levels
+    from shared.tables.stream import NULL_TEXT
 
     if table_format(output) != "csv":
         return

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 import dispatch
 from dispatch import registry
 from dispatch.commandline import parse, specs_for
+from shared.contract.params import Spec
 from shared.errors import BadArgument, UsageError
-from shared.params import Spec
-from shared.versions import ALIAS, AT_GENERATION, VERSION_ID
+from shared.storage.versions import ALIAS, AT_GENERATION, VERSION_ID
 
 # Text a command line can carry: anything but NUL and lone surrogates, and not empty (an empty value is refused).
 TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), min_size=1, max_size=30)

@@ -1,8 +1,9 @@
 """A DAG checked against an image's manifest is checked exactly as against the installed models.
 
-``Catalog.from_manifest`` rebuilds every parameter from the annotation the manifest carries (shared.annotations);
-these tests compare its accept/refuse decisions and messages with the installed path's on generated values for
-every parameter of every command, with a model that exists only in the manifest (``subs_churn``: churn, renamed).
+``Catalog.from_manifest`` rebuilds every parameter from the annotation the manifest carries
+(shared.contract.annotations); these tests compare its accept/refuse decisions and messages with the installed
+path's on generated values for every parameter of every command, with a model that exists only in the manifest
+(``subs_churn``: churn, renamed).
 """
 
 import datetime as dt
@@ -20,10 +21,11 @@ from hypothesis import strategies as st
 from dispatch import airflow, registry
 from dispatch.commandline import MANIFEST_FORMAT, Catalog, argv, parse, specs_for
 from dispatch.manifest import build
-from shared import __version__, annotations
+from shared import __version__
+from shared.contract import annotations
+from shared.contract.params import Bounds, Check, Shown, Spec
 from shared.errors import BadArgument, ConfigError, UsageError
-from shared.params import Bounds, Check, Shown, Spec
-from shared.versions import ALIAS, VERSION_ID
+from shared.storage.versions import ALIAS, VERSION_ID
 
 SHIPPED = Path(__file__).parents[2] / "examples" / "dags" / "modelfleet-manifest.json"
 REGENERATE = (
@@ -90,7 +92,7 @@ def test_a_check_travels_by_its_name_in_the_core():
     shard = build()["models"]["churn"]["commands"]["score"]["parameters"]["shard"]["annotation"]
     assert shard == {
         "kind": "union",
-        "of": [{"kind": "str", "meta": [{"shown": "K/N"}, {"check": "shared.shards:check"}]}, {"kind": "none"}],
+        "of": [{"kind": "str", "meta": [{"shown": "K/N"}, {"check": "shared.tables.shards:check"}]}, {"kind": "none"}],
     }
 
 
@@ -261,7 +263,7 @@ def test_a_missing_corrupt_or_foreign_manifest_is_a_one_line_config_error_naming
 def test_a_manifest_carrying_a_check_this_modelfleet_lacks_is_refused_naming_the_parameter(tmp_path):
     document = json.loads(SHIPPED.read_text())
     shard = document["models"]["churn"]["commands"]["score"]["parameters"]["shard"]
-    shard["annotation"]["of"][0]["meta"][1] = {"check": "shared.shards:check_in_a_later_version"}
+    shard["annotation"]["of"][0]["meta"][1] = {"check": "shared.tables.shards:check_in_a_later_version"}
     path = _write(tmp_path, document)
     with pytest.raises(ConfigError, match=r"--shard of 'churn score' carries the check .*check_in_a_later_version"):
         Catalog.from_manifest(path)

@@ -65,7 +65,8 @@ def test_help_and_argument_errors_import_no_model_library(tmp_path, args, code):
     script = (
         "import sys; from dispatch.cli import main; code = main(sys.argv[1:]);"
         "heavy = ['lightgbm', 'sklearn.ensemble', 'sklearn', 'pandas', 'pyarrow', 'numpy', 'fsspec',"
-        " 'shared.manifest', 'shared.backends', 'shared.pins', 'shared.drift', 'shared.tallies'];"
+        " 'shared.storage.manifest', 'shared.storage.backends', 'shared.storage.pins', 'shared.monitoring.drift',"
+        " 'shared.monitoring.tallies'];"
         "print(code, [m for m in heavy if m in sys.modules], file=sys.stderr)"
     )
     done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, cwd=tmp_path)

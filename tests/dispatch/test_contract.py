@@ -435,8 +435,8 @@ def test_a_stop_that_something_swallowed_is_raised_at_the_next_safe_point(modelf
     "Exception ignored" and goes on) is raised again at the next boosting round or scoring batch: the command
     still exits 143 and commits or publishes nothing."""
     from models.churn import Churn
-    from shared import stopping
     from shared.errors import Terminated
+    from shared.process import stopping
 
     store = workdir / "store"
     hook = "_fit" if command == "train" else "_predict"

@@ -7,7 +7,7 @@ import sys
 from dispatch import registry
 from dispatch.commandline import specs_for
 from dispatch.manifest import build
-from shared.annotations import decode
+from shared.contract.annotations import decode
 
 
 def test_manifest_lists_every_parameter_of_every_command_as_the_code_declares_it():

@@ -20,12 +20,12 @@ from hypothesis import strategies as st
 
 from dispatch import cli, registry
 from shared.errors import ConfigError, UsageError
-from shared.model import Model
+from shared.families.model import Model
 
 MODEL_MODULE = '''
 from dataclasses import dataclass
 
-from shared.model import Model
+from shared.families.model import Model
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class {cls}(Model):
 
 {body}
     Params = Params
-    estimator_params = {{"seed": "random_state"}}  # where shared.model asks for it, each field maps to the estimator
+    estimator_params = {{"seed": "random_state"}}  # each field maps to the estimator (shared.families.model)
 
 
 def not_a_class():
@@ -325,7 +325,7 @@ def test_the_registry_imports_nothing_heavy():
 TOY_COMMAND = '''
 from typing import Annotated, Any
 
-from shared.params import Bounds
+from shared.contract.params import Bounds
 
 
 def explain(model, *, depth: Annotated[int, Bounds(ge=1, le=9)] = 3) -> dict[str, Any]:
@@ -397,7 +397,7 @@ def test_an_extra_is_matched_as_packaging_names_it_and_refused_before_any_data_i
     """Model `subs_churn`'s extra, however METADATA spells it (new pips write `extra == "subs-churn"`, PEP 685),
     is its extra: with a requirement of it missing, `train` exits 78 with the install hint, and its --data is
     never opened (a file that fails if read, and a spy on every reader)."""
-    from shared import data, stream
+    from shared.tables import data, stream
 
     add_dist(
         site,

@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dispatch import changes, scaffold
-from shared.boosted import BoostedTreesModel
-from shared.clustering import ClusteringModel
+from shared.families.boosted import BoostedTreesModel
+from shared.families.clustering import ClusteringModel
 
 REPO = Path(__file__).resolve().parents[2]
 BASES = {"boosted": BoostedTreesModel, "clustering": ClusteringModel}

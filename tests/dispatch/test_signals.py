@@ -126,8 +126,8 @@ def test_sigterm_right_after_the_commit_names_the_committed_version(modelfleet, 
 def test_a_stop_after_any_commit_step_reports_it(modelfleet, tmp_path, monkeypatch, step):
     """Each commit point (a version's manifest, an alias event, an output moved into place): SIGTERM right after
     it exits 143 naming what was committed, never "nothing was committed"."""
-    from shared import atomic
-    from shared.store import Store
+    from shared.process import atomic
+    from shared.storage.store import Store
 
     store = str(tmp_path / "store")
     if step != "version":
@@ -146,7 +146,7 @@ def test_a_stop_after_any_commit_step_reports_it(modelfleet, tmp_path, monkeypat
                 yield handle
             os.kill(os.getpid(), signal.SIGTERM)  # the file was just moved into place
 
-        monkeypatch.setattr(atomic, "replacing", replacing)  # shared.data imports it when it writes
+        monkeypatch.setattr(atomic, "replacing", replacing)  # shared.tables.data imports it when it writes
     else:
         name = "commit" if step == "version" else "create_alias_event"
         wrapped = getattr(Store, name)

@@ -8,7 +8,7 @@ import pytest
 
 from dispatch import registry
 from shared import conformance
-from shared.clustering import ClusteringModel
+from shared.families.clustering import ClusteringModel
 
 
 def _models(config) -> list[str]:

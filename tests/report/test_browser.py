@@ -17,9 +17,9 @@ import pytest
 from models.churn import Churn
 from models.ltv import Ltv
 from models.segment import Segment
-from shared import metrics
-from shared import report as pages
-from shared.boosted import BoostedTreesModel
+from shared.contract import metrics
+from shared.families.boosted import BoostedTreesModel
+from shared.monitoring import report as pages
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 BROWSER = os.environ.get("MODELFLEET_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")

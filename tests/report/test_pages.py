@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from shared import report as pages
-from shared import svg
+from shared.monitoring import report as pages
+from shared.monitoring import svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 

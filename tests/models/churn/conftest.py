@@ -16,7 +16,7 @@ def store(tmp_path_factory):
 @pytest.fixture(scope="module")
 def compiled_store(tmp_path_factory):
     """A store with one small churn version and its compiled library for this platform (copy it to change it)."""
-    from shared import compiled
+    from shared.estimators import compiled
 
     if compiled.compiler() is None:
         pytest.skip("no C compiler or tl2cgen here")

@@ -9,9 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from models.churn import Churn
-from shared import formats
 from shared.errors import ArtifactRejected
-from shared.store import MANIFEST, Store
+from shared.estimators import formats
+from shared.storage.store import MANIFEST, Store
 
 
 def train(modelfleet, store, cwd, run_id, env=None, process=False):

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from shared.backends import RECORD_LIMIT
+from shared.storage.backends import RECORD_LIMIT
 
 GIB = 2**30
 SCORING_RSS = 800 * 2**20  # a scoring process of this toy model peaks near 200 MB; reading 1 GiB would not fit

@@ -1,7 +1,7 @@
 """Churn learns the signal of its sample and scores probabilities."""
 
 from models.churn import Churn
-from shared import artifacts
+from shared.storage import artifacts
 
 
 def test_learns_its_sample_clearly_above_chance(store_url):

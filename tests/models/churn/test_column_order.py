@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models.churn import Churn
-from shared.boosted import BinaryParams, BoostedTreesModel
+from shared.contract.params import param
 from shared.errors import ModelDefinitionError
-from shared.params import param
+from shared.families.boosted import BinaryParams, BoostedTreesModel
 
 FEATURES = [*Churn.numeric, *Churn.categorical]
 

@@ -12,9 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models.churn import Churn
-from shared import artifacts, compiled, engines
 from shared.errors import ArtifactRejected
-from shared.store import COMPILED, Store
+from shared.estimators import compiled, engines
+from shared.storage import artifacts
+from shared.storage.store import COMPILED, Store
 
 pytestmark = pytest.mark.skipif(compiled.compiler() is None, reason="no C compiler or tl2cgen here")
 

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from models.churn import Churn
 from shared import conformance
-from shared.boosted import BoostedTreesModel
-from shared.metrics import auc, log_loss
+from shared.contract.metrics import auc, log_loss
+from shared.families.boosted import BoostedTreesModel
 
 
 class Dated(Churn):

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from models.churn import Churn
-from shared import artifacts, tallies
+from shared.monitoring import tallies
+from shared.storage import artifacts
 
 ROWS = 3000
 

@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
 from models.churn import Churn
-from shared import shards, tallies
+from shared.monitoring import tallies
+from shared.tables import shards
 
 ROWS, GROUP = 2400, 300  # 8 row groups: every shard of up to 4 gets some rows
 MOVES = ("copy", "forge", "rename")  # kinds that take one part to another shard's name

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from dispatch import cli
 from models.churn import Churn
 from shared.errors import BadData
-from shared.schema import CATEGORICAL, NUMERIC, check_declared_type, check_feature_type
+from shared.tables.schema import CATEGORICAL, NUMERIC, check_declared_type, check_feature_type
 
 ROWS = 40
 

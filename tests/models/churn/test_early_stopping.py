@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from models.churn import Churn
-from shared import artifacts
-from shared.split import random_split
-from shared.store import Store
+from shared.storage import artifacts
+from shared.storage.store import Store
+from shared.training.split import random_split
 
 SETTINGS = {"n_estimators": 3000, "learning_rate": 0.3, "early_stopping_rounds": 10, "num_threads": 1}
 

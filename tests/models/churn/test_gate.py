@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from models.churn import Churn
-from shared import aliases
 from shared.errors import NotPromoted
-from shared.store import Store
+from shared.storage import aliases
+from shared.storage.store import Store
 
 ROWS, RETRAINS = 3000, 100
 
@@ -240,8 +240,8 @@ def test_a_retry_may_spell_the_same_gate_another_way(tmp_path):
 def test_a_holder_trained_on_this_file_with_another_split_is_refused_before_fitting(tmp_path, monkeypatch, form):
     """For a file, the refusal comes before any fitting (it used to come after the whole training): nothing is
     fitted, nothing committed; the same split still trains and compares."""
-    from shared import fitting
     from shared.errors import BadArgument
+    from shared.training import fitting
 
     model = Churn(store=str(tmp_path / "store"))
     path = tmp_path / f"table.{form}"

@@ -10,7 +10,7 @@ import pytest
 
 from models.churn import Churn
 from shared.errors import MissingInput
-from shared.store import Store
+from shared.storage.store import Store
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@
 import math
 
 from models.churn import Churn
-from shared import artifacts
-from shared.store import Store
+from shared.storage import artifacts
+from shared.storage.store import Store
 
 
 def test_importance_is_what_the_stored_model_file_measures(store_url):

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from dispatch import cli
 from models.churn import Churn
-from shared import labels
-from shared.binding import command_specs
+from shared.contract import labels
 from shared.errors import BadArgument, BadData
+from shared.plumbing.binding import command_specs
 
 FEATURES = [*Churn.numeric, *Churn.categorical]
 ROWS = 120

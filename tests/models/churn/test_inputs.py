@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models.churn import Churn
-from shared.store import Store
+from shared.storage.store import Store
 
 ROWS = 1200
 FAST = {"n_estimators": 15, "num_threads": 1}

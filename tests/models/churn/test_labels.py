@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from models.churn import Churn
-from shared import labels
+from shared.contract import labels
 from shared.errors import BadData
 
 FAST = {"n_estimators": 10, "num_threads": 1}

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from dispatch import cli
 from models.churn import Churn
-from shared.binding import command_specs
-from shared.store import Store
+from shared.plumbing.binding import command_specs
+from shared.storage.store import Store
 
 
 def snapshot(folder):

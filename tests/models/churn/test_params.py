@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models.churn import Churn
-from shared import artifacts
+from shared.storage import artifacts
 
 BASE = {"n_estimators": 30, "num_threads": 1, "learning_rate": 0.2}
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from models.churn import Churn
-from shared.store import Store
+from shared.storage.store import Store
 
 SHARDS = 4
 
@@ -57,7 +57,7 @@ def test_an_alias_moved_after_the_first_shard_leaves_every_shard_with_the_first_
     assert {r["pin"] for r in results} == {f"{output}/_version.json"}
     assert "champion now names version v2; this run's first shard pinned v1" in done.stderr
     # and the parts hold exactly what one unsharded run of v1 gives (the pin is no part of the dataset)
-    from shared.data import filesystem
+    from shared.tables.data import filesystem
 
     fs, path = filesystem(output)
     sharded = _parts(path, fs).sort_values("customer_id").reset_index(drop=True)

@@ -143,8 +143,8 @@ def test_dry_run_says_what_would_move_and_moves_nothing(modelfleet, store):
 def test_a_word_that_is_both_an_alias_and_a_version_is_refused(modelfleet, store):
     """Version 'champion' and alias 'champion' (made before the checks below existed, or by two racing runs) could
     be mistaken for each other: refused (3); champion@1 is not."""
-    from shared import aliases
-    from shared.store import Store
+    from shared.storage import aliases
+    from shared.storage.store import Store
 
     Churn(store=str(store / "store")).train(run_id="champion", n_estimators=5)
     aliases.move(Store(str(store / "store")), "churn", "champion", "v1")
@@ -177,7 +177,7 @@ def test_what_score_uses_is_not_what_promote_promotes(modelfleet, store, monkeyp
     assert moved["version"] == "v1"
 
 
-RESERVED = ("latest", "none")  # shared.versions.RESERVED, spelt out: the test states the promise itself
+RESERVED = ("latest", "none")  # shared.storage.versions.RESERVED, spelt out: the test states the promise itself
 
 
 @pytest.mark.parametrize(

@@ -100,8 +100,8 @@ def test_the_champion_is_overlaid_unless_it_cannot_read_the_rows_or_none_is_aske
 
 
 def test_a_report_whose_page_cannot_be_written_leaves_no_new_json_beside_an_old_page(fleet, tmp_path, monkeypatch):
-    from shared import backends
     from shared.commands import report as reports
+    from shared.storage import backends
 
     model, root = fleet
     folder = tmp_path / "pair"

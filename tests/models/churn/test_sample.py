@@ -4,8 +4,8 @@ import pytest
 
 from models.churn import Churn
 from shared import conformance
-from shared.boosted import BoostedTreesModel
 from shared.errors import MissingInput
+from shared.families.boosted import BoostedTreesModel
 
 
 class Plain(BoostedTreesModel):

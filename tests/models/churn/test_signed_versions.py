@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models.churn import Churn
-from shared import aliases, compiled, signing
-from shared.store import COMPILED
+from shared.estimators import compiled
+from shared.storage import aliases, signing
+from shared.storage.store import COMPILED
 
 pytestmark = pytest.mark.skipif(compiled.compiler() is None, reason="no C compiler or tl2cgen here")
 

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.churn import Churn
-from shared import split as splitting
 from shared.errors import BadData
-from shared.store import Store
+from shared.storage.store import Store
+from shared.training import split as splitting
 
 FAST = {"n_estimators": 15, "num_threads": 1}
 

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models.churn import Churn
-from shared.store import Store
+from shared.storage.store import Store
 
 FAST = {"n_estimators": 15, "num_threads": 1}
 ROWS, HELD_OUT = 500, 100  # a time split holds out the latest 20%: the last HELD_OUT days

@@ -3,8 +3,8 @@
 import pytest
 
 from models.ltv import Ltv
-from shared import artifacts
 from shared.errors import BadData
+from shared.storage import artifacts
 
 FAST = {"n_estimators": 40, "num_threads": 1}
 
@@ -57,7 +57,7 @@ def test_regression_params_are_the_regressors_and_binary_params_the_classifiers(
 
 def test_a_label_gamma_cannot_learn_in_the_stopping_rows_is_bad_data(tmp_path):
     """The stopping rows are fit on too: their labels must suit the loss as well."""
-    from shared.split import random_split
+    from shared.training.split import random_split
 
     frame = Ltv()._sample_frame(400, 3)
     stop_rows = random_split(len(frame), 0.2, 0, 0.1).stop

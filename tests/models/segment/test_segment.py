@@ -43,7 +43,7 @@ def test_rows_that_cannot_be_scaled_are_bad_data(tmp_path_factory, column, value
 
 def test_a_clustering_version_records_no_importance(store_url):
     """k-means measures no feature importance: none is recorded or shown."""
-    from shared.store import Store
+    from shared.storage.store import Store
 
     Segment(store=store_url).train()
     assert "importance" not in Store(store_url).resolve("segment")
