@@ -95,7 +95,9 @@ def count(entry: dict[str, Any], column: Any, unseen: Any = None, bounds: bool =
     cuts = np.asarray(entry["edges"], dtype="float64")
     outside = bounds and entry.get("min") is not None
     if outside:  # cells [below min, bin 0, ..., bin B-1, above max]: the bins are the reference's, unchanged
-        cuts = np.concatenate([[np.nextafter(entry["min"], -np.inf)], cuts, [entry["max"]]])
+        with np.errstate(over="ignore"):  # below the lowest float is -inf: nothing is below it, as it should be
+            floor = np.nextafter(entry["min"], -np.inf)
+        cuts = np.concatenate([[floor], cuts, [entry["max"]]])
     cells = np.bincount(np.searchsorted(cuts, present, side="left"), minlength=len(cuts) + 1)
     if outside:
         below, above = int(cells[0]), int(cells[-1])

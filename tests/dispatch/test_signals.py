@@ -59,7 +59,8 @@ def check_outcome(code: int, stdout: str, stderr: str, out: Path, burst: dict) -
     """A documented code and one result file saying it; or killed before our code ran, with nothing written."""
     written = sorted(path.name for path in out.iterdir())
     if code < 0:  # only a signal before our handlers exist: Python's start, before the entry point's first line
-        assert -code == burst["signals"][0], (code, stderr)
+        # killed by one of the burst's signals (not always the first: Python's start handles SIGINT itself)
+        assert -code in burst["signals"], (code, stderr)
         assert written == [], (burst, written, stderr)
         assert stdout == "", stdout
         assert not stderr.strip() or stderr.strip().endswith("KeyboardInterrupt"), stderr  # SIGINT in site's imports
@@ -91,9 +92,10 @@ def test_every_signal_burst_ends_in_a_documented_code_and_one_result(tmp_path, b
 @given(burst=bursts.map(lambda burst: {**burst, "delay": burst["delay"] * 3}))
 def test_every_signal_burst_on_train_ends_in_a_documented_code_and_one_result(tmp_path, burst):
     """The same on `train` of a small sample: a burst may land in its imports, its fit, its commit or after it."""
+    before = set((tmp_path / "store").rglob("manifest.json"))  # Hypothesis's examples share tmp_path's store
     code, stdout, stderr, out = run_burst(tmp_path, ["churn", "train", "--n_estimators=30"], burst)
     check_outcome(code, stdout, stderr, out, burst)
-    committed = list((tmp_path / "store").rglob("manifest.json"))
+    committed = sorted(set((tmp_path / "store").rglob("manifest.json")) - before)  # by this run
     if code in SAID:  # a stop after the commit names the version; one before it commits nothing
         result = json.loads((out / "result.json").read_text())
         named = [item["version"] for item in result.get("committed", []) if "version" in item]

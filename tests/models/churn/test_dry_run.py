@@ -113,7 +113,12 @@ def test_a_dry_run_refuses_what_the_real_run_refuses(store, tmp_path_factory, ca
     (dry_code, dry_error), (real_code, real_error) = outcomes
     # a value only reading finds: text in a numeric column, a CSV cell that is no number, values far outside what
     # training saw (the drift limits: --max_out_of_range, --max_missing_rise)
-    found_by_reading = ("must be numeric", "conversion error", "outside its training range", "is missing, against")
+    found_by_reading = (
+        "must be numeric",
+        "conversion error",
+        "outside the training range",
+        "is missing (or infinite), against",
+    )
     value_level = real_error is not None and any(text in real_error for text in found_by_reading)
     if value_level:
         assert dry_code == 0, "a bad value is read only by the real run"
