@@ -1,5 +1,9 @@
 """The commands every model inherits, one module each, looked up by name when first used.
 
+One module per command: ``train``, ``score``, ``evaluate``, ``compare``, ``drift``, ``compile``, ``report``,
+``describe``, ``sample``, ``promote``, ``rollback``, ``aliases``, ``gc``. Each is the command's parameters and
+their help; a command with a pipeline (``score``, ``train``) hands the run to :mod:`shared.pipelines`.
+
 The command contract. A command is a function in a module of its own (``shared/commands/train.py`` holds
 ``train``), registered by one line in :data:`BUILT_IN` (or, for one model's own command, in its class's
 ``command_modules``). It takes the model object first, then its parameters:

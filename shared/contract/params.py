@@ -8,6 +8,10 @@ variable and its entry in ``modelfleet manifest``.
 Values are parsed by the annotation with pydantic, never guessed from their text: ``--run_id=20241010``
 stays the string ``'20241010'`` and ``--n_estimators=abc`` is refused before any work starts. pydantic is
 imported only when a value is parsed, so help and the manifest stay fast.
+
+One cohesive thing: everything here comes from one declaration, a parameter's annotation (its parsing,
+validation, help line, environment variable and manifest entry), and the internals below read that same
+annotation for :class:`Spec`, so a split would only export private helpers.
 """
 
 import dataclasses

@@ -14,6 +14,10 @@ Building (at ``train``, or ``compile`` for an older version) needs treelite, tl2
 Loading needs none of these (no LightGBM, no compiler): the library's bytes come from the store after its size
 and sha256 checks, it must be built for this platform (system, machine, C library) from this very model file,
 and before any row is scored it must predict the recorded sample exactly as LightGBM did.
+
+One cohesive thing: building and loading keep one promise, bit-for-bit equality with LightGBM, and share
+what makes it (the ABI of the batch entry point, the record's check sample, the comparison both sides run), so
+the build and the load stay in one module.
 """
 
 from __future__ import annotations

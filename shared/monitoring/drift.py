@@ -14,6 +14,9 @@ The family's chance of flagging anything on rows like the training rows stays wi
 the row count. PSI and Jensen-Shannon over the same cells, the missing, out-of-range and unseen shares are
 reported for a person. :func:`check_limits` is the hard data-quality floor, applied before the predictions
 are published; :func:`judged` applies ``--on_drift``.
+
+One cohesive thing: the counts a :class:`Tally` keeps, :func:`merge` adds up and the shape checks guard are
+exactly what :func:`judge` tests and describes: one format, written and read in one module.
 """
 
 from __future__ import annotations

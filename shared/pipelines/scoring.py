@@ -8,6 +8,7 @@ over the whole input (unseen levels, no rows at all) have passed.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -40,6 +41,42 @@ class Output:
     prediction: str
     prediction_dtype: str
     keep: tuple[str, ...] = ()
+
+
+def score_input(
+    predict: Callable[[pd.DataFrame], np.ndarray],
+    output: Output,
+    schema: Schema,
+    source: Input,
+    target: str,
+    *,
+    part: Any,
+    watch: Any,
+    run: str | None,
+    what: str,
+    **streaming: Any,
+) -> dict[str, Any]:
+    """Score a shard's share of ``source`` (all of it without ``part``) into ``target``: the units it takes,
+    the rows its drift part will say it counted (a shard's, of ``run``), then :func:`stream` with ``streaming``."""
+    from shared.tables import shards as sharding
+
+    span = sharding.assign([u.weight for u in source.units], part)
+    units = [source.units[i] for i in span]
+    if part is not None and watch.tally is not None:
+        from shared.monitoring import tallies
+
+        assert run is not None  # a shard's run is pinned before it scores
+        watch.proof, watch.source = tallies.provenance(source, part, span, run), source
+        tallies.check_input(target.rsplit("/", 1)[0], watch.proof)
+    log.info(
+        "scoring %s%s with %s",
+        source.name,
+        f" shard {part} ({len(units)} of {len(source.units)} units)" if part else "",
+        what,
+    )
+    tally = watch.tally
+    limits = functools.partial(watch.limits, what=source.name)
+    return stream(predict, output, schema, source, units, target, tally=tally, limits=limits, **streaming)
 
 
 def stream(

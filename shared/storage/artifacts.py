@@ -57,11 +57,17 @@ def resolved(manifest: dict[str, Any]) -> dict[str, Any]:
 
 
 def stored_schema(model: Model, manifest: dict[str, Any]) -> Schema:
-    """The feature schema a version's manifest records (not yet checked against its model file)."""
+    """The feature schema a version's manifest records (not yet checked against its model file). A legacy
+    manifest stored no order: its features come in its profile's order, the order training used, if it has one."""
     from shared.tables.schema import Schema
 
     where = f"{model.name} version {manifest['version']}"
-    return Schema.from_manifest(manifest.get("features"), where, legacy=manifest["schema_version"] == 1)
+    schema = Schema.from_manifest(manifest.get("features"), where, legacy=manifest["schema_version"] == 1)
+    profiled = [str(f.get("name")) for f in (manifest.get("profile") or {}).get("features", []) if isinstance(f, dict)]
+    if schema.legacy and sorted(profiled) == sorted(schema.columns):  # no order stored: the profile's is training's
+        by_name = {f.name: f for f in schema.entries}
+        schema = Schema(tuple(by_name[name] for name in profiled), legacy=True)
+    return schema
 
 
 def load(model: Model, version: str, engine: str = "lightgbm") -> Loaded:
@@ -71,11 +77,17 @@ def load(model: Model, version: str, engine: str = "lightgbm") -> Loaded:
     order, must be the manifest's (ArtifactRejected otherwise). ``engine`` (auto, lightgbm, compiled) says what
     predicts: LightGBM, or the version's compiled library (see :mod:`shared.estimators.engines`).
     """
-    from shared.estimators import engines
     from shared.storage.store import Store
 
     store = Store(model._store_url)
-    manifest = resolve(store, model, version)
+    return open_resolved(model, store, resolve(store, model, version), engine)
+
+
+def open_resolved(model: Model, store: Store, manifest: dict[str, Any], engine: str = "lightgbm") -> Loaded:
+    """Load the model file of the version ``manifest`` describes (as :func:`resolve` gave it), after the checks
+    :func:`load` makes: what a command that planned with the manifest alone runs with."""
+    from shared.estimators import engines
+
     where = f"{model.name} version {manifest['version']}"
     schema = stored_schema(model, manifest)
     data, fmt = store.read(manifest, model_file(model.format))

@@ -22,12 +22,13 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from shared.errors import ArtifactRejected, BadArgument, ConfigError
+from shared.errors import ArtifactRejected, BadArgument, ConfigError, MissingInput
 from shared.storage import aliases, backends
 
 if TYPE_CHECKING:
     from shared.families.model import Model
     from shared.storage.store import Store
+    from shared.tables.shards import Shard
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,33 @@ def pinned(
     the pin's. BadArgument if the folder holds another run: of another model, another shard count, another
     --as_of, or another version by another name."""
     path = f"{folder.rstrip('/')}/{PIN}"
-    pin = {
+    pin = _pin(model, requested, manifest, shards, as_of)
+    with _at(folder):
+        backend = backends.open_backend(folder)
+        backends.check_create_only(backend, f"--output {folder}", "the shards of a run could not agree on a version")
+        if backend.put_if_absent(path, json.dumps(pin, indent=2, sort_keys=True).encode(), fault="pin"):
+            log.info("pinned %s version %s for every shard of this run in %s", model.name, manifest["version"], path)
+            return _chosen(pin, path)
+        found = read(backend, path)
+    return _agree(model, found, pin, path, folder)
+
+
+def agreed(
+    model: Model, folder: str, requested: str, manifest: dict[str, Any], shards: int, as_of: dt.date | None
+) -> dict[str, Any] | None:
+    """The pin of the run writing ``folder``, checked as :func:`pinned` checks it, without writing one: None if
+    the run has none yet. What a shard's plan scores with, in a dry run too."""
+    path = f"{folder.rstrip('/')}/{PIN}"
+    with _at(folder):
+        backend = backends.open_backend(folder)
+        found = read(backend, path) if backend.exists(path) else None
+    if found is None:
+        return None
+    return _agree(model, found, _pin(model, requested, manifest, shards, as_of), path, folder)
+
+
+def _pin(model: Model, requested: str, manifest: dict[str, Any], shards: int, as_of: dt.date | None) -> dict[str, Any]:
+    return {
         "schema": PIN_SCHEMA,
         "model": model.name,
         "requested": requested,
@@ -68,32 +95,92 @@ def pinned(
         "at": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
         "by": aliases.actor(),
     }
-    with _at(folder):
-        backend = backends.open_backend(folder)
-        backends.check_create_only(backend, f"--output {folder}", "the shards of a run could not agree on a version")
-        if backend.put_if_absent(path, json.dumps(pin, indent=2, sort_keys=True).encode(), fault="pin"):
-            log.info("pinned %s version %s for every shard of this run in %s", model.name, manifest["version"], path)
-            return _chosen(pin, path)
-        found = read(backend, path)
+
+
+def _agree(model: Model, found: dict[str, Any], pin: dict[str, Any], path: str, folder: str) -> dict[str, Any]:
+    """The run's pin ``found``, if this shard (whose own would be ``pin``) may join its run; BadArgument if not."""
     _check_same_run(found, pin, folder)
     _check_vouched(model, found, path)
-    if found["requested"] != requested and found["version"] != manifest["version"]:
+    requested, version = pin["requested"], pin["version"]
+    if found["requested"] != requested and found["version"] != version:
         msg = (
             f"--output {folder} holds a run scored with {found['requested']} (version {found['version']}, "
-            f"pinned {found.get('at')}); --version={requested} is {manifest['version']}: the parts of one "
+            f"pinned {found.get('at')}); --version={requested} is {version}: the parts of one "
             "folder must come from one version; give the run's --version, or another folder for a new run"
         )
         raise BadArgument(msg)
-    if found["version"] != manifest["version"]:
+    if found["version"] != version:
         log.warning(
             "%s now names version %s; this run's first shard pinned %s (%s): scoring with %s",
             requested,
-            manifest["version"],
+            version,
             found["version"],
             found.get("at"),
             found["version"],
         )
     return _chosen(found, path)
+
+
+def plan_version(
+    model: Model, store: Store, requested: str, output: str | None, part: Shard | None, as_of: dt.date | None
+) -> tuple[dict[str, Any], str, bool]:
+    """The version a scoring run uses, where its predictions go, and whether its run is pinned already.
+
+    A shard whose run has a pin uses the pinned version (checked as :func:`pinned` checks it); a shard without
+    an ``output`` needs a version that cannot move mid-run; an unsharded output must not land in a sharded
+    run's folder. BadArgument, MissingInput (a pinned version the store lost) or ArtifactRejected otherwise.
+    """
+    from shared.storage import artifacts
+
+    if part is not None and output is None and floats(store, model, requested):
+        msg = (
+            f"--shard with --version={requested}, which can name another version before the last shard starts, "
+            f"needs --output: a folder every shard of this run shares (the first shard pins the version there); "
+            f"or give a version id or {requested if requested != 'latest' else 'ALIAS'}@N"
+        )
+        raise BadArgument(msg)
+    manifest = artifacts.resolve(store, model, requested)
+    target = _target(model, output, part, store, manifest)
+    if part is None:
+        if output is not None:
+            refuse_inside_run(target)
+        return manifest, target, False
+    found = agreed(model, target.rsplit("/", 1)[0], requested, manifest, part.count, as_of)
+    if found is None:
+        return manifest, target, False
+    if found["version"] != manifest["version"]:
+        manifest = _pinned_manifest(model, store, found)
+    return manifest | {key: found[key] for key in ("resolved", "pin", "run") if key in found}, target, True
+
+
+def gone(model: Model, pin: str, version: str) -> str:
+    """The message for a run whose pinned version the store no longer holds."""
+    return (
+        f"this run's pin {pin} names {model.name} version {version}, which the store no longer holds (gc "
+        "removed it?): the run cannot finish with one version; score it anew into another folder"
+    )
+
+
+def _pinned_manifest(model: Model, store: Store, pin: dict[str, Any]) -> dict[str, Any]:
+    """The manifest of the version a run's pin names; MissingInput naming the pin if the store lost it."""
+    from shared.storage import artifacts
+
+    try:
+        manifest = artifacts.resolve(store, model, pin["version"])
+    except MissingInput:
+        raise MissingInput(gone(model, pin["pin"], pin["version"])) from None
+    if manifest["version"] != pin["version"]:  # a pin names a version id, never what an alias or 'latest' gives
+        msg = f"{pin['pin']} names {pin['version']}, but the store gives {manifest['version']} for it: remove the pin"
+        raise ArtifactRejected(msg)
+    return manifest
+
+
+def _target(model: Model, output: str | None, part: Shard | None, store: Store, manifest: dict[str, Any]) -> str:
+    """Where predictions go: ``--output`` or the store; with a shard, its part file in that folder."""
+    if part is None:
+        return output if output is not None else f"{store.url}/{model.name}/predictions/{manifest['version']}.parquet"
+    folder = output if output is not None else f"{store.url}/{model.name}/predictions/{manifest['version']}"
+    return f"{folder.rstrip('/')}/{part.part_name}"
 
 
 def existing(folder: str) -> dict[str, Any] | None:

@@ -9,6 +9,10 @@ Layout::
 A version exists only once its manifest exists. Each attempt writes under its own folder, so concurrent
 or retried attempts never overwrite each other's bytes, and the first manifest wins. Readers check every
 file's size and sha256 against the manifest before any parser sees it.
+
+One cohesive thing: :class:`Store` is the one owner of this layout (every path under a model, every
+create-only write, every size and sha256 check on read), and its methods for versions, attempts, compiled
+libraries and alias events share those private path and check helpers, so the class stays whole in one module.
 """
 
 from __future__ import annotations

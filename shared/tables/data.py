@@ -85,6 +85,11 @@ def without_query(path: str) -> str:
     return path
 
 
+def is_table_name(path: str) -> bool:
+    """Whether ``path`` names one table file (``.parquet``, ``.csv``) rather than a folder."""
+    return os.path.splitext(without_query(path))[1].lower() in FORMATS
+
+
 def table_format(path: str, error: type[Exception] = BadData, flag: str = "") -> str:
     """Return ``parquet`` or ``csv`` from a path's suffix, or raise ``error`` naming the suffix (and the flag)."""
     suffix = Path(without_query(str(path))).suffix.lower()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from shared.errors import BadArgument, BadData, NothingToDo, shown
 
@@ -69,11 +69,23 @@ def describe_source(data: Any) -> str:
     return "in-memory DataFrame" if is_frame(data) else redact(str(data))
 
 
-def is_table_name(path: str) -> bool:
-    """Whether ``path`` names one table file (``.parquet``, ``.csv``) rather than a folder."""
-    from shared.tables.data import FORMATS, without_query
+def check_source(
+    source: Input, needed: list[str], kinds: dict[str, str], kept: Sequence[str], hints: dict[str, str]
+) -> None:
+    """Every file of an input to stream, before any row is read: its header holds the ``needed`` columns, their
+    declared types fit ``kinds``, and the ``kept`` columns have one type in every file (the output has one)."""
+    from shared.tables.schema import require_columns
 
-    return os.path.splitext(without_query(path))[1].lower() in FORMATS
+    source.check(needed, kinds, hints=hints)
+    require_columns(Columns(source.columns), needed, source.name, hints)
+    for name in kept:
+        declared = {str(t).removeprefix("large_") for t in source.declared_types(name)}  # large_string is text
+        if len(declared) > 1:
+            msg = (
+                f"{source.name}: its files declare --keep column {name!r} as {', '.join(sorted(declared))}; "
+                f"the output has one type per column: write the files with one type"
+            )
+            raise BadData(msg)
 
 
 def read_frame(
@@ -84,16 +96,20 @@ def read_frame(
     optional: Sequence[str] = (),
     kinds: dict[str, str] | None = None,
     required: Sequence[str] = (),
+    opened: Opened | None = None,
 ) -> pd.DataFrame:
     """Return the input: the caller's frame (never changed), a file (only ``columns`` of it, and those of
     ``optional`` it has), or the sample. A file's header and declared types (``kinds``) are checked as the
-    dry run checks them, before any row is read; NothingToDo if it has no rows."""
+    dry run checks them, before any row is read, unless ``opened`` is the file as :func:`open_checked` gave
+    it (checked already); NothingToDo if it has no rows."""
     if data is None:
         return model._sample_frame(model.sample_rows, seed)
     if is_frame(data):
         frame = data
     elif isinstance(data, str) or hasattr(data, "__fspath__"):
-        frame = _read_path(model, os.fspath(data), columns, optional, kinds, required)
+        needed = [*(columns or []), *(c for c in required if c not in (columns or []))]
+        opened = opened if opened is not None else open_checked(os.fspath(data), needed, kinds)
+        frame = _read_opened(model, opened, os.fspath(data), columns, optional)
     else:
         msg = f"--data must be a Parquet or CSV path or URL; got {shown(data)}"
         raise BadArgument(msg)
@@ -102,33 +118,41 @@ def read_frame(
     return frame
 
 
-def _read_path(
-    model: Model,
-    data: str,
-    columns: list[str] | None,
-    optional: Sequence[str],
-    kinds: dict[str, str] | None,
-    required: Sequence[str],
-) -> pd.DataFrame:
-    """Read a file, a folder or a glob of Parquet or CSV files as one frame (the files in name order), after
-    the checks of every file's header and declared types."""
-    from shared.tables.data import read_columns, read_table
+class Opened(NamedTuple):
+    """A file input opened and checked (:func:`open_checked`): its files, and the header its columns are named
+    against (one file's whole header; the columns a folder's or glob's files share)."""
+
+    input: Input
+    header: list[str]
+
+
+def open_checked(
+    data: str, needed: list[str], kinds: dict[str, str] | None = None, hints: dict[str, str] | None = None
+) -> Opened:
+    """A file, a folder or a glob of Parquet or CSV files, opened, after the checks of every file's header and
+    declared types (one file: named against its whole header); no row is read."""
+    from shared.tables.data import read_columns
     from shared.tables.schema import require_columns
     from shared.tables.stream import Input
 
-    needed = [*(columns or []), *(c for c in required if c not in (columns or []))]
-    text = [*model.categorical, *([model.id_column] if model.id_column else [])]
     opened = Input.open(data)  # a file, folder or glob (a path that exists is that path, whatever it holds)
-    if opened.single:  # one file: named against its whole header first
-        header = read_columns(data)
-        require_columns(Columns(header), needed, describe_source(data))
-        opened.check(needed, kinds or {})
-        wanted = None if columns is None else [*columns, *[c for c in optional if c in header and c not in columns]]
+    header = read_columns(data) if opened.single else opened.columns
+    require_columns(Columns(header), needed, describe_source(data), hints)
+    opened.check(needed, kinds or {}, hints=hints)
+    return Opened(opened, header)
+
+
+def _read_opened(
+    model: Model, checked: Opened, data: str, columns: list[str] | None, optional: Sequence[str]
+) -> pd.DataFrame:
+    """Read the files of a checked input as one frame (the files in name order)."""
+    from shared.tables.data import read_table
+
+    text = [*model.categorical, *([model.id_column] if model.id_column else [])]
+    opened, header = checked
+    wanted = None if columns is None else [*columns, *[c for c in optional if c in header and c not in columns]]
+    if opened.single:
         return read_table(data, wanted, text=text)
-    # a folder or a glob: every file's header is checked before any is read
-    require_columns(Columns(opened.columns), needed, describe_source(data))
-    opened.check(needed, kinds or {})
-    wanted = None if columns is None else [*columns, *[c for c in optional if c in opened.columns and c not in columns]]
     import pandas as pd
 
     frames = [read_table(url, wanted, text=text) for url, _ in opened.urls()]

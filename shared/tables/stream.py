@@ -8,6 +8,10 @@ or slices of an in-memory table; shards (:mod:`shared.tables.shards`) are contig
 Memory stays flat: one batch (at most one Parquet row group's columns, or one CSV block) is in memory at a
 time, and only the columns asked for are read; the writer holds at most one row group of output
 (``ROW_GROUP_ROWS`` rows or ``ROW_GROUP_BYTES`` bytes) before it writes it.
+
+One cohesive thing: both ends of a streamed table, the input's units read as batches and the writer that
+holds those batches to whole row groups, make the one promise that memory stays flat and a streamed run
+writes what a whole read would.
 """
 
 from __future__ import annotations

@@ -166,19 +166,19 @@ def test_a_retry_with_other_gate_flags_is_refused(modelfleet, tmp_path):
 def test_a_champion_moved_while_the_gate_measured_is_not_overwritten(tmp_path, monkeypatch):
     """--against=champion promotes with a compare-and-set on the version it measured: a promotion that came in
     between wins, and this one is refused (100) instead of silently replacing it."""
-    from shared.commands import train as train_module
+    from shared.training import promotion
 
     model = Churn(store=str(tmp_path / "store"))
     model.train(run_id="old", n_estimators=5, promote="champion")
     model.train(run_id="other", n_estimators=5)
-    judge = train_module._judge
+    judge = promotion.judge
 
     def judge_then_someone_promotes(*args, **kwargs):
         verdict = judge(*args, **kwargs)
         model.promote(alias="champion", version="other", reason="by hand, meanwhile")
         return verdict
 
-    monkeypatch.setattr(train_module, "_judge", judge_then_someone_promotes)
+    monkeypatch.setattr(promotion, "judge", judge_then_someone_promotes)
     with pytest.raises(NotPromoted, match="the gate measured it against old, but champion was moved to other since"):
         model.train(run_id="new", n_estimators=30, promote="champion", against="champion", tolerance=1.0)
     assert aliases.current(Store(str(tmp_path / "store")), "churn", "champion")["version"] == "other"
