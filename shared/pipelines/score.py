@@ -114,7 +114,9 @@ def plan(model: Model, data: Any, flags: Flags) -> Plan:
     source = None
     if data is None:
         model._sample_frame(1, 0)  # a model without an embedded sample needs --data: say so now
-    elif not inputs.is_frame(data):
+    elif inputs.is_frame(data):  # in Python: its columns and rows are known without reading
+        _check_frame(model, data, derived.inputs_of(model, columns), kept, empty_ok=part is not None)
+    else:
         source = inputs.source(model, data, needed)  # a file, a folder or a glob, opened: no row read
         _note_label(model, source.columns, kept)
         overlap.refuse(target, data, "--output", source.files)
@@ -281,13 +283,11 @@ def _note_label(model: Model, columns: Any, kept: list[str]) -> None:
         log.info("input holds the label column %r: scoring does not read it; %s", model.label, how)
 
 
-def _score_frame(chosen: Plan, schema: Schema, fitted: Any) -> dict[str, Any]:
-    """Score a whole in-memory frame and return the predictions as a frame."""
-    from shared.pipelines import scoring
+def _check_frame(model: Model, frame: pd.DataFrame, reads: list[str], kept: list[str], empty_ok: bool) -> None:
+    """An in-memory frame's checks, before scoring: the kept columns, the id (a column or the index), some rows
+    (unless ``empty_ok``: a shard's part may be empty), the columns the features are made of."""
     from shared.tables.schema import require_columns
 
-    model, frame, kept, watch = chosen.model, chosen.data, chosen.kept, chosen.watch
-    _note_label(model, frame.columns, kept)
     require_columns(frame, kept, "in-memory DataFrame")
     if model.id_column and model.id_column not in frame.columns and model.id_column not in frame.index.names:
         msg = (
@@ -295,10 +295,18 @@ def _score_frame(chosen: Plan, schema: Schema, fitted: Any) -> dict[str, Any]:
             f"could be joined back to its row; add it; {_id_hint(model)[model.id_column]}"
         )
         raise BadData(msg)
-    if len(frame) == 0:
+    if len(frame) == 0 and not empty_ok:
         raise NothingToDo("in-memory DataFrame has no rows; nothing to do, nothing written")
-    require_columns(frame, derived.inputs_of(model, schema.columns), "in-memory DataFrame")
-    frame = derived.apply(model, frame, "in-memory DataFrame")
+    require_columns(frame, reads, "in-memory DataFrame")
+
+
+def _score_frame(chosen: Plan, schema: Schema, fitted: Any) -> dict[str, Any]:
+    """Score a whole in-memory frame and return the predictions as a frame."""
+    from shared.pipelines import scoring
+
+    model, frame, kept, watch = chosen.model, chosen.data, chosen.kept, chosen.watch
+    _note_label(model, frame.columns, kept)
+    frame = derived.apply(model, frame, "in-memory DataFrame")  # its columns were checked by the plan
     features, unseen = schema.prepare(frame)
     reported = (*_ids(model), *kept)
     report = scoring.check_unseen(schema, frame, reported, chosen.flags.max_unseen, unseen)

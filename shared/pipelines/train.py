@@ -132,8 +132,6 @@ def plan(model: Model, data: Any, flags: Flags, hyperparameters: dict[str, Any])
         if column is None:
             msg = "--split=group needs --split_column: this model's rows have no id column"
             raise BadArgument(msg)
-    if flags.valid_data is not None:
-        _refuse_shared_rows(data, flags.valid_data)
     if getattr(cfg, "early_stopping_rounds", 0) and not flags.stop_fraction:
         msg = "--early_stopping_rounds needs rows to stop on: give a --stop_fraction above 0"
         raise BadArgument(msg)
@@ -164,7 +162,9 @@ def plan(model: Model, data: Any, flags: Flags, hyperparameters: dict[str, Any])
     kinds = {name: kind for name, kind in kinds.items() if name in derived.raw(model, kinds)}
     split_by = [column] if flags.split != "random" and column and column not in needed else []
     wanted = [*needed, *split_by]
-    opened = {} if committed else _open(model, {"valid_data": flags.valid_data, "data": data}, wanted, kinds)
+    if flags.valid_data is not None and not committed:  # a committed retry reads nothing: its files may be gone
+        _refuse_shared_rows(data, flags.valid_data)
+    opened = {} if committed else _open(model, {"data": data, "valid_data": flags.valid_data}, wanted, kinds)
     return Plan(
         model, data, flags, cfg, column, store, version, committed, asked, holder, needed, kinds, wanted, opened
     )
@@ -214,8 +214,8 @@ def run(chosen: Plan) -> dict[str, Any]:
 
 
 def _open(model: Model, given: dict[str, Any], wanted: list[str], kinds: dict[str, str]) -> dict[str, Any]:
-    """Each file input opened and its header and declared types checked (--valid_data first, as a run reads
-    it last: a dry run reports a problem with either); the embedded sample drawn for one row."""
+    """Each file input opened and its header and declared types checked (--data, then --valid_data, in the
+    order the run reads them); the embedded sample drawn for one row."""
     opened = {}
     for name, data in given.items():
         if data is None:

@@ -192,3 +192,51 @@ def test_a_single_file_gets_the_same_error_line_in_a_dry_run(store, tmp_path, ca
         assert cli.main(args + ["--dry_run"] * dry) == 65
         lines.append(capsys.readouterr().err.strip().splitlines()[-1])
     assert lines[0] == lines[1]
+
+
+@st.composite
+def frames(draw):
+    """Churn's scoring rows in memory, broken in one way a frame shows without scoring: a feature, the id or a
+    kept column missing, or no rows."""
+    frame = Churn()._sample_frame(30, draw(st.integers(0, 50))).drop(columns="churned")
+    change = draw(st.sampled_from(["feature", "id", "kept", "empty"]))
+    if change == "feature":
+        frame = frame.drop(columns=[draw(st.sampled_from([*Churn.numeric, *Churn.categorical]))])
+    elif change == "id":
+        frame = frame.drop(columns=["customer_id"])
+    elif change == "empty":
+        frame = frame.iloc[:0]
+    return frame, ["nosuch"] if change == "kept" else []
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=frames())
+def test_a_python_dry_run_of_a_frame_refuses_what_scoring_it_refuses(store, case):
+    """A frame's columns and rows are known without scoring it: the dry run gives the run's error."""
+    frame, keep = case
+    outcomes = []
+    for dry in (True, False):
+        try:
+            Churn(store=str(store), dry_run=dry).score(data=frame, keep=keep)
+        except Exception as exc:  # noqa: BLE001 - the error itself is what is compared
+            outcomes.append((type(exc), str(exc)))
+        else:
+            outcomes.append(None)
+    assert outcomes[0] is not None, "the run refuses this frame, so the dry run must"
+    assert outcomes[0] == outcomes[1]
+
+
+def test_a_retry_of_a_committed_run_reads_neither_of_its_inputs(tmp_path, capsys):
+    """A retry of a committed --run_id reports its version, even once --data and --valid_data are gone."""
+    data, held = tmp_path / "fit.parquet", tmp_path / "held.parquet"
+    Churn()._sample_frame(600, 1).to_parquet(data)
+    Churn()._sample_frame(300, 2).to_parquet(held)
+    args = ["churn", "train", f"--data={data}", f"--valid_data={held}", f"--store={tmp_path / 'store'}"]
+    args += ["--run_id=v1", "--n_estimators=5", "--compile=off"]
+    assert cli.main(args) == 0
+    data.unlink()
+    held.unlink()
+    for dry in ([], ["--dry_run"]):
+        capsys.readouterr()
+        assert cli.main(args + dry) == 0, capsys.readouterr().err
+        assert json.loads(capsys.readouterr().out)["already_committed"] is True
