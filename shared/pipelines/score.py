@@ -72,9 +72,16 @@ class Plan:
     watch: Watch
     source: Input | None  # a file input, opened and checked; a frame or the sample becomes one in the run
     pinned: bool  # a shard whose run already has a pin (the plan's version is the pin's)
-    alias: dict[str, Any]  # for the result: the alias event the version was read through, if any
-    reads: list[str]  # the input columns the features are made of
-    frame_out: bool  # in Python, a frame in and no output: the predictions come back as a frame
+
+    @property
+    def alias(self) -> dict[str, Any]:
+        """For the result: the alias event the version was read through, if any."""
+        return artifacts.resolved(self.manifest)
+
+    @property
+    def frame_out(self) -> bool:
+        """In Python, a frame in and no output: the predictions come back as a frame."""
+        return inputs.is_frame(self.data) and self.flags.output is None and self.part is None
 
     @property
     def folder(self) -> str:
@@ -121,11 +128,7 @@ def plan(model: Model, data: Any, flags: Flags) -> Plan:
         _note_label(model, source.columns, kept)
         overlap.refuse(target, data, "--output", source.files)
         inputs.check_source(source, needed, kinds, kept, _id_hint(model))
-    frame_out = inputs.is_frame(data) and flags.output is None and part is None
-    return Plan(
-        model, data, flags, store, manifest, loaded, target, part, kept, needed, kinds, watch, source, pinned,
-        artifacts.resolved(manifest), derived.inputs_of(model, columns), frame_out,
-    )  # fmt: skip
+    return Plan(model, data, flags, store, manifest, loaded, target, part, kept, needed, kinds, watch, source, pinned)
 
 
 def _check_flags(model: Model, flags: Flags) -> tuple[list[str], Shard | None]:
@@ -170,7 +173,7 @@ def run(chosen: Plan) -> dict[str, Any]:
         max_unseen=flags.max_unseen,
         empty_ok=part is not None,
         derive=functools.partial(derived.apply, model, what=source.name),
-        reads=chosen.reads,
+        reads=derived.inputs_of(model, loaded.schema.columns),
     )
     sharded = {"shard": str(part), "shard_source": part.source, "pin": manifest["pin"]} if part else {}
     result = {"model": model.name, "version": manifest["version"], **chosen.alias, **done, "output": chosen.target}

@@ -57,17 +57,11 @@ def resolved(manifest: dict[str, Any]) -> dict[str, Any]:
 
 
 def stored_schema(model: Model, manifest: dict[str, Any]) -> Schema:
-    """The feature schema a version's manifest records (not yet checked against its model file). A legacy
-    manifest stored no order: its features come in its profile's order, the order training used, if it has one."""
+    """The feature schema a version's manifest records (not yet checked against its model file)."""
     from shared.tables.schema import Schema
 
     where = f"{model.name} version {manifest['version']}"
-    schema = Schema.from_manifest(manifest.get("features"), where, legacy=manifest["schema_version"] == 1)
-    profiled = [str(f.get("name")) for f in (manifest.get("profile") or {}).get("features", []) if isinstance(f, dict)]
-    if schema.legacy and sorted(profiled) == sorted(schema.columns):  # no order stored: the profile's is training's
-        by_name = {f.name: f for f in schema.entries}
-        schema = Schema(tuple(by_name[name] for name in profiled), legacy=True)
-    return schema
+    return Schema.from_manifest(manifest.get("features"), where, legacy=manifest["schema_version"] == 1)
 
 
 def load(model: Model, version: str, engine: str = "lightgbm") -> Loaded:
