@@ -90,7 +90,9 @@ def check() -> None:
 @contextlib.contextmanager
 def working() -> Iterator[None]:
     """The command's work: a stop asked for before it is raised as it starts, one asked for inside it is raised
-    at a safe point (at the latest as it ends), and from its end on a signal changes nothing."""
+    at a safe point (at the latest as it ends), and from its end on a signal changes nothing. Its commits are
+    its own: it starts with none recorded."""
+    _committed.clear()
     _state["working"] = True
     try:
         check()
@@ -109,7 +111,7 @@ def committing(what: str, landed: Callable[[], bool], **fields: Any) -> Iterator
     entry = {"what": what, **fields}
 
     def done() -> None:
-        if entry not in _committed:
+        if _state["working"] and entry not in _committed:  # a library call's commits are no command's to report
             _committed.append(entry)
 
     try:
