@@ -25,7 +25,7 @@ from shared import __version__
 from shared.commands import BUILT_IN
 from shared.errors import BadArgument, ConfigError, UsageError
 
-USAGE = "modelfleet new NAME [--family=boosted|clustering] [--package=DIR] [--requirement=SPEC] [--dry_run]"
+USAGE = "modelfleet new NAME [--family=boosted|multiclass|clustering] [--package=DIR] [--requirement=SPEC] [--dry_run]"
 OWN_PACKAGES = frozenset({"models", "shared", "dispatch"})  # this project's top-level packages
 TOP_LEVEL = frozenset({NEW, MANIFEST})  # words of the command line that are not models
 _NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
@@ -55,6 +55,11 @@ FAMILIES = {
         'metrics["auc"] > 0.5',  # a constant's AUC: check_learns_its_sample (conformance) sets the margin
         "id_column ('customer_id'), label ('outcome'), numeric, categorical and prediction",
     ),
+    "multiclass": Family(
+        "multiclass.py.tmpl",
+        'metrics["auc_ovr"] > 0.5',  # a constant's one-vs-rest AUC, as for boosted
+        "id_column ('customer_id'), label ('chosen_plan') and its classes, numeric, categorical and prediction",
+    ),
     "clustering": Family(
         "clustering.py.tmpl", 'metrics["silhouette"] > 0', "id_column ('customer_id'), numeric and categorical"
     ),
@@ -73,7 +78,7 @@ class Plan:
 def new(
     name: str,
     *,
-    family: Literal["boosted", "clustering"] = "boosted",
+    family: Literal["boosted", "multiclass", "clustering"] = "boosted",
     package: str | None = None,
     requirement: str | None = None,
     dry_run: bool = False,
@@ -82,7 +87,8 @@ def new(
 
     Args:
         name: the model's name, as the command line, the store and the registry will know it (e.g. upsell).
-        family: boosted (a LightGBM binary classifier; its objective makes it a regressor) or clustering (k-means).
+        family: boosted (a LightGBM binary classifier; its objective makes it a regressor), multiclass (a LightGBM
+            classifier of the classes it declares) or clustering (k-means).
         package: write a separate installable package in this new folder (for your own repository), instead
             of adding the model to the modelfleet checkout you are in; a package folder `new` made gets the
             model added to it.

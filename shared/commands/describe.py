@@ -50,6 +50,7 @@ def describe(model: Model, *, format: Literal["json", "text"] = "json") -> dict[
         "id_column": model.id_column,
         "features": {"numeric": list(model.numeric), "categorical": list(model.categorical)},
         "prediction": model.prediction,
+        **({"classes": list(model.classes), "outputs": [n for n, _ in model._outputs()]} if model.classes else {}),
         "metrics": [metric.__name__ for metric in model.metrics],
         "commands": commands,
         "store": store.url,

@@ -41,7 +41,7 @@ def report(
             Default: the champion, if there is one, it is another version and it can read these rows.
         output: Folder for report.html and report.json. Default: <store>/<model>/reports/<version>/.
         threshold: Probability at or above which a row counts as positive in the confusion table
-            (classifiers).
+            (binary classifiers; a multiclass model's table counts each row's most probable class).
         max_unseen: Largest share of rows with a category never seen in training; above it, exit 65.
     """
     from shared.storage.store import Store
@@ -153,7 +153,10 @@ def write(folder: str, document: dict[str, Any]) -> dict[str, Any]:
 def _kind(model: Model) -> str:
     if model.label is None:
         return "clustering"
-    return "classifier" if getattr(model, "objective", None) == "binary" else "regressor"
+    objective = getattr(model, "objective", None)
+    if objective == "multiclass":
+        return "multiclass"
+    return "classifier" if objective == "binary" else "regressor"
 
 
 def _curves(model: Model, target: Any, predicted: Any, features: Any, threshold: float) -> dict:
@@ -162,14 +165,23 @@ def _curves(model: Model, target: Any, predicted: Any, features: Any, threshold:
     kind = _kind(model)
     if kind == "classifier":
         return curves.classifier(model._metric_inputs(None, features, target, predicted)[0], predicted, threshold)
+    if kind == "multiclass":  # the label as class codes, the probabilities as rows x classes
+        return curves.multiclass(target.to_numpy(dtype="int64"), predicted, model.classes)
     if kind == "regressor":
         return curves.regressor(target.to_numpy(dtype="float64"), predicted)
     return curves.clustering(predicted, features)
 
 
 def _contributions(model: Model, fitted: Any, features: Any) -> dict[str, Any] | None:
-    """Each feature's mean absolute contribution (LightGBM's own pred_contrib) on up to CONTRIBUTION_ROWS rows."""
+    """Each feature's mean absolute contribution (LightGBM's own pred_contrib) on up to CONTRIBUTION_ROWS rows;
+    None for a multiclass model."""
     import numpy as np
+
+    if _kind(model) == "multiclass":
+        # pred_contrib gives a multiclass model one block of features + bias per class (K x (F + 1) columns),
+        # each in its class's raw score before the softmax: no one number per feature measures all classes,
+        # and K charts of raw-score contributions say less than the importance chart does. Left out.
+        return None
 
     rows = features.iloc[:: max(1, math.ceil(len(features) / CONTRIBUTION_ROWS))]
     found = model._contributions(fitted, rows)

@@ -68,7 +68,10 @@ def check_profile_counts_what_the_stored_version_predicts(model_cls: type[Model]
         assert sum(entry["counts"]) + entry["missing"] == entry["rows"] == trained["rows"]["train"], entry["name"]
     frame = pd.read_parquet(held)
     frame = frame.drop(columns=[model_cls.label]) if model_cls.label else frame
-    predicted = model.score(frame, version="profiled")["predictions"][model_cls.prediction].to_numpy()
+    scored = model.score(frame, version="profiled")["predictions"]
+    predicted = scored[model_cls.prediction].to_numpy()
+    if model_cls.classes:  # a classifier's profile counts its predicted classes by position
+        predicted = pd.Index(list(model_cls.classes)).get_indexer(scored[model_cls.prediction])
     expected = reference["prediction"]
     if expected["kind"] == "segments":
         got = [int((predicted == segment).sum()) for segment in expected["segments"]]
@@ -112,6 +115,34 @@ def check_report_plots_what_evaluate_measures(model_cls: type[Model], workdir: P
         lorenz = curves["lorenz"]  # highest predictions first: no ranking gathers more than the perfect one
         assert all(b >= m - 1e-9 for b, m in zip(lorenz["perfect"], lorenz["model"], strict=True)), "Lorenz upside down"
         assert all(b >= x - 1e-9 for b, x in zip(lorenz["perfect"], lorenz["share_of_rows"], strict=True))
+    elif document["kind"] == "multiclass":  # the table covers every row; each class's ROC area is its AUC
+        import numpy as np
+        import pandas as pd
+
+        from shared.contract import metrics
+        from shared.families import multiclass
+
+        table = np.asarray(curves["confusion"])
+        assert table.shape == (len(model.classes),) * 2, f"the confusion table is {table.shape}, not classes x classes"
+        assert int(table.sum()) == rows, f"the confusion table counts {int(table.sum())} of {rows} rows"
+        assert [e["actual"] for e in curves["per_class"]] == table.sum(axis=1).tolist(), "per-class rows differ"
+        if measured.get("accuracy") is not None:
+            assert abs(np.trace(table) / rows - measured["accuracy"]) < 1e-9, "the table's diagonal is not the accuracy"
+        frame = pd.read_parquet(held)
+        codes = pd.Index(list(model.classes)).get_indexer(frame[model.label])
+        scored = model.score(frame.drop(columns=[model.label]), version="second")["predictions"]
+        probabilities = scored[[multiclass.probability_column(c) for c in model.classes]].to_numpy(dtype="float64")
+        areas = []
+        for k, entry in enumerate(curves["roc"]):
+            assert entry["class"] == str(model.classes[k]), f"ROC {k} is of class {entry['class']}"
+            if not 0 < (codes == k).sum() < rows:  # no row, or every row, of the class: no ranking to measure
+                assert entry["auc"] is None, f"class {entry['class']}: an ROC area with nothing to rank"
+                continue
+            expected = metrics.auc(codes == k, probabilities[:, k])
+            assert abs(entry["auc"] - expected) < 1e-5, f"class {entry['class']}: ROC area is not its one-vs-rest AUC"
+            areas.append(entry["auc"])
+        if measured.get("auc_ovr") is not None:
+            assert abs(np.mean(areas) - measured["auc_ovr"]) < 1e-5, "the ROC areas do not average to auc_ovr"
     else:
         sizes = dict(zip(map(str, curves["segments"]), curves["rows"], strict=True))
         assert sizes == measured["segment_sizes"], "the plotted segment sizes are not the measured ones"

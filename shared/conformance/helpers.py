@@ -28,6 +28,11 @@ def _sample(model_cls: type[Model], seed: int = TRAIN_SEED, rows: int = ROWS):
     return model_cls()._sample_frame(rows, seed)
 
 
+def _outputs(model_cls: type[Model]) -> list[str]:
+    """The prediction columns a scored row gets (one, or a class and its probabilities), in order."""
+    return [name for name, _ in model_cls()._outputs()]
+
+
 def _unlabelled(model_cls: type[Model], seed: int, rows: int):
     """A sample as scoring sees it: without the label column."""
     frame = _sample(model_cls, seed, rows)

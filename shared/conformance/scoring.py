@@ -5,7 +5,7 @@ give exactly what scoring the whole frame gives."""
 import functools
 from pathlib import Path
 
-from shared.conformance.helpers import _expect, _sample, _trained, _unlabelled
+from shared.conformance.helpers import _expect, _outputs, _sample, _trained, _unlabelled
 from shared.contract import derived
 from shared.errors import BadData
 from shared.families.model import Model
@@ -22,11 +22,11 @@ def check_scores_every_row(model_cls: type[Model], workdir: Path) -> None:
     predictions = model.score(frame)["predictions"]
     assert len(predictions) == len(frame), f"{len(frame)} rows in, {len(predictions)} predictions out"
     assert list(predictions[model_cls.id_column]) == list(frame[model_cls.id_column]), "ids out of order"
-    assert predictions[model_cls.prediction].notna().all(), "some predictions are missing"
+    assert predictions[_outputs(model_cls)].notna().all().all(), "some predictions are missing"
     assert predictions.index.equals(frame.index), "predictions are not indexed like the input frame"
     by_id = model.score(frame.set_index(model_cls.id_column))["predictions"]
     assert by_id.index.equals(frame.set_index(model_cls.id_column).index), "an id kept as the index was lost"
-    assert by_id[model_cls.prediction].tolist() == predictions[model_cls.prediction].tolist()
+    assert by_id[_outputs(model_cls)].to_numpy().tolist() == predictions[_outputs(model_cls)].to_numpy().tolist()
 
 
 def check_rejects_missing_feature(model_cls: type[Model], workdir: Path) -> None:
@@ -74,7 +74,7 @@ def check_scoring_input_contract(model_cls: type[Model], workdir: Path) -> None:
         novel.loc[novel.index[:5], column] = "never-seen-level"
         scored = model.score(novel, max_unseen=0.1)
         assert scored["unseen_levels"] == {column: 5}, f"unseen levels reported: {scored['unseen_levels']}"
-        assert scored["predictions"][model_cls.prediction].notna().all(), "unseen levels must score as missing"
+        assert scored["predictions"][_outputs(model_cls)].notna().all().all(), "unseen levels must score as missing"
         _expect(BadData, lambda: model.score(novel, max_unseen=0.01), "never seen in training")
 
 
@@ -86,15 +86,15 @@ def check_streams_and_shards_like_whole_file(model_cls: type[Model], workdir: Pa
     every one giving LightGBM's whole-frame predictions bit for bit."""
     import pandas as pd
 
-    from shared.estimators import formats
+    from shared.estimators import engines, formats
 
-    boosted = model_cls.format == formats.LIGHTGBM
     model = model_cls(store=str(Path(workdir) / "store"))
+    boosted = engines.compilable(model)  # a multiclass model has one engine: it scores as a model of another family
     # A small model: what streaming must keep (every row, its order, each engine's exact predictions) does not
     # depend on how many trees there are, and the compiled library of fewer trees builds many times faster.
     model.train(_sample(model_cls), **({"compile": "on", "n_estimators": 20} if boosted else {}))
     frame = _unlabelled(model_cls, seed=9, rows=1200)
-    scored = model.score(frame, **({"engine": "lightgbm"} if boosted else {}))
+    scored = model.score(frame, **({"engine": "lightgbm"} if model_cls.format == formats.LIGHTGBM else {}))
     whole, verdict = scored["predictions"], scored["drift"]
     inputs = {"parquet": Path(workdir) / "in-parquet", "csv": Path(workdir) / "in-csv"}
     for folder in inputs.values():
@@ -105,7 +105,8 @@ def check_streams_and_shards_like_whole_file(model_cls: type[Model], workdir: Pa
     frame.iloc[:500].to_csv(inputs["csv"] / "a.csv", index=False)
     frame.iloc[500:].to_csv(inputs["csv"] / "b.csv", index=False)
     (inputs["parquet"] / "_SUCCESS").write_text("")  # markers and hidden files are not input
-    for engine in ("lightgbm", "compiled") if boosted else (None,):
+    lightgbm = model_cls.format == formats.LIGHTGBM
+    for engine in ("lightgbm", "compiled") if boosted else ("lightgbm",) if lightgbm else (None,):
         chosen = {"engine": engine} if engine else {}
         framed = model.score(frame, **chosen)
         assert framed.get("engine") == engine, f"asked for the {engine} engine, {framed.get('engine')} predicted"
@@ -117,9 +118,9 @@ def check_streams_and_shards_like_whole_file(model_cls: type[Model], workdir: Pa
             streamed = pd.read_parquet(out)
             assert result.get("engine") == engine, f"{what}: {result.get('engine')} predicted"
             assert result["rows"] == len(frame), f"{what}: {len(frame)} rows in, {result['rows']} scored"
-            assert streamed[model_cls.prediction].tolist() == whole[model_cls.prediction].tolist(), (
-                f"streaming {what} in batches predicts differently from scoring the whole frame"
-            )
+            assert (
+                streamed[_outputs(model_cls)].to_numpy().tolist() == whole[_outputs(model_cls)].to_numpy().tolist()
+            ), f"streaming {what} in batches predicts differently from scoring the whole frame"
             assert streamed[model_cls.id_column].astype(str).tolist() == whole[model_cls.id_column].astype(str).tolist()
             assert result["drift"] == verdict, f"streaming {what} in batches gives another drift verdict"
             for count in (1, 2, 3, 7):

@@ -66,6 +66,28 @@ def binary(values: pd.Series, label: str | None, positive: Any, what: str) -> pd
     return (values == positive).astype("int8")
 
 
+def classes(values: pd.Series, label: str | None, declared: tuple[Any, ...], what: str) -> pd.Series:
+    """A multiclass label as class codes: each row's position in the ``declared`` classes (the model's order).
+    BadData naming the values and the classes for a row holding none of them: a class training never saw
+    is refused, in training data and in data to evaluate alike (it has no probability to be measured by)."""
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(values.dtype):
+        msg = f"{what}: label column {label!r} holds true/false; a multiclass label holds the model's classes"
+        raise BadData(msg)
+    codes = pd.Index(list(declared)).get_indexer(values)
+    strange = values[codes < 0]
+    if len(strange):
+        found = sorted({shown(v) for v in strange.unique()[:20]})
+        msg = (
+            f"{what}: label column {label!r} holds {len(strange)} row(s) of a class the model does not declare "
+            f"({', '.join(found[:5])}); its classes are {', '.join(shown(c) for c in declared)}: drop those rows, "
+            f"or add the class to the model's classes and retrain"
+        )
+        raise BadData(msg)
+    return pd.Series(codes.astype("int32"), index=values.index, name=values.name)
+
+
 def _all_bools(values: pd.Series) -> bool:
     return all(isinstance(v, bool) for v in values.unique()[:3]) and set(values.unique()) <= {True, False}
 

@@ -138,6 +138,51 @@ def _gini_weighted(y_true: Any, y_pred: Any) -> Weighted:
     return at
 
 
+def _multi_log_losses(y_true: Any, y_proba: Any) -> Any:
+    import numpy as np
+
+    eps = np.finfo(y_proba.dtype).eps  # as scikit-learn clips
+    true = np.take_along_axis(y_proba, np.asarray(y_true, dtype="int64")[:, None], axis=1)[:, 0]
+    return -np.log(np.clip(true, eps, 1 - eps))
+
+
+def _hits(y_true: Any, y_proba: Any) -> Any:
+    return (y_proba.argmax(axis=1) == y_true).astype("float64")  # argmax: ties go to the first class
+
+
+def _macro_f1_weighted(y_true: Any, y_proba: Any) -> Weighted:
+    import numpy as np
+
+    proba = np.asarray(y_proba)
+    classes = np.arange(proba.shape[1])
+    actual = (np.asarray(y_true)[:, None] == classes).astype("float64")
+    predicted = (proba.argmax(axis=1)[:, None] == classes).astype("float64")
+    tallies = np.hstack([actual * predicted, actual, predicted])  # one product per resample gives all three
+    k = len(classes)
+
+    def at(counts: Any) -> float:
+        both, true, pred = np.split(np.asarray(counts, dtype="float64") @ tallies, [k, 2 * k])
+        seen = (true + pred) > 0  # classes in the reference or predicted, as scikit-learn's default labels
+        if not seen.any():
+            return float("nan")
+        return float(np.mean(2 * both[seen] / (true[seen] + pred[seen])))  # F1 = 2tp / (2tp + fp + fn)
+
+    return at
+
+
+def _auc_ovr_weighted(y_true: Any, y_proba: Any) -> Weighted:
+    import numpy as np
+
+    y, proba = np.asarray(y_true), np.asarray(y_proba)
+    per_class = [_auc_weighted((y == k).astype("int64"), proba[:, k]) for k in range(proba.shape[1])]
+
+    def at(counts: Any) -> float:
+        aucs = [value for value in (measure(counts) for measure in per_class) if not np.isnan(value)]
+        return float(np.mean(aucs)) if aucs else float("nan")  # a class all or none of the resample: left out
+
+    return at
+
+
 def _silhouette_weighted(space: Any, segments: Any) -> Weighted:
     """Each sampled row's own silhouette, weighted: the standard bootstrap of a mean silhouette (a row's
     silhouette is not recomputed among the resampled rows, which would cost a quadratic pass per resample)."""
@@ -220,6 +265,46 @@ def normalized_gini(y_true: Any, y_pred: Any) -> float:
     if np.ptp(actual) == 0:
         return float("nan")  # every value the same: no ordering to be measured against (refused at training)
     return gini(actual, pred) / gini(actual, actual)
+
+
+@_declare("lower", _mean_weighted(_multi_log_losses))
+def multi_log_loss(y_true: Any, y_proba: Any) -> float:
+    """Multiclass cross-entropy: mean of -log(probability given to the true class); lower is better."""
+    import numpy as np
+    from sklearn.metrics import log_loss as sk_log_loss
+
+    return float(sk_log_loss(y_true, y_proba, labels=list(range(np.shape(y_proba)[1]))))
+
+
+@_declare("higher", _mean_weighted(_hits))
+def accuracy(y_true: Any, y_proba: Any) -> float:
+    """Share of rows whose most probable class is the true one (a tie goes to the first class)."""
+    import numpy as np
+    from sklearn.metrics import accuracy_score
+
+    return float(accuracy_score(y_true, np.asarray(y_proba).argmax(axis=1)))
+
+
+@_declare("higher", _macro_f1_weighted)
+def macro_f1(y_true: Any, y_proba: Any) -> float:
+    """F1 of the most probable class, averaged over classes (each class counts the same, however rare)."""
+    import numpy as np
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(y_true, np.asarray(y_proba).argmax(axis=1), average="macro", zero_division=0))
+
+
+@_declare("higher", _auc_ovr_weighted)
+def auc_ovr(y_true: Any, y_proba: Any) -> float:
+    """ROC AUC of each class against the rest, averaged over the classes seen: 0.5 is chance, 1.0 is perfect."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    y, proba = np.asarray(y_true), np.asarray(y_proba)
+    present = np.unique(y)
+    if len(present) < 2:
+        return float("nan")  # one class: no ranking to measure (reported as null)
+    return float(np.mean([roc_auc_score(y == k, proba[:, k]) for k in present]))
 
 
 @_declare("higher", _silhouette_weighted)

@@ -49,17 +49,28 @@ class Compiled:
 def check(model: Model, engine: str, what: str | None = None) -> None:
     """BadArgument for an engine other than auto (or ``what``, a command or flag about the compiled engine) on a
     model that is not boosted trees."""
-    if model.format == formats.LIGHTGBM or (engine == "auto" and what is None):
+    if engine == "auto" and what is None:
         return
+    if compilable(model) or (model.format == formats.LIGHTGBM and engine == "lightgbm"):
+        return
+    if model.format == formats.LIGHTGBM:  # a multiclass model
+        how = "leave --compile out" if what == "--compile=on" else "score it with --engine=lightgbm (or auto)"
+        msg = f"{what or f'--engine={engine}'}: the compiled engine predicts binary and regression models; {how}"
+        raise BadArgument(msg)
     if what is not None:
         raise BadArgument(f"{what}: {model.name} is not a boosted-trees model; it has nothing to compile")
     msg = f"--engine={engine}: {model.name} is not a boosted-trees model; it has one engine: leave --engine out"
     raise BadArgument(msg)
 
 
+def compilable(model: Model) -> bool:
+    """Whether the compiled engine can predict the model: boosted trees of one output per row (not multiclass)."""
+    return model.format == formats.LIGHTGBM and getattr(model, "objective", None) != "multiclass"
+
+
 def serve(model: Model, store: Store, manifest: dict[str, Any], data: bytes, engine: str) -> Compiled | None:
     """The compiled library to score ``manifest``'s version with, or None for LightGBM (``auto`` logs why)."""
-    if engine == "lightgbm" or model.format != formats.LIGHTGBM:
+    if engine == "lightgbm" or not compilable(model):
         return None
     try:
         found = load(model, store, manifest, data)

@@ -1,8 +1,9 @@
 """The LightGBM family: gradient-boosted trees for classification and regression.
 
-A model of this family declares its ``objective`` (``binary`` or ``regression``) and its columns; it
-inherits the hyperparameters below and may override their defaults by subclassing ``BoostingParams``.
-Models are stored in LightGBM's native text format.
+A model of this family declares its ``objective`` (``binary``, ``multiclass`` or ``regression``) and its
+columns; it inherits the hyperparameters below and may override their defaults by subclassing
+``BoostingParams``. A multiclass model declares its ``classes`` too, in the order its probability columns take
+(:mod:`shared.families.multiclass`). Models are stored in LightGBM's native text format.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from shared.contract.params import param
 from shared.errors import BadArgument, BadData, ModelDefinitionError
 from shared.estimators import formats
 from shared.estimators.matrix import matrix as _matrix
+from shared.families import multiclass
 from shared.families.model import Model
 from shared.process import cpus, stopping
 from shared.process.progress import Throttle
@@ -113,7 +115,18 @@ LIGHTGBM_NAMES = {
     "objective": "objective",
     "tweedie_variance_power": "tweedie_variance_power",
 }
-PARAMS_BY_OBJECTIVE: dict[str, type[BoostingParams]] = {"binary": BinaryParams, "regression": RegressionParams}
+
+
+@dataclass(frozen=True)
+class MulticlassParams(BoostingParams):
+    """A classifier of more than two classes takes the common hyperparameters; its class count is its declaration."""
+
+
+PARAMS_BY_OBJECTIVE: dict[str, type[BoostingParams]] = {
+    "binary": BinaryParams,
+    "multiclass": MulticlassParams,
+    "regression": RegressionParams,
+}
 NON_NEGATIVE = {"poisson": "negative", "tweedie": "negative", "gamma": "zero or negative"}
 
 
@@ -123,6 +136,7 @@ class BoostedTreesModel(Model):
     objective: ClassVar[str] = "binary"
     # For a binary label stored as text or numbers other than 0/1 (e.g. "Yes"/"No"): the value that means 1.
     positive_label: ClassVar[str | int | bool | None] = None
+    # For objective = "multiclass": ``classes``, the label's values in the order of the probability columns.
     Params = BoostingParams
     estimator_params: ClassVar[dict[str, str]] = {
         name: LIGHTGBM_NAMES[name] for name in (f.name for f in dataclasses.fields(BoostingParams))
@@ -131,6 +145,13 @@ class BoostedTreesModel(Model):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # A model declares its objective; its hyperparameters follow from it unless it declares its own.
+        if cls.objective not in PARAMS_BY_OBJECTIVE:
+            msg = (
+                f"model class {cls.__qualname__}: objective = {cls.objective!r} is no kind of boosted-trees model; "
+                f"declare one of {', '.join(PARAMS_BY_OBJECTIVE)} (a regressor's loss is its --objective)"
+            )
+            raise ModelDefinitionError(msg)
+        multiclass.check_declared(cls)
         if "Params" not in cls.__dict__ and cls.objective in PARAMS_BY_OBJECTIVE:
             cls.Params = PARAMS_BY_OBJECTIVE[cls.objective]
         if "estimator_params" not in cls.__dict__:
@@ -171,6 +192,8 @@ class BoostedTreesModel(Model):
         booster_params = self._estimator_kwargs(cfg)
         rounds = booster_params.pop("num_iterations")  # given as num_boost_round: LightGBM warns about both
         booster_params.setdefault("objective", self.objective)  # a regressor's loss is a hyperparameter
+        if self.objective == "multiclass":
+            booster_params["num_class"] = len(self.classes)
         loss = booster_params["objective"]
         labels_seen = target if stop is None else pd.concat([target, stop[1]])  # the stopping rows are fit on too
         if loss in NON_NEGATIVE and (labels_seen < 0).any() | ((labels_seen <= 0).any() and loss == "gamma"):
@@ -269,6 +292,8 @@ class BoostedTreesModel(Model):
         return log_progress
 
     def _label_values(self, values: pd.Series, what: str) -> pd.Series:
+        if self.objective == "multiclass":
+            return labels.classes(values, self.label, self.classes, what)
         if self.objective != "binary":
             return values
         return labels.binary(values, self.label, self.positive_label, what)
@@ -282,12 +307,32 @@ class BoostedTreesModel(Model):
 
     def _check_learnable(self, fit_target: pd.Series | None, held_target: pd.Series | None) -> None:
         super()._check_learnable(fit_target, held_target)
+        if self.objective == "multiclass":
+            multiclass.check_learnable(self, fit_target, held_target)
         if self.objective == "binary" and held_target is not None and held_target.nunique() < 2:
             msg = (
                 f"the {len(held_target)} held-out rows all have {self.label!r} = {held_target.iloc[0]!r}; a binary "
                 f"model cannot be measured on one class: give more rows or a larger --valid_fraction"
             )
             raise BadData(msg)
+
+    def _outputs(self) -> list[tuple[str, str]]:
+        return multiclass.outputs(self) if self.objective == "multiclass" else super()._outputs()
+
+    def _output_values(self, predicted: Any) -> dict[str, Any]:
+        if self.objective == "multiclass":
+            return multiclass.output_values(self, predicted)
+        return super()._output_values(predicted)
+
+    def _drift_values(self, predicted: Any) -> Any:
+        return multiclass.predicted_codes(predicted) if self.objective == "multiclass" else predicted
+
+    def _drift_segments(self, fitted: Any) -> Any:
+        return list(range(len(self.classes))) if self.objective == "multiclass" else False
+
+    def _check_version(self, booster: Any, manifest: dict[str, Any], where: str) -> None:
+        if self.objective == "multiclass" or "classes" in manifest:
+            multiclass.check_version(self, booster, manifest, where)
 
     def _predict(self, booster: Any, features: pd.DataFrame) -> np.ndarray:
         return booster.predict(_matrix(features), num_threads=cpus.available())

@@ -39,6 +39,7 @@ class Model:
     categorical: ClassVar[tuple[str, ...]] = ()
     prediction: ClassVar[str] = "prediction"  # the output column
     prediction_dtype: ClassVar[str] = "float64"
+    classes: ClassVar[tuple[str | int, ...]] = ()  # a classifier's classes, if its family has them (multiclass)
     metrics: ClassVar[tuple[Callable[..., Any], ...]] = ()
     Params: ClassVar[type]
     format: ClassVar[str]  # the model file's format (shared.estimators.formats)
@@ -148,6 +149,27 @@ class Model:
     def _check_learnable(self, fit_target: pd.Series | None, held_target: pd.Series | None) -> None:
         """Raise BadData if the labels can teach nothing (one value) or measure nothing; families add rules."""
         labels.check_varied(self.label, fit_target)
+
+    def _outputs(self) -> list[tuple[str, str]]:
+        """The prediction columns a scored row gets, in order, each with its type: ``prediction`` by default."""
+        return [(self.prediction, self.prediction_dtype)]
+
+    def _output_values(self, predicted: Any) -> dict[str, Any]:
+        """Each column of :meth:`_outputs`, by name, from what :meth:`_predict` returned for a batch."""
+        return {self.prediction: predicted}
+
+    def _drift_values(self, predicted: Any) -> Any:
+        """What the reference profile and drift count of a batch's predictions: one value per row."""
+        return predicted
+
+    def _drift_segments(self, fitted: Any) -> Any:
+        """How the profile counts :meth:`_drift_values`: False as numbers in bins; as ids (a list of those the
+        model can give, or True for those seen) for a model whose prediction is a segment or a class."""
+        return False if self.label is not None else (self._segment_ids(fitted) or True)
+
+    def _check_version(self, fitted: Any, manifest: dict[str, Any], where: str) -> None:
+        """ArtifactRejected if a loaded version was made for another declaration of this model (families add
+        rules: a classifier's classes)."""
 
     def _metric_inputs(self, fitted: Any, features: pd.DataFrame, target: Any, predicted: Any) -> tuple:
         """Return the (reference, prediction) pair the model's metrics take; supervised by default."""

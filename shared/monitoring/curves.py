@@ -4,6 +4,9 @@ held-out rows stays small.
 
 - a classifier: ROC, precision-recall, calibration (predicted against observed per tenth of the predictions),
   cumulative gains and lift per tenth of the rows, and the confusion table at a threshold;
+- a multiclass classifier: the confusion table of actual against predicted class (the most probable one, the
+  class declared first on a tie), each class's ROC against the rest with its area, and each class's counts,
+  precision, recall and F1; its size grows with the declared classes, never with the rows;
 - a regressor: predicted against actual (a 2-D histogram), residuals (a histogram), and the Lorenz curve of
   actual values ordered by prediction, behind the Gini;
 - clustering: each segment's size and its mean of each numeric feature.
@@ -27,14 +30,8 @@ def classifier(target: Any, predicted: Any, threshold: float = 0.5) -> dict[str,
 
     y = np.asarray(target, dtype="float64")
     p = np.asarray(predicted, dtype="float64")
-    order = np.argsort(-p, kind="stable")
-    ys, ps = y[order], p[order]
-    last = np.r_[np.flatnonzero(np.diff(ps) != 0), len(ps) - 1]  # the last row of each distinct prediction
-    tps, fps = np.cumsum(ys)[last], np.cumsum(1 - ys)[last]
-    positives, negatives = tps[-1], fps[-1]
-    fpr = np.r_[0.0, fps / negatives] if negatives else np.r_[0.0, fps]
-    tpr = np.r_[0.0, tps / positives] if positives else np.r_[0.0, tps]
-    precision = np.r_[1.0, tps / (tps + fps)]
+    ys, fpr, tpr, precision = _ranked(y, p)
+    positives = ys.sum()
     recall = tpr
     keep = _thin(len(fpr))
     tenths = _tenths(len(ys))
@@ -63,6 +60,45 @@ def classifier(target: Any, predicted: Any, threshold: float = 0.5) -> dict[str,
         },
         "rows": len(y),
     }
+
+
+def multiclass(target: Any, probabilities: Any, classes: Any) -> dict[str, Any]:
+    """The charts of a multiclass classifier's ``probabilities`` (rows x classes, in the declared order)
+    against the class codes ``target`` (each row's position in ``classes``): ``confusion`` (rows: actual
+    class, columns: predicted class), each class's one-vs-rest ``roc`` (its ``auc`` the one ``auc_ovr``
+    averages; null for a class that no row, or every row, holds) and ``per_class`` counts with precision,
+    recall and F1 (0 where nothing divides, as ``macro_f1`` takes them)."""
+    import numpy as np
+
+    names = [str(c) for c in classes]
+    count = len(names)
+    y = np.asarray(target, dtype="int64")
+    p = np.asarray(probabilities, dtype="float64").reshape(len(y), count)
+    chosen = np.argmax(p, axis=1) if len(y) else np.zeros(0, dtype="int64")  # a tie: the first class declared
+    table = np.bincount(y * count + chosen, minlength=count * count).reshape(count, count)
+    roc, per_class = [], []
+    for k, name in enumerate(names):
+        _, fpr, tpr, _ = _ranked((y == k).astype("float64"), p[:, k])
+        keep = _thin(len(fpr))
+        actual, predicted, correct = int(table[k].sum()), int(table[:, k].sum()), int(table[k, k])
+        measured = 0 < actual < len(y)
+        area = _r(float(np.trapezoid(tpr, fpr))) if measured else None
+        roc.append({"class": name, "fpr": _list(fpr[keep]), "tpr": _list(tpr[keep]), "auc": area})
+        precision = correct / predicted if predicted else 0.0
+        recall = correct / actual if actual else 0.0
+        f1 = 2 * correct / (actual + predicted) if actual + predicted else 0.0
+        per_class.append(
+            {
+                "class": name,
+                "actual": actual,
+                "predicted": predicted,
+                "correct": correct,
+                "precision": _r(precision),
+                "recall": _r(recall),
+                "f1": _r(f1),
+            }
+        )
+    return {"classes": names, "confusion": table.tolist(), "roc": roc, "per_class": per_class, "rows": len(y)}
 
 
 def regressor(target: Any, predicted: Any) -> dict[str, Any]:
@@ -131,6 +167,23 @@ def clustering(segments: Any, features: pd.DataFrame) -> dict[str, Any]:
         for name in numeric
     }
     return {"segments": found, "rows": [int((ids == s).sum()) for s in found], "means": means}
+
+
+def _ranked(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, ...]:
+    """0/1 ``y`` ordered by descending ``p`` (ties in row order), and the ROC's false and true positive rates
+    and the precision at each distinct prediction, from the top (a first point at 0, 0 and precision 1)."""
+    import numpy as np
+
+    order = np.argsort(-p, kind="stable")
+    ys, ps = y[order], p[order]
+    if not len(ps):  # no row: the curve's first point alone
+        return ys, np.zeros(1), np.zeros(1), np.ones(1)
+    last = np.r_[np.flatnonzero(np.diff(ps) != 0), len(ps) - 1]  # the last row of each distinct prediction
+    tps, fps = np.cumsum(ys)[last], np.cumsum(1 - ys)[last]
+    positives, negatives = tps[-1], fps[-1]
+    fpr = np.r_[0.0, fps / negatives] if negatives else np.r_[0.0, fps]
+    tpr = np.r_[0.0, tps / positives] if positives else np.r_[0.0, tps]
+    return ys, fpr, tpr, np.r_[1.0, tps / (tps + fps)]
 
 
 def _area(x: np.ndarray, y: np.ndarray) -> float:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from shared.errors import ArtifactRejected, BadData, Drifted
@@ -48,9 +49,10 @@ COUNTS_SCHEMA = 1
 class Tally:
     """The counts of a scoring run so far, over the bins of ``reference`` (a version's profile)."""
 
-    def __init__(self, reference: dict[str, Any], schema: Schema) -> None:
+    def __init__(self, reference: dict[str, Any], schema: Schema, view: Callable[[Any], Any] = lambda p: p) -> None:
+        """``view``: what the profile counts of a batch's predictions (the model's ``_drift_values``)."""
         check_profile(reference, schema)
-        self.reference = reference
+        self.reference, self.view = reference, view
         self.features: list[dict[str, Any]] | None = None
         self.prediction: dict[str, Any] | None = None
 
@@ -60,7 +62,7 @@ class Tally:
             profile.count(entry, features[entry["name"]], unseen.get(entry["name"]), bounds=True)
             for entry in self.reference["features"]
         ]
-        guess = profile.count(self.reference["prediction"], predicted, bounds=True)
+        guess = profile.count(self.reference["prediction"], self.view(predicted), bounds=True)
         if self.features is None:
             self.features, self.prediction = batch, guess
             return
@@ -158,6 +160,7 @@ def _entry_fits(entry: dict[str, Any], run: dict[str, Any] | None, levels: int |
             and all(_whole(v) for v in ids)
             and ids == sorted(set(ids))
             and len(counts) == len(ids)
+            and (entry.get("names") is None or _names(entry["names"], len(ids)))
         )
         extra = ["unseen"] if run is not None else []
         return bool(
@@ -166,6 +169,11 @@ def _entry_fits(entry: dict[str, Any], run: dict[str, Any] | None, levels: int |
             and sum(counts) + sum(found[k] for k in extra) == found["rows"]
         )
     return False
+
+
+def _names(names: Any, count: int) -> bool:
+    """Whether a profile's names of its ids are one text per id (a classifier's classes)."""
+    return isinstance(names, list) and len(names) == count and all(isinstance(n, str) for n in names)
 
 
 def _bounded(entry: dict[str, Any], run: dict[str, Any], present: int) -> bool:

@@ -7,7 +7,8 @@ batch only adds to them (memory flat in rows) and the counts of shards add up ex
 - numeric feature: interior bin edges at the fit rows' deciles (repeated values collapse to one edge, so a
   feature with few values has fewer bins), a count per bin, the missing count, min and max;
 - categorical feature: a count per training level (in the schema's code order) and the missing count;
-- the prediction on the held-out rows: binned like a numeric feature (a segment id is counted like a level).
+- the prediction on the held-out rows: binned like a numeric feature (a segment id, or a classifier's predicted
+  class, is counted like a level; a class's entry names the classes).
 
 Order is data: features are a list in the schema's order and levels keep their code order; a bin is
 ``(edges[i-1], edges[i]]``, the first from minus infinity, the last to plus infinity, the same in
@@ -28,9 +29,12 @@ PROFILE_SCHEMA = 1
 ADDED = ("rows", "missing", "unseen", "below", "above")  # the counts besides the bins that parts add up
 
 
-def capture(schema: Schema, features: pd.DataFrame, predictions: Any, segments: Any = False) -> dict[str, Any]:
+def capture(
+    schema: Schema, features: pd.DataFrame, predictions: Any, segments: Any = False, names: list[str] | None = None
+) -> dict[str, Any]:
     """The profile of prepared ``features`` (the fit rows, in the schema's order) and of the held-out
-    ``predictions`` (segment ids when ``segments``: the ids the model can give, or True for those seen)."""
+    ``predictions`` (segment ids when ``segments``: the ids the model can give, or True for those seen; ``names``
+    says what each id means where it is no segment, e.g. a classifier's classes)."""
     import numpy as np
 
     entries = []
@@ -48,6 +52,8 @@ def capture(schema: Schema, features: pd.DataFrame, predictions: Any, segments: 
         prediction: dict[str, Any] = {"kind": "segments", "segments": levels}
         prediction["counts"] = [int((predicted == level).sum()) for level in levels]
         prediction["rows"] = len(predicted)
+        if names is not None:
+            prediction["names"] = list(names)
     else:
         prediction = {"kind": "numeric", "edges": edges(predicted.astype("float64"))}
         prediction |= count(prediction, predicted)

@@ -1,6 +1,10 @@
 """A version's report: one JSON document with every plotted number, and one self-contained HTML page drawn from
 it (inline SVG and CSS; no JavaScript, no fonts, images or scripts to fetch; a Content-Security-Policy that
-forbids any request). The JSON is the truth; the page only draws it."""
+forbids any request). The JSON is the truth; the page only draws it.
+
+One cohesive thing: the pages of a version's report and of a run's drift, each drawn from its document alone,
+and the page shell, tables and cells they share; a kind of model adds its charts and tables here beside the
+others', so that every page reads alike."""
 
 from __future__ import annotations
 
@@ -40,6 +44,18 @@ def charts(report: dict[str, Any]) -> list[str]:
         lift = both(lambda c: c["gains"]["lift"])
         labels = [f"{round(s * 100)}%" for s in ours["gains"]["share_of_rows"]]
         found.append(svg.bars("lift", "Lift per top share of rows", labels, list(zip(named, lift, strict=True))))
+    elif kind == "multiclass":  # the confusion table is the page's, as an HTML table (see page)
+        roc = [(entry["class"], entry["fpr"], entry["tpr"]) for entry in ours["roc"]]
+        found.append(
+            svg.lines(
+                "roc", "ROC of each class against the rest", roc, "false positive rate", "true positive rate", True
+            )
+        )
+        classes, per_class = ours["classes"], ours["per_class"]
+        scores = [(name, [e[name] for e in per_class]) for name in ("precision", "recall", "f1")]
+        found.append(svg.bars("per-class", "Precision, recall and F1 per class", classes, scores))
+        counts = [(f"{name} rows", [e[name] for e in per_class]) for name in ("actual", "predicted")]
+        found.append(svg.bars("per-class-rows", "Rows per class: actual and predicted", classes, counts))
     elif kind == "regressor":
         grid = ours["predicted_vs_actual"]
         found.append(
@@ -108,7 +124,9 @@ def page(report: dict[str, Any]) -> str:
         metrics,
     ]
     confusion = report["curves"].get("confusion")
-    if confusion:
+    if report["kind"] == "multiclass":
+        sections += _multiclass_tables(report["curves"])
+    elif confusion:
         sections += [
             f"<h2>Confusion at threshold {confusion['threshold']:g}</h2>",
             _table(
@@ -143,6 +161,35 @@ def page(report: dict[str, Any]) -> str:
         header = ["alias", "event", "action", "version", "replaces", "now", "reason", "at", "by"]
         sections += ["<h2>Alias history</h2>", _table(header, rows, marked=marked, css="history")]
     return _html(title, sections)
+
+
+def _multiclass_tables(curves: dict[str, Any]) -> list[str]:
+    """A multiclass report's confusion table (a row per actual class, a column per predicted class) and each
+    class's counts, precision, recall, F1 and one-vs-rest AUC."""
+    classes = curves["classes"]
+    areas = [entry["auc"] for entry in curves["roc"]]
+    return [
+        "<h2>Confusion: actual class (rows) against predicted class (columns)</h2>",
+        _table(
+            ["actual \\ predicted", *classes, "rows"],
+            [[name, *counts, sum(counts)] for name, counts in zip(classes, curves["confusion"], strict=True)],
+            css="confusion",
+        ),
+        "<h2>Per class</h2>",
+        _table(
+            ["class", "actual rows", "predicted rows", "correct", "precision", "recall", "F1", "AUC (one vs rest)"],
+            [
+                [
+                    e["class"],
+                    e["actual"],
+                    e["predicted"],
+                    e["correct"],
+                    *map(_cell, (e["precision"], e["recall"], e["f1"], area)),
+                ]
+                for e, area in zip(curves["per_class"], areas, strict=True)
+            ],
+        ),
+    ]
 
 
 def who(by: Any) -> str:
@@ -247,7 +294,7 @@ def _cell_names(entry: dict[str, Any], levels: Any) -> list[str]:
     if entry["kind"] == "categorical":
         names = [str(level) for level in (levels or range(entry["levels"]))]
     elif entry["kind"] == "segments":
-        names = [f"segment {s}" for s in entry["segments"]]
+        names = entry.get("names") or [f"segment {s}" for s in entry["segments"]]
     else:
         edges = entry["edges"]
         names = [f"<= {edges[0]:.3g}"] if edges else ["all"]

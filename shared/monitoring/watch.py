@@ -39,7 +39,7 @@ class Watch:
         self.on_drift, self.version, self.bounds = on_drift, manifest["version"], limits
         self.proof: dict[str, Any] = {}  # a shard's: which run, shard and rows its drift part counts
         self.source: Any = None  # a shard's input, which the parts it merges must cover once
-        self.tally = drift.Tally(self.reference, schema) if self.reference is not None else None
+        self.tally = drift.Tally(self.reference, schema, model._drift_values) if self.reference is not None else None
         if on_drift != "off" and self.reference is None:
             msg = (
                 f"{model.name} version {manifest['version']} has no reference profile (trained by an older "

@@ -241,7 +241,7 @@ def _with_engine(result: dict[str, Any], model: Model, used: str) -> dict[str, A
 def _output(model: Model, kept: list[str]) -> Any:
     from shared.pipelines import scoring
 
-    return scoring.Output(model.id_column, model.prediction, model.prediction_dtype, tuple(kept))
+    return scoring.Output(model.id_column, tuple(model._outputs()), tuple(kept), model._output_values)
 
 
 def _id_hint(model: Model) -> dict[str, str]:
@@ -263,7 +263,9 @@ def _ids(model: Model) -> list[str]:
 
 def _check_keep(model: Model, keep: list[str]) -> list[str]:
     """The ``--keep`` columns; BadArgument for an empty name, one given twice, or one the output has already."""
-    taken = {model.prediction: "the prediction", "as_of": "where --as_of goes"}
+    taken = {
+        name: "a prediction column" if name != model.prediction else "the prediction" for name, _ in model._outputs()
+    } | {"as_of": "where --as_of goes"}
     if model.id_column:
         taken[model.id_column] = "the id column, which every prediction row has"
     for position, name in enumerate(keep):

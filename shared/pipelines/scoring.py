@@ -35,12 +35,26 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Output:
     """What a prediction row holds: the id column (if the input has it), the input columns kept as they are
-    (``--keep``), the prediction and its type."""
+    (``--keep``), and the prediction columns (``columns``: name and type, in order; ``values`` makes them of a
+    batch's predictions: the model's ``_outputs`` and ``_output_values``)."""
 
     id_column: str | None
-    prediction: str
-    prediction_dtype: str
+    columns: tuple[tuple[str, str], ...]
     keep: tuple[str, ...] = ()
+    values: Callable[[Any], dict[str, Any]] | None = None
+
+    def arrays(self, predicted: Any) -> dict[str, Any]:
+        """The prediction columns of a batch, by name, in order."""
+        if self.values is None:
+            return {self.columns[0][0]: predicted}
+        return self.values(predicted)
+
+
+def arrow_type(dtype: str) -> pa.DataType:
+    """The Arrow type of a prediction column: a NumPy dtype's, or text for ``"string"`` (a class's name)."""
+    import pyarrow as pa
+
+    return pa.string() if dtype == "string" else pa.from_numpy_dtype(dtype)
 
 
 def score_input(
@@ -155,7 +169,9 @@ def predictions_table(
 
     columns: dict[str, Any] = {} if ids is None or output.id_column is None else {output.id_column: ids}
     columns |= kept or {}
-    columns[output.prediction] = pa.array(predicted, type=pa.from_numpy_dtype(output.prediction_dtype))
+    values = output.arrays(predicted)
+    for name, dtype in output.columns:
+        columns[name] = pa.array(values[name], type=arrow_type(dtype))
     if as_of is not None:
         columns["as_of"] = pa.array([as_of] * len(predicted), type=pa.date32())
     return pa.table(columns)
@@ -195,7 +211,7 @@ def output_schema(
     for name in [*([id_column] if id_column else []), *output.keep]:
         known = declared is not None and name in declared.names
         fields.append(pa.field(name, declared.field(name).type if declared is not None and known else types[name]))
-    fields.append(pa.field(output.prediction, pa.from_numpy_dtype(output.prediction_dtype)))
+    fields += [pa.field(name, arrow_type(dtype)) for name, dtype in output.columns]
     if as_of is not None:
         fields.append(pa.field("as_of", pa.date32()))
     return pa.schema(fields)

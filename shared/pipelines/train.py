@@ -302,6 +302,7 @@ def _record(
         "label": model.label,
         **({"positive_label": getattr(positive, "item", lambda: positive)()} if positive is not None else {}),
         "prediction": model.prediction,
+        **({"classes": list(model.classes)} if model.classes else {}),
         "params": dataclasses.asdict(chosen.cfg),
         "metrics": trained.metrics,
         **model._report(trained.fitted),
@@ -356,6 +357,8 @@ def _build(model: Model, mode: str, data: bytes, trained: Trained) -> tuple[Any,
 
     if mode == "off" or model.format != formats.LIGHTGBM:
         return None, None
+    if not engines.compilable(model):
+        return None, "the compiled engine predicts binary and regression models, not this multiclass one"
     if compiled.compiler() is None:
         log.info("no C compiler (or no tl2cgen) here: the version is stored without a compiled library")
         return None, "no C compiler or tl2cgen in this image"

@@ -91,6 +91,7 @@ def open_resolved(model: Model, store: Store, manifest: dict[str, Any], engine: 
         raise formats.ArtifactRejected(msg)
     served = engines.serve(model, store, manifest, data, engine)
     fitted = served if served is not None else formats.load(data, fmt, trusted=model.trusted)
+    model._check_version(fitted, manifest, where)
     recorded, categorical, levels = model._recorded_features(fitted)
     used = "compiled" if served is not None else "lightgbm" if fmt == formats.LIGHTGBM else fmt
     return Loaded(store, manifest, schema.aligned(recorded, categorical, where, levels), fitted, used)

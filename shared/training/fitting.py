@@ -85,8 +85,9 @@ def fit_held_out(
     predicted = model._predict(fitted, held_out)
     metrics = measure(model, fitted, held_out, held_target, predicted)
     check_useful(model, metrics, predicted)
-    segments = (model._segment_ids(fitted) or True) if model.label is None else False
-    reference = profile.capture(schema, features.iloc[split.fit], predicted, segments=segments)
+    segments, counted = model._drift_segments(fitted), model._drift_values(predicted)
+    names = [str(c) for c in model.classes] or None  # a classifier's predicted class, by name
+    reference = profile.capture(schema, features.iloc[split.fit], counted, segments=segments, names=names)
     return Trained(schema, split, fitted, metrics, (held_out, held_target, predicted), reference)
 
 
@@ -102,14 +103,16 @@ def check_useful(model: Model, metrics: dict[str, Any], predicted: Any) -> None:
     every held-out row, or a metric that is not a finite number."""
     import numpy as np
 
-    if np.ptp(np.asarray(predicted, dtype="float64")) == 0:
+    given = np.asarray(predicted, dtype="float64")
+    if not np.ptp(given.reshape(len(given), -1), axis=0).any():  # each column (a class's probability) the same
         learned = (
             "it learned nothing from these rows (too few rows, or hyperparameters that allow no split)"
             if model.label is not None
             else "the rows have too few distinct values to segment"
         )
         what = "segment" if model.label is None else "prediction"
-        msg = f"the model gives one {what} ({float(predicted[0]):g}) for every held-out row: {learned}"
+        first = ", ".join(f"{v:g}" for v in given[0].ravel()[:5])
+        msg = f"the model gives one {what} ({first}) for every held-out row: {learned}"
         msg += "; nothing was committed"
         raise BadData(msg)
     for name, value in metrics.items():

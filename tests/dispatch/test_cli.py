@@ -16,7 +16,7 @@ NEEDS_LIGHTGBM = pytest.mark.skipif(importlib.util.find_spec("lightgbm") is None
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["nosuch", "train"], "unknown model 'nosuch'; choose from: churn, ltv, segment"),
+        (["nosuch", "train"], "unknown model 'nosuch'; choose from: churn, ltv, offer, segment"),
         (["chrun", "train"], "unknown model 'chrun' (did you mean 'churn'?)"),
         (["churn", "nosuch"], "choose from: train, score, evaluate, compare, drift, compile, report, describe, sample"),
         (

@@ -24,7 +24,8 @@ from shared.families.boosted import BoostedTreesModel
 from shared.families.clustering import ClusteringModel
 
 REPO = Path(__file__).resolve().parents[2]
-BASES = {"boosted": BoostedTreesModel, "clustering": ClusteringModel}
+BASES = {"boosted": BoostedTreesModel, "multiclass": BoostedTreesModel, "clustering": ClusteringModel}
+FAMILIES = list(BASES)
 
 
 @pytest.fixture
@@ -51,7 +52,7 @@ def load_model(path: Path, name: str):
     return getattr(module, scaffold.class_name(name))
 
 
-@pytest.mark.parametrize("family", ["boosted", "clustering"])
+@pytest.mark.parametrize("family", FAMILIES)
 def test_checkout_gets_folder_tests_extra_entry_point_and_tox_env(modelfleet, checkout, family):
     """In a checkout: the model and its tests are new files, and pyproject.toml and tox.ini register it, every
     other line they had kept (comments included)."""
@@ -70,10 +71,10 @@ def test_checkout_gets_folder_tests_extra_entry_point_and_tox_env(modelfleet, ch
     extras = project["optional-dependencies"]
     assert project["entry-points"]["modelfleet.models"]["upsell"] == "models.upsell:Upsell"
     assert extras["upsell"] == extras[family]
-    assert extras["all"] == ["modelfleet[churn,ltv,segment,upsell]"]
-    assert list(extras).index("upsell") == list(extras).index("segment") + 1  # beside the other models
+    assert extras["all"] == ["modelfleet[churn,ltv,segment,offer,upsell]"]
+    assert list(extras).index("upsell") == list(extras).index("offer") + 1  # beside the other models
     tox = (checkout / "tox.ini").read_text()
-    assert "env_list = lint, core, churn, ltv, segment, upsell, airflow, scaffold, report, docs\n" in tox
+    assert "env_list = lint, core, churn, ltv, segment, offer, upsell, airflow, scaffold, report, docs\n" in tox
     assert "[testenv:upsell]\n" in tox
     assert "pytest tests/models/upsell tests/models/test_common.py --model=upsell {posargs}" in tox
     for name, text in before.items():  # only the two lists that name every model changed
@@ -83,6 +84,7 @@ def test_checkout_gets_folder_tests_extra_entry_point_and_tox_env(modelfleet, ch
     cls = load_model(checkout / "models/upsell/model.py", "upsell")
     assert issubclass(cls, BASES[family])
     assert cls.name == "upsell"
+    assert (getattr(cls, "objective", None) == "multiclass") == (family == "multiclass")
 
 
 def test_second_model_goes_after_the_first(modelfleet, checkout):
@@ -90,12 +92,12 @@ def test_second_model_goes_after_the_first(modelfleet, checkout):
     for name in ("upsell", "basket"):
         assert modelfleet(["new", name], cwd=checkout).returncode == 0
     extras = tomllib.loads((checkout / "pyproject.toml").read_text())["project"]["optional-dependencies"]
-    assert extras["all"] == ["modelfleet[churn,ltv,segment,upsell,basket]"]
+    assert extras["all"] == ["modelfleet[churn,ltv,segment,offer,upsell,basket]"]
     tox = (checkout / "tox.ini").read_text()
-    assert "env_list = lint, core, churn, ltv, segment, upsell, basket, airflow, scaffold, report, docs\n" in tox
+    assert "env_list = lint, core, churn, ltv, segment, offer, upsell, basket, airflow, scaffold, report, docs\n" in tox
 
 
-@pytest.mark.parametrize("family", ["boosted", "clustering"])
+@pytest.mark.parametrize("family", FAMILIES)
 def test_package_is_a_whole_installable_project(modelfleet, tmp_path, family):
     """With --package: a new folder holding pyproject (its entry point), the model package, tests and a README."""
     done = modelfleet(["new", "acme", f"--family={family}", "--package=teams/acme-models"], cwd=tmp_path)
@@ -147,6 +149,7 @@ BAD = [
     (["new", "boosted_trees_model"], 64, "uses already"),
     (["new", "p_l_a_n_s"], 64, "uses already"),
     (["new", "c_h_a_n_n_e_l_s", "--family=clustering"], 64, "uses already"),
+    (["new", "c_h_a_n_n_e_l_s", "--family=multiclass"], 64, "uses already"),
     (["new", "py310"], 64, "Python version"),
     (["new", "cpython"], 64, "Python version"),
     (["new", "churn_train"], 64, "would set both"),
@@ -320,14 +323,11 @@ def test_an_empty_package_folder_is_kept_with_its_mode(modelfleet, tmp_path):
     assert (folder / "pyproject.toml").stat().st_mode & 0o777 == 0o666 & ~_umask()
 
 
+ENV_LIST = "env_list = lint, core, churn, ltv, segment, offer, airflow, scaffold, report, docs"  # this repo's tox.ini
 MISEDITED = {
-    "env_list over lines": (
-        "tox.ini",
-        "env_list = lint, core, churn, ltv, segment, airflow, scaffold, report, docs",
-        "env_list = lint,\n    core",
-    ),
-    "no env_list": ("tox.ini", "env_list = lint, core, churn, ltv, segment, airflow, scaffold, report, docs", ""),
-    "all without modelfleet": ("pyproject.toml", 'all = ["modelfleet[churn,ltv,segment]"]', 'all = ["lightgbm"]'),
+    "env_list over lines": ("tox.ini", ENV_LIST, "env_list = lint,\n    core"),
+    "no env_list": ("tox.ini", ENV_LIST, ""),
+    "all without modelfleet": ("pyproject.toml", 'all = ["modelfleet[churn,ltv,segment,offer]"]', 'all = ["lightgbm"]'),
     "TOML syntax error": ("pyproject.toml", "[build-system]", "[build-system"),
     "tox.ini not UTF-8": ("tox.ini", "[tox]", "[tox] # caf\xe9"),
 }
@@ -362,7 +362,7 @@ def test_a_result_file_among_the_new_files_is_refused_before_anything_is_written
     assert tree(cwd) == before
 
 
-@pytest.mark.parametrize("family", ["boosted", "clustering"])
+@pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize("name", ["a" * 40, "test", "testimonial_v2", "x_" * 19 + "y"])
 def test_generated_files_are_lint_clean_for_long_and_test_names(modelfleet, checkout, family, name):
     """Whatever the name's length, no generated line passes the 120-character limit, and a class named Test* is
@@ -652,7 +652,7 @@ def test_a_name_with_underscores_gets_its_extra_as_packaging_writes_it(modelflee
     assert "subs-churn" in extras
     assert "subs_churn" not in extras
     assert list(extras).index("upsell") == list(extras).index("subs-churn") + 1
-    assert extras["all"] == ["modelfleet[churn,ltv,segment,subs-churn,upsell]"]
+    assert extras["all"] == ["modelfleet[churn,ltv,segment,offer,subs-churn,upsell]"]
     assert project["entry-points"]["modelfleet.models"]["subs_churn"] == "models.subs_churn:SubsChurn"
     tox = (checkout / "tox.ini").read_text()
     assert "[testenv:subs_churn]\n" in tox
@@ -665,7 +665,7 @@ def test_a_name_with_underscores_gets_its_extra_as_packaging_writes_it(modelflee
 # --- the id column ---
 
 
-@pytest.mark.parametrize("family", ["boosted", "clustering"])
+@pytest.mark.parametrize("family", FAMILIES)
 def test_the_generated_class_declares_its_id_column_and_new_says_so(modelfleet, tmp_path, family):
     done = modelfleet(["new", "acme", f"--family={family}", "--package=acme-models"], cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -673,6 +673,45 @@ def test_the_generated_class_declares_its_id_column_and_new_says_so(modelfleet, 
     assert '    id_column = "customer_id"\n' in text
     assert "id_column ('customer_id')" in json.loads(done.stdout)["edit"]
     assert "`id_column`" in (tmp_path / "acme-models/README.md").read_text()
+
+
+# --- the families ---
+
+
+def test_every_family_is_offered_and_tested():
+    """Each family `new` generates is a choice of --family (its type, USAGE and help), has its extra in
+    pyproject.toml (what the new model's extra copies) and is tested here (BASES)."""
+    import typing
+
+    offered = typing.get_args(typing.get_type_hints(scaffold.new)["family"])
+    assert sorted(offered) == sorted(scaffold.FAMILIES) == sorted(BASES)
+    assert f"--family={'|'.join(offered)}" in scaffold.USAGE
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert [family for family in offered if family not in extras] == []
+    assert [family for family in offered if f" {family} (" not in scaffold.new.__doc__] == []
+
+
+def test_a_generated_multiclass_model_declares_its_classes_and_learns_them(modelfleet, tmp_path):
+    """--family=multiclass: a multiclass boosted-trees model of text classes, all present in its sample, whose
+    scored rows get the likeliest class and one probability column per class; trained, it does what its
+    generated test asserts; and `new` says the classes are the user's to replace too."""
+    pytest.importorskip("lightgbm", reason="it trains the generated model: runs where a LightGBM model is (churn)")
+    import numpy as np
+
+    done = modelfleet(["new", "acme", "--family=multiclass", "--package=acme-models"], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "classes" in json.loads(done.stdout)["edit"]
+    cls = load_model(tmp_path / "acme-models/acme_models/acme/model.py", "acme")
+    assert cls.objective == "multiclass"
+    assert len(cls.classes) >= 3
+    assert all(isinstance(value, str) for value in cls.classes)
+    model = cls(store=str(tmp_path / "store"))
+    assert [column for column, _ in model._outputs()] == [cls.prediction, *(f"probability_{c}" for c in cls.classes)]
+    sample = model._make_sample(1000, np.random.default_rng(0))
+    assert set(sample[cls.label]) == set(cls.classes)
+    metrics = model.train()["metrics"]
+    assert eval(scaffold.FAMILIES["multiclass"].learns, {"metrics": metrics})
+    assert scaffold.FAMILIES["multiclass"].learns in (tmp_path / "acme-models/tests/test_acme.py").read_text()
 
 
 def test_a_url_requirement_lets_hatchling_build_the_package(modelfleet, tmp_path):

@@ -16,6 +16,7 @@ import pytest
 
 from models.churn import Churn
 from models.ltv import Ltv
+from models.offer import Offer
 from models.segment import Segment
 from shared.contract import metrics
 from shared.families.boosted import BoostedTreesModel
@@ -69,7 +70,7 @@ def _open(browser, html: Path, shot: Path):
     return errors, [url for url in requests if url != html.as_uri()], drawn
 
 
-@pytest.mark.parametrize("model_cls", [Churn, Ltv, Segment], ids=lambda c: c.__name__.lower())
+@pytest.mark.parametrize("model_cls", [Churn, Ltv, Offer, Segment], ids=lambda c: c.__name__.lower())
 def test_the_report_renders_offline_with_every_chart(browser, model_cls, tmp_path):
     model = model_cls(store=str(tmp_path / "store"))
     held = tmp_path / "held-out.parquet"

@@ -59,14 +59,16 @@ def test_generated_package_with_two_models_installs_and_passes_its_tests(modelfl
 
 
 def test_model_generated_in_the_checkout_passes_its_tox_env(modelfleet, tmp_path):
-    """`new NAME` in a copy of this checkout, then `tox -e NAME` there, and the checkout's ruff on it (a long name:
-    no generated line may pass the line-length limit)."""
+    """`new NAME` in a copy of this checkout, then `tox -e NAME` there, and the checkout's ruff on it and on a
+    multiclass model generated beside it (long names: no generated line may pass the line-length limit)."""
     name = "customer_lifetime_value_v2"
     copy = tmp_path / "repo"
     ignore = shutil.ignore_patterns(".git", ".tox", ".venv", "__pycache__", "*.egg-info", "dist", "build", ".*_cache")
     shutil.copytree(REPO, copy, ignore=ignore)
     done = modelfleet(["new", name], cwd=copy)
     assert done.returncode == 0, done.stderr
+    multiclass = modelfleet(["new", "next_best_offer_multiclass_v2", "--family=multiclass"], cwd=copy)  # ruff only
+    assert multiclass.returncode == 0, multiclass.stderr
     env = outside_tox()
     run([sys.executable, "-m", "ruff", "check", "models", "tests/models"], copy, env)
     run([sys.executable, "-m", "ruff", "format", "--check", "models", "tests/models"], copy, env)
