@@ -60,27 +60,29 @@ BATCH_C = r"""
 
 int32_t modelfleet_abi(void) { return %(abi)d; }
 %(units)s
-/* Predict ROWS rows of a row-major float64 matrix of COLS columns into OUT, on NTHREAD threads, in blocks of
-   BLOCK rows (each thread's block on the heap): each group of trees runs over the block's rows before the next
-   group, so that its code stays in the cache; each row still sums its trees in the model's order. A NaN is a
-   missing value (the generated code tests isnan). As LightGBM reads a dense row, a value within its zero
-   threshold (1e-35 as a float) is read as 0.0; every other double is read as it is. */
+/* Predict ROWS rows of a row-major float64 matrix of COLS columns into OUT (OUTPUTS values per row: one, or one
+   per class of a multiclass model, row-major), on NTHREAD threads, in blocks of BLOCK rows (each thread's block
+   on the heap): each group of trees runs over the block's rows before the next group, so that its code stays in
+   the cache; each row still sums each output's trees in the model's order. A NaN is a missing value (the
+   generated code tests isnan). As LightGBM reads a dense row, a value within its zero threshold (1e-35 as a
+   float) is read as 0.0; every other double is read as it is. */
 #define BLOCK 256
+#define OUTPUTS (N_TARGET * MAX_N_CLASS)
 int32_t modelfleet_predict(const double* x, int64_t rows, int32_t cols, double* out, int32_t nthread) {
-  if (cols != get_num_feature() || N_TARGET * MAX_N_CLASS != 1) return -1;
+  if (cols != get_num_feature() || N_TARGET != 1) return -1;
   const int64_t blocks = (rows + BLOCK - 1) / BLOCK;
   int32_t failed = 0;
   #pragma omp parallel num_threads(nthread)
   {
     union Entry* entries = malloc(sizeof(union Entry) * BLOCK * (size_t)(cols > 0 ? cols : 1));
-    double result[BLOCK];
-    if (entries == NULL) {
+    double* result = malloc(sizeof(double) * BLOCK * OUTPUTS);
+    if (entries == NULL || result == NULL) {
       #pragma omp atomic write
       failed = 1;
     }
     #pragma omp for schedule(static)
     for (int64_t b = 0; b < blocks; ++b) {
-      if (entries == NULL) continue;
+      if (entries == NULL || result == NULL) continue;
       const int64_t first = b * BLOCK;
       const int64_t n = rows - first < BLOCK ? rows - first : BLOCK;
       for (int64_t r = 0; r < n; ++r) {
@@ -88,12 +90,13 @@ int32_t modelfleet_predict(const double* x, int64_t rows, int32_t cols, double* 
           const double v = x[(first + r) * (int64_t)cols + j];
           entries[r * cols + j].fvalue = fabs(v) <= (double)1e-35f ? 0.0 : v;
         }
-        result[r] = 0.0;
+        for (int32_t k = 0; k < OUTPUTS; ++k) result[r * OUTPUTS + k] = 0.0;
       }
 %(body)s
-      for (int64_t r = 0; r < n; ++r) out[first + r] = result[r];
+      for (int64_t i = 0; i < n * OUTPUTS; ++i) out[first * OUTPUTS + i] = result[i];
     }
     free(entries);
+    free(result);
   }
   return failed ? -2 : 0;
 }
@@ -180,7 +183,7 @@ def build(booster: Any, base: np.ndarray, levels: dict[int, int], model_sha256: 
         "checked": {"rows": len(rows), "held_out_rows": len(base), "tolerance": 0, "differing_rows": 0},
         "sample": {
             "rows": [[float(v).hex() for v in row] for row in rows[pick]],
-            "predictions": [float(v).hex() for v in expected[pick]],
+            "predictions": [_to_hex(v) for v in expected[pick]],
         },
         "seconds": round(time.monotonic() - started, 1),
     }
@@ -207,7 +210,7 @@ class Library:
 
     def __init__(self, data: bytes, features: int) -> None:
         self._lib = _dlopen(data)
-        for symbol in ("modelfleet_abi", "modelfleet_predict", "get_num_feature"):
+        for symbol in ("modelfleet_abi", "modelfleet_predict", "get_num_feature", "get_num_target", "get_num_class"):
             if not hasattr(self._lib, symbol):
                 raise ArtifactRejected(f"compiled library has no {symbol}: it was not built by modelfleet")
         self._lib.modelfleet_abi.restype = ctypes.c_int32
@@ -226,16 +229,22 @@ class Library:
             ctypes.c_void_p,
             ctypes.c_int32,
         ]
-        self.features = features
+        self._lib.get_num_target.restype = ctypes.c_int32
+        if self._lib.get_num_target() != 1:
+            raise ArtifactRejected(f"compiled library predicts {self._lib.get_num_target()} targets, not one")
+        classes = (ctypes.c_int32 * 1)()
+        self._lib.get_num_class(classes)
+        self.features, self.outputs = features, int(classes[0])  # outputs: 1, or a multiclass model's classes
 
     def predict(self, matrix: np.ndarray, num_threads: int = 0) -> np.ndarray:
-        """Predictions of the rows of ``matrix`` (float64, one column per feature)."""
+        """Predictions of the rows of ``matrix`` (float64, one column per feature): one per row, or a row of
+        class probabilities per row for a multiclass model, as ``Booster.predict`` gives them."""
         import numpy as np
 
         rows = np.ascontiguousarray(matrix, dtype="float64")
         if rows.ndim != 2 or rows.shape[1] != self.features:
             raise ValueError(f"expected a matrix of {self.features} columns, got shape {rows.shape}")
-        out = np.empty(len(rows), dtype="float64")
+        out = np.empty((len(rows), self.outputs) if self.outputs > 1 else len(rows), dtype="float64")
         threads = num_threads or cpus.available()
         code = self._lib.modelfleet_predict(rows.ctypes.data, len(rows), self.features, out.ctypes.data, threads)
         if code == -2:
@@ -299,10 +308,11 @@ def verify(library: Library, record: dict[str, Any]) -> None:
     sample = record.get("sample") or {}
     try:
         rows = np.array([[float.fromhex(v) for v in row] for row in sample["rows"]], dtype="float64")
-        expected = np.array([float.fromhex(v) for v in sample["predictions"]], dtype="float64")
+        expected = np.array([_from_hex(v) for v in sample["predictions"]], dtype="float64")
     except (KeyError, TypeError, ValueError, AttributeError):
         raise ArtifactRejected("compiled library's record holds no readable check sample") from None
-    if rows.ndim != 2 or not len(rows) or len(rows) != len(expected) or rows.shape[1] != library.features:
+    shape = (len(rows), library.outputs) if library.outputs > 1 else (len(rows),)
+    if rows.ndim != 2 or not len(rows) or expected.shape != shape or rows.shape[1] != library.features:
         raise ArtifactRejected("compiled library's record holds no readable check sample")
     _check_equal(expected, library.predict(rows), rows, "the predictions recorded when it was built")
 
@@ -367,15 +377,28 @@ def _low_bits_set(value: float) -> float:
     return struct.unpack("<d", struct.pack("<Q", bits | 0xFFFFFFFF))[0]
 
 
+def _from_hex(value: Any) -> Any:
+    """A recorded prediction: a hex float, or a row of them (a multiclass model's probabilities)."""
+    return [float.fromhex(v) for v in value] if isinstance(value, list) else float.fromhex(value)
+
+
+def _to_hex(value: Any) -> Any:
+    return [float(v).hex() for v in value] if getattr(value, "ndim", 0) else float(value).hex()
+
+
 def _check_equal(expected: np.ndarray, got: np.ndarray, rows: np.ndarray, what: str) -> None:
     import numpy as np
 
-    differ = np.flatnonzero(expected.view("uint64") != got.view("uint64"))
+    if expected.shape != got.shape:
+        msg = f"compiled library predicts an array of shape {got.shape}; {what} has {expected.shape}"
+        raise ArtifactRejected(msg)
+    wrong = expected.view("uint64") != got.view("uint64")
+    differ = np.flatnonzero(wrong.reshape(len(expected), -1).any(axis=1))
     if len(differ):
         first = differ[0]
         msg = (
             f"compiled library predicts {len(differ)} of {len(rows)} check rows differently from {what} (row "
-            f"{first}: {float(got[first])!r}, expected {float(expected[first])!r})"
+            f"{first}: {got[first].tolist()!r}, expected {expected[first].tolist()!r})"
         )
         raise ArtifactRejected(msg)
 
@@ -432,7 +455,7 @@ def _batch_body(main: str) -> tuple[str, str]:
     """The batch loop's body for tl2cgen's ``main.c``: each group of trees (``predict_unitK``) over the block, then
     the rest of ``predict`` (base score, link function) per row; or ``predict`` per row when ``main.c`` does not
     have that shape."""
-    per_row = "    for (int64_t r = 0; r < n; ++r) predict(entries + r * cols, 0, result + r);"
+    per_row = "    for (int64_t r = 0; r < n; ++r) predict(entries + r * cols, 0, result + r * OUTPUTS);"
     found = re.search(r"void predict\(union Entry\* data, int pred_margin, double\* result\) \{\n(.*?)\n\}", main, re.S)
     if found is None:
         return "", per_row
@@ -447,8 +470,8 @@ def _batch_body(main: str) -> tuple[str, str]:
         return "", per_row
     finish = "static void finish(double* result) {\n  const int pred_margin = 0;\n  " + "\n  ".join(tail) + "\n}\n"
     loop = "    for (int64_t r = 0; r < n; ++r) "
-    loops = [f"{loop}predict_unit{k}(entries + r * cols, result + r);" for k in range(len(calls))]
-    loops.append(f"{loop}finish(result + r);")
+    loops = [f"{loop}predict_unit{k}(entries + r * cols, result + r * OUTPUTS);" for k in range(len(calls))]
+    loops.append(f"{loop}finish(result + r * OUTPUTS);")
     return finish, "\n".join(loops)
 
 

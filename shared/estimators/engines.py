@@ -49,14 +49,8 @@ class Compiled:
 def check(model: Model, engine: str, what: str | None = None) -> None:
     """BadArgument for an engine other than auto (or ``what``, a command or flag about the compiled engine) on a
     model that is not boosted trees."""
-    if engine == "auto" and what is None:
+    if compilable(model) or (engine == "auto" and what is None):
         return
-    if compilable(model) or (model.format == formats.LIGHTGBM and engine == "lightgbm"):
-        return
-    if model.format == formats.LIGHTGBM:  # a multiclass model
-        how = "leave --compile out" if what == "--compile=on" else "score it with --engine=lightgbm (or auto)"
-        msg = f"{what or f'--engine={engine}'}: the compiled engine predicts binary and regression models; {how}"
-        raise BadArgument(msg)
     if what is not None:
         raise BadArgument(f"{what}: {model.name} is not a boosted-trees model; it has nothing to compile")
     msg = f"--engine={engine}: {model.name} is not a boosted-trees model; it has one engine: leave --engine out"
@@ -64,8 +58,8 @@ def check(model: Model, engine: str, what: str | None = None) -> None:
 
 
 def compilable(model: Model) -> bool:
-    """Whether the compiled engine can predict the model: boosted trees of one output per row (not multiclass)."""
-    return model.format == formats.LIGHTGBM and getattr(model, "objective", None) != "multiclass"
+    """Whether the compiled engine can predict the model: boosted trees (binary, multiclass, regression)."""
+    return model.format == formats.LIGHTGBM
 
 
 def serve(model: Model, store: Store, manifest: dict[str, Any], data: bytes, engine: str) -> Compiled | None:

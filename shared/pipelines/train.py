@@ -357,8 +357,6 @@ def _build(model: Model, mode: str, data: bytes, trained: Trained) -> tuple[Any,
 
     if mode == "off" or model.format != formats.LIGHTGBM:
         return None, None
-    if not engines.compilable(model):
-        return None, "the compiled engine predicts binary and regression models, not this multiclass one"
     if compiled.compiler() is None:
         log.info("no C compiler (or no tl2cgen) here: the version is stored without a compiled library")
         return None, "no C compiler or tl2cgen in this image"

@@ -134,18 +134,20 @@ def test_describe_names_the_classes_and_the_columns_a_scored_row_gets(offer_stor
     assert described["outputs"] == ["offer", *(f"probability_{c}" for c in Offer.classes)]
 
 
-@pytest.mark.parametrize(
-    ("args", "says"),
-    [
-        (["score", "--engine=compiled"], "--engine=compiled: the compiled engine predicts binary and regression"),
-        (["train", "--compile=on"], "--compile=on: the compiled engine predicts binary and regression"),
-        (["compile", "--version=first"], "compile: the compiled engine predicts binary and regression"),
-    ],
-)
-def test_the_compiled_engine_is_refused_for_a_multiclass_model_before_any_work(offer_store, modelfleet, args, says):
-    done = modelfleet(["offer", *args, f"--store={offer_store}"])
-    assert done.returncode == 64, done.stderr
-    assert says in done.stderr
+def test_the_compiled_engine_gives_lightgbms_probabilities_and_the_same_file(iris_parquet, tmp_path):
+    """A multiclass version's compiled library (built at train, checked on the held-out rows and on every split
+    threshold) writes a file byte for byte the LightGBM engine's, probabilities and predicted class alike."""
+    model = Iris(store=str(tmp_path / "store"))
+    trained = model.train(str(iris_parquet), n_estimators=40, min_child_samples=5, compile="on")
+    assert trained["compiled"]["engine"] == "tl2cgen"
+    unlabelled = tmp_path / "unlabelled.parquet"
+    iris_table().drop(columns=["species"]).to_parquet(unlabelled, index=False)
+    written = {}
+    for engine in ("lightgbm", "compiled"):
+        done = model.score(str(unlabelled), output=str(tmp_path / f"{engine}.parquet"), engine=engine)
+        assert done["engine"] == engine
+        written[engine] = (tmp_path / f"{engine}.parquet").read_bytes()
+    assert written["compiled"] == written["lightgbm"]
 
 
 def test_a_class_the_version_never_learnt_in_data_to_evaluate_is_refused_naming_it(offer_store, modelfleet, tmp_path):
