@@ -72,7 +72,7 @@ def classes(values: pd.Series, label: str | None, declared: tuple[Any, ...], wha
     is refused, in training data and in data to evaluate alike (it has no probability to be measured by)."""
     import pandas as pd
 
-    if pd.api.types.is_bool_dtype(values.dtype):
+    if pd.api.types.is_bool_dtype(values.dtype) or (values.dtype == object and values.map(type).eq(bool).any()):
         msg = f"{what}: label column {label!r} holds true/false; a multiclass label holds the model's classes"
         raise BadData(msg)
     codes = pd.Index(list(declared)).get_indexer(values)

@@ -162,7 +162,7 @@ def _macro_f1_weighted(y_true: Any, y_proba: Any) -> Weighted:
 
     def at(counts: Any) -> float:
         both, true, pred = np.split(np.asarray(counts, dtype="float64") @ tallies, [k, 2 * k])
-        seen = (true + pred) > 0  # classes in the reference or predicted, as scikit-learn's default labels
+        seen = true > 0  # the classes the rows hold: a class only predicted adds no term, whatever version predicts
         if not seen.any():
             return float("nan")
         return float(np.mean(2 * both[seen] / (true[seen] + pred[seen])))  # F1 = 2tp / (2tp + fp + fn)
@@ -287,11 +287,13 @@ def accuracy(y_true: Any, y_proba: Any) -> float:
 
 @_declare("higher", _macro_f1_weighted)
 def macro_f1(y_true: Any, y_proba: Any) -> float:
-    """F1 of the most probable class, averaged over classes (each class counts the same, however rare)."""
+    """F1 of the most probable class, averaged over the classes the rows hold (each counts the same, however rare)."""
     import numpy as np
     from sklearn.metrics import f1_score
 
-    return float(f1_score(y_true, np.asarray(y_proba).argmax(axis=1), average="macro", zero_division=0))
+    held = np.unique(np.asarray(y_true))  # the same classes for every version measured on these rows
+    predicted = np.asarray(y_proba).argmax(axis=1)
+    return float(f1_score(y_true, predicted, labels=held, average="macro", zero_division=0))
 
 
 @_declare("higher", _auc_ovr_weighted)

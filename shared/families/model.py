@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from shared.commands import BUILT_IN
 from shared.contract import labels, params
-from shared.errors import BadArgument, MissingInput, shown
+from shared.errors import BadArgument, MissingInput, ModelDefinitionError, shown
 from shared.plumbing import binding
 
 if TYPE_CHECKING:
@@ -65,6 +65,9 @@ class Model:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.name = cls.__dict__.get("name", cls.__name__.lower())
+        if cls.classes and getattr(cls, "objective", None) is None:
+            msg = f"model class {cls.__qualname__} declares classes, which only a multiclass boosted-trees model has"
+            raise ModelDefinitionError(msg)
         cls.command_modules, cls.commands = binding.registered(cls)
         binding.refuse_overrides(cls)
         if hasattr(cls, "Params"):  # a family without Params is no model yet: it gets no commands

@@ -10,13 +10,13 @@ refused, in training data and in data to evaluate alike: training never saw it, 
 
 from __future__ import annotations
 
-import re
+import numbers
 from typing import Any
 
 from shared.errors import ArtifactRejected, BadData, ModelDefinitionError, shown
 
 PREFIX = "probability_"
-_NAME = re.compile(r"[^\x00-\x1f\x7f]+")  # a column name: any text without control characters
+INT64 = (-(2**63), 2**63 - 1)  # whole-number classes are written as int64
 
 
 def probability_column(value: Any) -> str:
@@ -40,23 +40,47 @@ def check_declared(cls: Any) -> None:
             f"got {shown(declared)}"
         )
         raise ModelDefinitionError(msg)
-    text = all(isinstance(c, str) and c and _NAME.fullmatch(c) for c in declared)
-    whole = all(isinstance(c, int) and not isinstance(c, bool) for c in declared)
+    text = all(isinstance(c, str) for c in declared)
+    whole = all(isinstance(c, numbers.Integral) and not isinstance(c, bool) for c in declared)
     if not (text or whole):
         msg = (
-            f"{where}: classes must be all text (no empty or control characters) or all whole numbers, as the label "
-            f"holds them; got {', '.join(shown(c) for c in declared)}"
+            f"{where}: classes must be all text or all whole numbers, as the label holds them; "
+            f"got {', '.join(shown(c) for c in declared)}"
         )
         raise ModelDefinitionError(msg)
+    if whole:
+        declared = cls.classes = tuple(int(c) for c in declared)  # NumPy's integers as Python's (JSON-ready)
+        outside = [c for c in declared if not INT64[0] <= c <= INT64[1]]
+        if outside:
+            msg = f"{where}: class {outside[0]} is outside the 64-bit integers that a scored row's class is written as"
+            raise ModelDefinitionError(msg)
+    for value in declared if text else ():
+        _check_text_class(where, value)
     if len(set(declared)) != len(declared):
         twice = sorted({shown(c) for c in declared if declared.count(c) > 1})
         raise ModelDefinitionError(f"{where}: classes name {', '.join(twice)} more than once; name each class once")
+    if getattr(cls, "positive_label", None) is not None:
+        msg = f"{where}: positive_label is a binary model's; a multiclass model declares its classes alone"
+        raise ModelDefinitionError(msg)
     taken = {cls.prediction: "the predicted class", cls.id_column: "the id column", "as_of": "where --as_of goes"}
     for value in declared:
         column = probability_column(value)
         if column in taken:
             msg = f"{where}: class {shown(value)}'s column {column!r} is {taken[column]}; rename one of them"
             raise ModelDefinitionError(msg)
+
+
+def _check_text_class(where: str, value: str) -> None:
+    """ModelDefinitionError for a text class a table cannot hold as written, or that a reader would mistake."""
+    from shared.tables.stream import NULL_TEXT
+
+    if not value.strip() or value != value.strip() or not value.isprintable():
+        problem = "is blank" if not value.strip() else "has spaces around it" if value.isprintable() else ""
+        problem = problem or "holds a character that does not print (a control or zero-width character)"
+        raise ModelDefinitionError(f"{where}: class {shown(value)} {problem}; name each class with visible text")
+    if value in NULL_TEXT:
+        msg = f"{where}: class {shown(value)} reads as a missing value in a CSV file; name the class otherwise"
+        raise ModelDefinitionError(msg)
 
 
 def outputs(model: Any) -> list[tuple[str, str]]:
@@ -99,12 +123,18 @@ def check_learnable(model: Any, fit_target: Any, held_target: Any) -> None:
 
     if fit_target is not None:
         counts = np.bincount(np.asarray(fit_target, dtype="int64"), minlength=len(model.classes))
-        missing = [shown(c) for c, n in zip(model.classes, counts, strict=True) if n == 0]
+        missing = [k for k, n in enumerate(counts) if n == 0]
         if missing:
+            held = 0 if held_target is None else int(np.isin(np.asarray(held_target), missing).sum())
+            where = (
+                f" ({held} row(s) hold it, all held out to measure: give more rows of it, or another --split_seed)"
+                if held
+                else ""
+            )
             msg = (
-                f"training data: no row to fit holds class {', '.join(missing)} of label column {model.label!r}; "
-                f"a model cannot learn a class it never sees: give rows of each class, or drop the class from "
-                f"the model's classes"
+                f"training data: no row to fit holds class {', '.join(shown(model.classes[k]) for k in missing)} "
+                f"of label column {model.label!r}{where}; a model cannot learn a class it never sees: give rows of "
+                f"each class, or drop the class from the model's classes"
             )
             raise BadData(msg)
     if held_target is not None and held_target.nunique() < 2:

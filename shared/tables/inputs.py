@@ -149,6 +149,8 @@ def _read_opened(
     from shared.tables.data import read_table
 
     text = [*model.categorical, *([model.id_column] if model.id_column else [])]
+    if model.label and model.classes and isinstance(model.classes[0], str):
+        text.append(model.label)  # a label of text classes is text as written ("1" stays "1"), never a number
     opened, header = checked
     wanted = None if columns is None else [*columns, *[c for c in optional if c in header and c not in columns]]
     if opened.single:

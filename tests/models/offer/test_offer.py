@@ -186,3 +186,29 @@ def test_drift_counts_the_predicted_class_and_its_page_names_the_classes(offer_s
     page = (tmp_path / "parts" / "_drift" / "report.html").read_text()
     assert all(f"{name}, this run" in page for name in Offer.classes)
     assert "segment 0" not in page
+
+
+class Grade(BoostedTreesModel):
+    """Grade: a label of digits written as text, as a CSV holds "1", "2", "3"."""
+
+    objective = "multiclass"
+    classes = ("3", "1", "2")
+    label = "grade"
+    id_column = None
+    numeric = ("score",)
+    metrics = MEASURES
+
+
+def test_text_classes_written_as_digits_train_and_evaluate_from_a_csv(tmp_path):
+    """A CSV reader would make "1" the number 1, which no text class equals: the label of text classes is read
+    as text, in training and in data to evaluate alike."""
+    rng = np.random.default_rng(3)
+    score = rng.normal(size=600)
+    grade = np.where(score > 0.5, "1", np.where(score < -0.5, "3", "2"))
+    path = tmp_path / "grades.csv"
+    pd.DataFrame({"score": score.round(3), "grade": grade}).to_csv(path, index=False)
+    model = Grade(store=str(tmp_path / "store"))
+    held = tmp_path / "held-out.csv"
+    trained = model.train(str(path), n_estimators=10, holdout_output=str(held))
+    assert trained["metrics"]["accuracy"] > 0.8
+    assert model.evaluate(str(held))["metrics"] == trained["metrics"]

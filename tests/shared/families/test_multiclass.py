@@ -10,8 +10,12 @@ from shared.contract import labels
 from shared.errors import BadData, ModelDefinitionError
 from shared.families import multiclass
 from shared.families.boosted import BoostedTreesModel, MulticlassParams
+from shared.families.clustering import ClusteringModel
+from shared.tables.stream import NULL_TEXT
 
-texts = st.text(st.characters(blacklist_categories=["Cc", "Cs"]), min_size=1, max_size=8)
+texts = st.text(st.characters(categories=["L", "N", "P", "S"]), min_size=1, max_size=8).filter(
+    lambda t: t not in NULL_TEXT
+)
 whole = st.lists(st.integers(-5, 50), min_size=2, max_size=6, unique=True)
 declared = st.one_of(st.lists(texts, min_size=2, max_size=6, unique=True), whole).map(tuple)
 
@@ -39,13 +43,22 @@ def test_any_two_or_more_distinct_classes_of_one_kind_define_a_model(classes):
         ({"classes": ("a", 1)}, "all text"),
         ({"classes": (True, False)}, "all text"),
         ({"classes": (1.5, 2.5)}, "all text"),
-        ({"classes": ("a", "")}, "all text"),
-        ({"classes": ("a", "b\n")}, "all text"),
+        ({"classes": ("a", "")}, "is blank"),
+        ({"classes": ("a", "b\n")}, "does not print"),
         ({"classes": ("a", "b", "a")}, "name 'a' more than once"),
         ({"classes": ("a", "b"), "prediction": "probability_a"}, "is the predicted class"),
         ({"classes": ("id", "b"), "id_column": "probability_id"}, "is the id column"),
         ({"classes": ("a", "b"), "objective": "binary"}, "set objective = 'multiclass'"),
         ({"classes": ("a", "b"), "objective": "multi_class"}, "declare one of binary, multiclass, regression"),
+        ({"classes": (" a", "b")}, "has spaces around it"),
+        ({"classes": ("a", "b ")}, "has spaces around it"),
+        ({"classes": ("a", " ")}, "is blank"),
+        ({"classes": ("a", "a\u200b")}, "does not print"),
+        ({"classes": ("a", "b\x85")}, "does not print"),
+        ({"classes": ("NA", "b")}, "reads as a missing value in a CSV file"),
+        ({"classes": ("a", "null")}, "reads as a missing value in a CSV file"),
+        ({"classes": (2**70, 1)}, "outside the 64-bit integers"),
+        ({"classes": ("a", "b"), "positive_label": "a"}, "positive_label is a binary model's"),
     ],
 )
 def test_a_declaration_that_cannot_work_is_refused_as_the_class_is_defined(body, says):
@@ -102,3 +115,20 @@ def test_every_class_must_have_rows_to_fit_and_the_held_out_rows_two_classes():
     with pytest.raises(BadData, match="held-out rows all have 'grade' = 'c'"):
         model._check_learnable(pd.Series([0, 1, 2]), pd.Series([2, 2]))
     multiclass.check_learnable(model, pd.Series([0, 1, 2]), pd.Series([1, 2]))  # fine
+
+
+def test_numpy_whole_numbers_are_whole_number_classes():
+    """Classes built with NumPy (np.arange, a column's unique values) are the Python integers they equal."""
+    model = define(classes=tuple(np.arange(3, dtype="int64")))
+    assert model.classes == (0, 1, 2)
+    assert all(type(c) is int for c in model.classes)  # as the manifest records them (JSON)
+
+
+def test_classes_on_a_clustering_model_are_refused():
+    with pytest.raises(ModelDefinitionError, match="only a multiclass boosted-trees model has"):
+        type("Groups", (ClusteringModel,), {"classes": ("a", "b"), "__doc__": "Groups."})
+
+
+def test_python_booleans_in_a_label_of_objects_are_refused_not_read_as_0_and_1():
+    with pytest.raises(BadData, match="true/false"):
+        labels.classes(pd.Series([True, False, 2, 1], dtype=object), "grade", (0, 1, 2), "training data")
