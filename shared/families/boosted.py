@@ -122,6 +122,8 @@ class MulticlassParams(BoostingParams):
     """A classifier of more than two classes takes the common hyperparameters; its class count is its declaration."""
 
 
+# The losses RegressionParams.objective offers: a model may declare one as its objective (e.g. "tweedie"), fixed.
+REGRESSION_LOSSES = ("regression", "regression_l1", "huber", "poisson", "tweedie", "gamma")
 PARAMS_BY_OBJECTIVE: dict[str, type[BoostingParams]] = {
     "binary": BinaryParams,
     "multiclass": MulticlassParams,
@@ -145,10 +147,11 @@ class BoostedTreesModel(Model):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # A model declares its objective; its hyperparameters follow from it unless it declares its own.
-        if cls.objective not in PARAMS_BY_OBJECTIVE:
+        if cls.objective not in (*PARAMS_BY_OBJECTIVE, *REGRESSION_LOSSES):
+            losses = ", ".join(loss for loss in REGRESSION_LOSSES if loss != "regression")
             msg = (
                 f"model class {cls.__qualname__}: objective = {cls.objective!r} is no kind of boosted-trees model; "
-                f"declare one of {', '.join(PARAMS_BY_OBJECTIVE)} (a regressor's loss is its --objective)"
+                f"declare one of {', '.join(PARAMS_BY_OBJECTIVE)}, or a regressor's loss ({losses})"
             )
             raise ModelDefinitionError(msg)
         multiclass.check_declared(cls)

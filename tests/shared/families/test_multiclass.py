@@ -49,7 +49,7 @@ def test_any_two_or_more_distinct_classes_of_one_kind_define_a_model(classes):
         ({"classes": ("a", "b"), "prediction": "probability_a"}, "is the predicted class"),
         ({"classes": ("id", "b"), "id_column": "probability_id"}, "is the id column"),
         ({"classes": ("a", "b"), "objective": "binary"}, "set objective = 'multiclass'"),
-        ({"classes": ("a", "b"), "objective": "multi_class"}, "declare one of binary, multiclass, regression"),
+        ({"classes": ("a", "b"), "objective": "multi_class"}, "declare one of binary, multiclass, regression, or"),
         ({"classes": (" a", "b")}, "has spaces around it"),
         ({"classes": ("a", "b ")}, "has spaces around it"),
         ({"classes": ("a", " ")}, "is blank"),
@@ -132,3 +132,17 @@ def test_classes_on_a_clustering_model_are_refused():
 def test_python_booleans_in_a_label_of_objects_are_refused_not_read_as_0_and_1():
     with pytest.raises(BadData, match="true/false"):
         labels.classes(pd.Series([True, False, 2, 1], dtype=object), "grade", (0, 1, 2), "training data")
+
+
+def test_a_regressors_loss_declared_as_the_objective_still_defines_a_model():
+    """`objective = "tweedie"` (the tutorial's spend model) is a regressor with that loss fixed, as before."""
+    import typing
+
+    from shared.families import boosted
+
+    offered = typing.get_args(typing.get_type_hints(boosted.RegressionParams)["objective"])
+    assert set(boosted.REGRESSION_LOSSES) == set(offered)
+    for loss in offered:
+        model = type("Spend", (BoostedTreesModel,), {"objective": loss, "label": "spend", "numeric": ("x",)})()
+        assert model.objective == loss
+        assert model.classes == ()
