@@ -105,7 +105,7 @@ def predicted_codes(predicted: Any) -> Any:
     import numpy as np
 
     probabilities = np.asarray(predicted)
-    if probabilities.ndim == 1:  # no row: a (0,) array
+    if probabilities.size == 0:  # no row (LightGBM may give a (0,) array)
         return np.zeros(0, dtype="int64")
     return np.argmax(probabilities, axis=1).astype("int64")
 

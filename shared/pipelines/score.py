@@ -241,7 +241,7 @@ def _with_engine(result: dict[str, Any], model: Model, used: str) -> dict[str, A
 def _output(model: Model, kept: list[str]) -> Any:
     from shared.pipelines import scoring
 
-    return scoring.Output(model.id_column, tuple(model._outputs()), tuple(kept), model._output_values)
+    return scoring.Output(model.id_column, tuple(model._outputs()), model._output_values, tuple(kept))
 
 
 def _id_hint(model: Model) -> dict[str, str]:

@@ -40,14 +40,8 @@ class Output:
 
     id_column: str | None
     columns: tuple[tuple[str, str], ...]
+    values: Callable[[Any], dict[str, Any]]
     keep: tuple[str, ...] = ()
-    values: Callable[[Any], dict[str, Any]] | None = None
-
-    def arrays(self, predicted: Any) -> dict[str, Any]:
-        """The prediction columns of a batch, by name, in order."""
-        if self.values is None:
-            return {self.columns[0][0]: predicted}
-        return self.values(predicted)
 
 
 def arrow_type(dtype: str) -> pa.DataType:
@@ -169,7 +163,7 @@ def predictions_table(
 
     columns: dict[str, Any] = {} if ids is None or output.id_column is None else {output.id_column: ids}
     columns |= kept or {}
-    values = output.arrays(predicted)
+    values = output.values(predicted)
     for name, dtype in output.columns:
         columns[name] = pa.array(values[name], type=arrow_type(dtype))
     if as_of is not None:
